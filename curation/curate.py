@@ -1,0 +1,291 @@
+"""Curate captures: ingest -> clean -> dedupe -> account, streaming in batches.
+
+For every input file ``rows_read = rows_out + rows_quarantined + rows_duplicate``:
+every record is either written, quarantined with its rule and reason, or counted
+as a duplicate of an earlier row. Memory holds one batch plus 8 bytes per distinct
+row (the duplicate index), never the whole input. Outputs are written atomically:
+a failure leaves the previous outputs or none.
+
+>>> import tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "t.csv").write_text("date,time,temp,label,type\\n1-Apr-19,8:59:02,30,0,normal\\n"
+...                              "1-Apr-19,8:59:02,30,0,normal\\n1-Apr-19,9:00:00,31\\n")
+>>> report = curate([d / "t.csv"], d / "out")
+>>> t = report["total"]
+>>> t["rows_read"], t["rows_out"], t["rows_quarantined"], t["rows_duplicate"]
+(3, 1, 1, 1)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from curation._typing import Policy
+from curation.clean import QUARANTINE_COLUMNS, RULES, clean_batch
+from curation.errors import IotforgeError, UsageError
+from curation.schema import (
+    FIXED_ROLES,
+    LABEL,
+    PROVENANCE_COLUMNS,
+    ColumnSpec,
+    TableMeta,
+    arrow_schema,
+    with_meta,
+)
+from curation.sources import SourceOptions, detect, get_adapter
+from curation.taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
+
+QUARANTINE_SCHEMA = pa.schema([
+    pa.field(c, pa.int64() if c == "source_row" else pa.string()) for c in QUARANTINE_COLUMNS
+])
+Progress = Callable[[str, int], None]
+
+
+class _Dedupe:
+    """Exact-duplicate index over all non-provenance columns: 8 bytes per distinct row."""
+
+    def __init__(self) -> None:
+        self.seen = np.empty(0, dtype=np.uint64)
+
+    def new_rows(self, frame: pd.DataFrame) -> np.ndarray:
+        cols = [c for c in frame.columns if c not in PROVENANCE_COLUMNS]
+        if frame.empty:
+            return np.zeros(0, dtype=bool)
+        h = pd.util.hash_pandas_object(frame[cols], index=False).to_numpy(dtype=np.uint64)
+        first = ~pd.Series(h).duplicated().to_numpy()
+        pos = np.searchsorted(self.seen, h)
+        pos[pos >= len(self.seen)] = 0
+        known = (self.seen[pos] == h) if len(self.seen) else np.zeros(len(h), dtype=bool)
+        keep = first & ~known
+        self.seen = np.union1d(self.seen, h[keep])
+        return keep
+
+
+def _promote(a: pa.DataType, b: pa.DataType) -> pa.DataType:
+    if a == b:
+        return a
+    if pa.types.is_integer(a) and pa.types.is_floating(b) or (
+            pa.types.is_floating(a) and pa.types.is_integer(b)):
+        return pa.float64()
+    return pa.string()
+
+
+def curate(
+    inputs: Iterable[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    mapping: Mapping[str, Any] | None = None,
+    taxonomy_files: Iterable[str | os.PathLike[str]] = (),
+    policies: Mapping[str, Policy] | None = None,
+    default_label: str | None = None,
+    label_rules: Any = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Curate ``inputs`` into ``out_dir``: curated.parquet, quarantine.parquet, report.json.
+
+    Returns the report (also written as report.json).
+    """
+    paths = [Path(p) for p in inputs]
+    if not paths:
+        raise UsageError("expected at least one input file")
+    for rule, pol in (policies or {}).items():
+        if rule not in RULES:
+            raise UsageError(f"expected a rule in {sorted(RULES)}, found {rule!r}")
+        if pol not in RULES[rule].policies:
+            raise UsageError(f"rule {rule!r}: expected a policy in {RULES[rule].policies}, "
+                             f"found {pol!r}")
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise UsageError(f"input not found: {', '.join(missing)}")
+    taxonomy = Taxonomy.load(*taxonomy_files)
+    options = SourceOptions(mapping=mapping, label_rules=label_rules,
+                            default_label=default_label)
+    adapters = [get_adapter(format) if format else detect(p) for p in paths]
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".curate.", dir=out))
+    try:
+        report = _run(paths, adapters, work, options, taxonomy, policies, progress)
+        for name in ("curated.parquet", "quarantine.parquet", "report.json"):
+            os.replace(work / name, out / name)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return report
+
+
+def _run(paths, adapters, work, options, taxonomy, policies, progress):  # type: ignore[no-untyped-def]
+    dedupe = _Dedupe()
+    files: list[dict[str, Any]] = []
+    parts: list[tuple[Path, dict[str, ColumnSpec], str]] = []
+    qwriter = pq.ParquetWriter(work / "quarantine.parquet", QUARANTINE_SCHEMA)
+    try:
+        for i, (path, adapter) in enumerate(zip(paths, adapters, strict=True)):
+            entry, part = _one_file(i, path, adapter, work, options, taxonomy, policies,
+                                    dedupe, qwriter, progress)
+            files.append(entry)
+            if part is not None:
+                parts.append(part)
+    finally:
+        qwriter.close()
+    meta, table_rows = _merge(parts, work / "curated.parquet", files)
+    total = {k: sum(f[k] for f in files)
+             for k in ("rows_read", "rows_out", "rows_quarantined", "rows_duplicate")}
+    rules: Counter[str] = Counter()
+    for f in files:
+        rules.update(f["rules"])
+    total["rules"] = dict(sorted(rules.items()))
+    classes: Counter[str] = Counter()
+    for f in files:
+        classes.update(f["classes"])
+    total["classes"] = dict(classes.most_common())
+    report = {
+        "files": files,
+        "total": total,
+        "policies": {name: (policies or {}).get(name, r.policy) for name, r in RULES.items()},
+        "taxonomy": taxonomy.origin,
+        "roles": meta.roles,
+    }
+    assert table_rows == total["rows_out"], "curated rows differ from the accounting"
+    (work / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    return report
+
+
+def _one_file(i, path, adapter, work, options, taxonomy, policies, dedupe, qwriter,
+              progress):  # type: ignore[no-untyped-def]
+    source = adapter.open(path, options)
+    meta = TableMeta(stage="curate", roles={**FIXED_ROLES,
+                                             **{n: s.role for n, s in source.specs.items()}})
+    schema = arrow_schema(source.specs, meta)
+    part_path = work / f"part-{i:05d}.parquet"
+    writer = pq.ParquetWriter(part_path, schema)
+    counts: Counter[str] = Counter()
+    classes: Counter[str] = Counter()
+    rows = {"rows_read": 0, "rows_out": 0, "rows_quarantined": 0, "rows_duplicate": 0}
+    distinct: dict[str, Any] = {}
+    constant = {n for n in source.specs}
+    features = [n for n, s in source.specs.items() if s.role in ("numeric", "categorical")]
+    fhash: list[np.ndarray] = []
+    flabel: list[np.ndarray] = []
+    try:
+        for batch in source.batches:
+            res = clean_batch(
+                batch.table, batch.source_row, source.specs,
+                label_columns=source.label_columns, binary_label=source.binary_label,
+                fixed_label=source.fixed_label, taxonomy=taxonomy, policies=policies,
+                source=source.name, source_file=str(path), invalid=batch.invalid)
+            counts.update(res.counts)
+            counts["encoding"] += batch.encoding_fixed
+            keep = dedupe.new_rows(res.frame)
+            kept = res.frame.loc[keep]
+            rows["rows_read"] += batch.table.num_rows + len(batch.invalid)
+            rows["rows_out"] += len(kept)
+            rows["rows_duplicate"] += int((~keep).sum())
+            rows["rows_quarantined"] += len(res.quarantine)
+            if len(res.quarantine):
+                qwriter.write_table(pa.Table.from_pandas(
+                    res.quarantine, schema=QUARANTINE_SCHEMA, preserve_index=False))
+            if len(kept):
+                writer.write_table(pa.Table.from_pandas(kept, schema=schema,
+                                                        preserve_index=False))
+                classes.update(kept[LABEL].value_counts().to_dict())
+                for col in list(constant):
+                    vals = kept[col].dropna().unique()
+                    if len(vals) > 1 or (col in distinct and len(vals) == 1
+                                         and vals[0] != distinct[col]):
+                        constant.discard(col)
+                    elif len(vals) == 1:
+                        distinct.setdefault(col, vals[0])
+                if features:
+                    fhash.append(pd.util.hash_pandas_object(kept[features], index=False)
+                                 .to_numpy(dtype=np.uint64))
+                    flabel.append(kept[LABEL].to_numpy(dtype=object))
+            if progress:
+                progress(str(path), batch.table.num_rows + len(batch.invalid))
+    except IotforgeError:
+        writer.close()
+        raise
+    writer.close()
+    counts["duplicate_column"] += sum("duplicated column" in n for n in source.notes)
+    counts["exact_duplicate"] += rows["rows_duplicate"]
+    groups, conflict_rows = _conflicts(fhash, flabel)
+    counts["conflicting_duplicate"] += conflict_rows
+    if rows["rows_read"] != rows["rows_out"] + rows["rows_quarantined"] + rows["rows_duplicate"]:
+        raise AssertionError(f"{path}: row accounting does not add up: {rows}")
+    notes = list(source.notes)
+    if constant:
+        counts["constant_column"] += len(constant)
+    entry = {
+        "path": str(path), "format": adapter.name, "source": source.name, **rows,
+        "rules": {k: v for k, v in sorted(counts.items()) if v and ":" not in k},
+        "quarantine_rules": {k.split(":", 1)[1]: v for k, v in sorted(counts.items())
+                             if k.startswith("quarantine:")},
+        "constant_columns": sorted(constant),
+        "conflicting_duplicate_groups": groups,
+        "classes": dict(classes.most_common()),
+        "notes": notes,
+    }
+    return entry, (part_path, dict(source.specs), source.name)
+
+
+def _conflicts(fhash: list[np.ndarray], flabel: list[np.ndarray]) -> tuple[int, int]:
+    """Feature groups with more than one label, and the rows in them."""
+    if not fhash:
+        return 0, 0
+    frame = pd.DataFrame({"h": np.concatenate(fhash), "y": np.concatenate(flabel)})
+    n_labels = frame.groupby("h")["y"].transform("nunique")
+    bad = frame[n_labels > 1]
+    return int(bad["h"].nunique()), int(len(bad))
+
+
+def _merge(parts, target: Path, files) -> tuple[TableMeta, int]:  # type: ignore[no-untyped-def]
+    """One curated table from the per-file parts, columns unified, streamed."""
+    roles: dict[str, str] = dict(FIXED_ROLES)
+    types: dict[str, pa.DataType] = {}
+    order: list[str] = []
+    for path, specs, _ in parts:
+        for field in pq.read_schema(path):
+            if field.name not in types:
+                types[field.name] = field.type
+                order.append(field.name)
+            else:
+                types[field.name] = _promote(types[field.name], field.type)
+        for name, spec in specs.items():
+            roles.setdefault(name, spec.role)
+    meta = TableMeta(stage="curate", roles=roles,
+                     sources=sorted({f["source"] for f in files}),
+                     extra={"inputs": [f["path"] for f in files]})
+    schema = pa.schema([pa.field(n, types[n]) for n in order]) if order else \
+        arrow_schema({}, meta)
+    schema = schema.with_metadata({b"iotforge": meta.to_json().encode()})
+    n = 0
+    with pq.ParquetWriter(target, schema) as writer:
+        for path, _, _ in parts:
+            pf = pq.ParquetFile(path)
+            for batch in pf.iter_batches(batch_size=65536):
+                table = pa.Table.from_batches([batch])
+                cols = []
+                for field in schema:
+                    if field.name in table.column_names:
+                        cols.append(table.column(field.name).cast(field.type))
+                    else:
+                        cols.append(pa.nulls(table.num_rows, field.type))
+                writer.write_table(with_meta(pa.Table.from_arrays(cols, schema=schema), meta))
+                n += table.num_rows
+    return meta, n

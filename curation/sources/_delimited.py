@@ -1,0 +1,92 @@
+"""The shared path of every header-plus-rows text format (CSV, TSV, Zeek)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import pyarrow as pa
+
+from curation.errors import InputError, SchemaMismatchError
+from curation.roles import spec_from_values
+from curation.schema import ColumnSpec
+from curation.sources._base import RawBatch, Source, canonical_name, unique_names
+from curation.sources._text import iter_text_chunks
+
+SpecFor = Callable[[str, list[str | None]], ColumnSpec | None]
+
+
+def open_delimited(
+    path: Path,
+    *,
+    name: str,
+    raw_names: list[str],
+    delimiter: str,
+    header_lines: int,
+    spec_for: SpecFor | None = None,
+    rename: Mapping[str, str] | None = None,
+    label_columns: list[str] = (),  # type: ignore[assignment]
+    binary_label: str | None = None,
+    fixed_label: str | None = None,
+    drop: tuple[str, ...] = (),
+    comment_prefix: str | None = None,
+    quote_char: str | bool = '"',
+    derive: Callable[[pa.Table], pa.Table] | None = None,
+    derived_specs: Mapping[str, ColumnSpec] | None = None,
+    require_label: bool = True,
+) -> Source:
+    """Open a delimited file whose header gave ``raw_names``.
+
+    ``rename`` maps canonical (snake-case) header names to the format's canonical
+    names; ``spec_for`` returns the spec of a known column (None: infer it from its
+    name and the values of the first chunk). Label columns are kept in the batches
+    for the cleaning step and are never features.
+    """
+    unique, notes = unique_names(raw_names, path)
+    canon = [canonical_name(n) for n in unique]
+    canon = [(rename or {}).get(c, c) for c in canon]
+    canon, more = unique_names(canon, path)
+    notes += more
+    labels = [c for c in label_columns if c in canon]
+    if require_label and fixed_label is None and not labels:
+        raise SchemaMismatchError(
+            f"expected a label column ({' or '.join(label_columns) or 'label'}), found "
+            f"columns {canon[:12]}{' ...' if len(canon) > 12 else ''}",
+            path=str(path),
+            hint="check the delimiter and header, or give --format/--mapping",
+        )
+    chunks = iter_text_chunks(path, column_names=canon, delimiter=delimiter,
+                              skip_lines=header_lines, quote_char=quote_char,
+                              comment_prefix=comment_prefix)
+    try:
+        first = next(chunks)
+    except StopIteration:
+        first = None
+    if first is None or (first.table.num_rows == 0 and not first.invalid):
+        raise InputError("expected data rows after the header, found none", path=str(path),
+                         line=header_lines + 1)
+    if derive is not None:
+        first.table = derive(first.table)
+    specs: dict[str, ColumnSpec] = {}
+    skip = set(labels) | {binary_label} | set(drop)
+    step = max(1, first.table.num_rows // 20000)
+    sample_idx = pa.array(range(0, first.table.num_rows, step))
+    for col in first.table.column_names:
+        if col in skip:
+            continue
+        if derived_specs and col in derived_specs:
+            specs[col] = derived_specs[col]
+            continue
+        values = first.table.column(col).take(sample_idx).to_pylist()
+        spec = spec_for(col, values) if spec_for else None
+        specs[col] = spec or spec_from_values(col, values)
+
+    def batches() -> Iterator[RawBatch]:
+        yield RawBatch(first.table, first.lines, first.invalid, first.encoding_fixed)
+        for chunk in chunks:
+            table = derive(chunk.table) if derive is not None else chunk.table
+            yield RawBatch(table, chunk.lines, chunk.invalid, chunk.encoding_fixed)
+
+    return Source(name=name, specs=specs, batches=batches(), label_columns=labels,
+                  binary_label=binary_label if binary_label in canon else None,
+                  fixed_label=fixed_label, notes=notes)

@@ -1,0 +1,5 @@
+import sys
+
+from iotforge.cli import main
+
+sys.exit(main())

@@ -1,0 +1,88 @@
+"""The ``iotforge`` command line: one subcommand per pipeline stage.
+
+Each subcommand lives in its own module under :mod:`iotforge.commands` and
+exposes ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``.
+This module only builds the parser and maps errors to exit codes: 0 success,
+1 the data failed a check, 2 a usage or input error, shown as one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from curation.errors import IotforgeError
+
+COMMANDS = ("demo", "curate", "profile", "validate", "audit", "split", "augment")
+
+EPILOG = """\
+examples:
+  iotforge demo data/demo
+  iotforge curate data/demo/* --out data/curated
+  iotforge validate new_capture.csv --suite flows
+  iotforge split data/curated/curated.parquet --out data/split --mode stratified
+  iotforge augment data/split/train.parquet --method smote --strategy power:0.5 --out aug.parquet
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, like every usage error
+        self.exit(2, f"iotforge: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="iotforge",
+        description="Curate, validate, split and augment IoT security captures.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"iotforge.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"iotforge.commands.{name}":
+                continue
+            raise
+        p = sub.add_parser(
+            name,
+            help=module.HELP,
+            description=module.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except IotforgeError as exc:
+        print(f"iotforge {args.command}: error: {exc.one_line()}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("iotforge: interrupted", file=sys.stderr)
+        return 130
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        print(f"iotforge {args.command}: error: {exc.filename}: {exc.strerror}",
+              file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
