@@ -244,8 +244,7 @@ def clean_batch(
         changed = int(pc.sum(pc.not_equal(stripped, col)).as_py() or 0)
         counts["whitespace"] += changed
         missing = _missing(stripped)
-        counts["missing_marker"] += int((missing & np.asarray(
-            pc.fill_null(pc.not_equal(stripped, ""), False))).sum())
+        counts["missing_marker"] += int((missing & np.asarray(pc.is_valid(col))).sum())
         raw_text[name] = pc.if_else(pa.array(~missing), stripped, None)
 
     for name, spec in specs.items():

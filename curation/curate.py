@@ -101,9 +101,10 @@ def curate(
 
     Returns the report (also written as report.json).
     """
-    paths = [Path(p) for p in inputs]
+    paths, skipped = expand_inputs(inputs)
     if not paths:
-        raise UsageError("expected at least one input file")
+        raise UsageError("expected at least one capture file, found none"
+                         + (f" ({len(skipped)} files skipped)" if skipped else ""))
     for rule, pol in (policies or {}).items():
         if rule not in RULES:
             raise UsageError(f"expected a rule in {sorted(RULES)}, found {rule!r}")
@@ -123,11 +124,43 @@ def curate(
     work = Path(tempfile.mkdtemp(prefix=".curate.", dir=out))
     try:
         report = _run(paths, adapters, work, options, taxonomy, policies, progress)
+        report["skipped"] = skipped
+        (work / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
         for name in ("curated.parquet", "quarantine.parquet", "report.json"):
             os.replace(work / name, out / name)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return report
+
+
+SKIP_NAMES = frozenset({"readme", "readme.md", "readme.txt", "license", "license.txt",
+                        "licence", "notice", ".gitignore", ".dvcignore"})
+
+
+def expand_inputs(
+    inputs: Iterable[str | os.PathLike[str]],
+) -> tuple[list[Path], list[dict[str, str]]]:
+    """Files from files and directories (recursive, sorted); skipped files with why.
+
+    A file named on the command line is always taken. Inside a directory, hidden
+    files and documentation (README, LICENSE) are skipped and listed in the report.
+    """
+    paths: list[Path] = []
+    skipped: list[dict[str, str]] = []
+    for item in inputs:
+        p = Path(item)
+        if not p.is_dir():
+            paths.append(p)
+            continue
+        for f in sorted(q for q in p.rglob("*") if q.is_file()):
+            rel = f.relative_to(p).parts
+            if any(part.startswith(".") for part in rel):
+                skipped.append({"path": str(f), "reason": "hidden file"})
+            elif f.name.lower() in SKIP_NAMES or f.suffix.lower() in (".md", ".txt.md"):
+                skipped.append({"path": str(f), "reason": "documentation, not a capture"})
+            else:
+                paths.append(f)
+    return paths, skipped
 
 
 def _run(paths, adapters, work, options, taxonomy, policies, progress):  # type: ignore[no-untyped-def]

@@ -1,0 +1,32 @@
+# The README's two commands. Each makes its own virtual environment on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.iotforge-installed
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: demo test lint clean-venv
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# CPU build of torch first: an unpinned torch would pull a multi-GB CUDA build.
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/dvc repro
+	@echo
+	@echo "curated data:    data/curated/curated.parquet"
+	@echo "curation report: data/curated/report.json"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check curation augment evaluation iotforge tests benchmarks
+	$(BIN)/mypy curation iotforge
+
+clean-venv:
+	rm -rf $(VENV)

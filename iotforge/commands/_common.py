@@ -1,0 +1,58 @@
+"""Helpers shared by the subcommands: YAML loading, policies, progress bars."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from curation.errors import MappingError, UsageError
+
+
+def load_yaml(path: str) -> Any:
+    import yaml
+
+    try:
+        text = Path(path).read_text("utf-8")
+    except FileNotFoundError:
+        raise UsageError("file not found", path=path) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise MappingError(f"not valid YAML: {getattr(exc, 'problem', exc)}", path=path,
+                           line=mark.line + 1 if mark else None) from None
+
+
+def parse_policies(items: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        rule, sep, policy = item.partition("=")
+        if not sep:
+            raise UsageError(f"expected RULE=POLICY, found {item!r}")
+        out[rule.strip()] = policy.strip()
+    return out
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, total: int | None) -> Iterator[Callable[[str, int], None]]:
+    """A rich progress bar on stderr (silent when stderr is not a terminal)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if not sys.stderr.isatty():
+        yield lambda _path, _n: None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.fields[rows]} rows"), TimeElapsedColumn(),
+                  transient=True) as bar:
+        task = bar.add_task(label, total=None, rows=0)
+        rows = 0
+
+        def advance(path: str, n: int) -> None:
+            nonlocal rows
+            rows += n
+            bar.update(task, description=f"{label} {Path(path).name}", rows=rows)
+
+        yield advance
