@@ -209,6 +209,7 @@ def clean_batch(
     label_columns: Sequence[str] = (),
     binary_label: str | None = None,
     fixed_label: str | None = None,
+    label_map: Mapping[str, str] | None = None,
     taxonomy: Taxonomy | None = None,
     policies: Mapping[str, Policy] | None = None,
     source: str = "",
@@ -305,7 +306,7 @@ def clean_batch(
             out[name] = values_s.to_pandas()
 
     labels = _labels(raw_text, n, label_columns, binary_label, fixed_label, taxonomy,
-                     counts, flag)
+                     counts, flag, label_map or {})
     frame = pd.DataFrame({**labels, **out})
     frame.insert(0, IS_SYNTHETIC, False)
     frame.insert(1, AUGMENTER, pd.Series([None] * n, dtype=object))
@@ -359,7 +360,7 @@ def _apply_domain(values, spec, counts, policy, flag):  # type: ignore[no-untype
 
 
 def _labels(raw_text, n, label_columns, binary_label, fixed_label, taxonomy, counts,
-            flag):  # type: ignore[no-untyped-def]
+            flag, label_map):  # type: ignore[no-untyped-def]
     raw = np.full(n, None, dtype=object)
     for col in label_columns:
         if col in raw_text:
@@ -381,7 +382,7 @@ def _labels(raw_text, n, label_columns, binary_label, fixed_label, taxonomy, cou
             continue
         info = cache.get(value)
         if info is None:
-            info = cache[value] = taxonomy.lookup(value) or False
+            info = cache[value] = taxonomy.lookup(label_map.get(value, value)) or False
         if info is False:
             unknown[i] = True
             continue

@@ -221,7 +221,8 @@ def _one_file(i, path, adapter, work, options, taxonomy, policies, dedupe, qwrit
             res = clean_batch(
                 batch.table, batch.source_row, source.specs,
                 label_columns=source.label_columns, binary_label=source.binary_label,
-                fixed_label=source.fixed_label, taxonomy=taxonomy, policies=policies,
+                fixed_label=source.fixed_label, label_map=source.label_map,
+                taxonomy=taxonomy, policies=policies,
                 source=source.name, source_file=str(path), invalid=batch.invalid)
             counts.update(res.counts)
             counts["encoding"] += batch.encoding_fixed

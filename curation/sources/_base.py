@@ -88,6 +88,7 @@ class Source:
     binary_label: str | None = None
     fixed_label: str | None = None
     notes: list[str] = field(default_factory=list)
+    label_map: dict[str, str] = field(default_factory=dict)
 
 
 class Adapter(ABC):

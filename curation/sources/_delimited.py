@@ -42,11 +42,9 @@ def open_delimited(
     name and the values of the first chunk). Label columns are kept in the batches
     for the cleaning step and are never features.
     """
-    unique, notes = unique_names(raw_names, path)
-    canon = [canonical_name(n) for n in unique]
+    canon = [canonical_name(n) for n in raw_names]
     canon = [(rename or {}).get(c, c) for c in canon]
-    canon, more = unique_names(canon, path)
-    notes += more
+    canon, notes = unique_names(canon, path)
     labels = [c for c in label_columns if c in canon]
     if require_label and fixed_label is None and not labels:
         raise SchemaMismatchError(

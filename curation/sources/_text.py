@@ -23,8 +23,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from curation.errors import InputError
-
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 16 << 20

@@ -40,8 +40,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from curation.curate import curate
     from rich.console import Console
+
+    from curation.curate import curate
 
     mapping = load_yaml(args.mapping) if args.mapping else None
     if mapping is not None and args.format is None:

@@ -1,0 +1,197 @@
+"""Any other tool's CSV, TSV, Parquet or JSON-lines output, described by a YAML mapping.
+
+A mapping file is how a user brings a capture format iotforge does not know,
+without writing code::
+
+    format: csv                  # csv | tsv | parquet | jsonl (default: file suffix)
+    delimiter: ";"               # csv only; default: sniffed from the header
+    header: true                 # false: give `columns:` in file order
+    columns: [a, b, c]
+    source: my_sensor            # provenance name (default: "mapping")
+    rename: {SrcAddr: src_ip, "Pkts In": packets_in}
+    roles: {src_ip: endpoint, packets_in: numeric, site: id}
+    kinds: {packets_in: int}     # float | int | string | bool | timestamp
+    domains: {dst_port: port}    # port | latitude | longitude | nonnegative | ratio | ...
+    label: [attack_type, verdict]   # label column(s), first non-missing wins
+    binary_label: is_malicious   # optional 0/1 flag checked against the taxonomy
+    label_map: {"0": normal, "1": attack, "bf": brute_force}   # raw -> canonical class
+    missing: ["unknown", "-1"]   # extra missing-value markers
+    drop: [debug_column]
+
+Columns are named after renaming and snake-casing (``Pkts In`` -> ``pkts_in``).
+Columns the mapping does not mention get a role from their name and values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from curation.errors import InputError, MappingError, SchemaMismatchError
+from curation.roles import infer_spec, spec_from_values
+from curation.schema import ColumnSpec
+from curation.sources._base import (
+    Adapter,
+    Probe,
+    RawBatch,
+    Source,
+    SourceOptions,
+    canonical_name,
+)
+from curation.sources._delimited import open_delimited
+from curation.sources._text import sniff_delimiter
+
+KEYS = {"format", "delimiter", "header", "columns", "source", "rename", "roles", "kinds",
+        "domains", "label", "binary_label", "label_map", "missing", "drop"}
+
+
+def _check(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(mapping, Mapping):
+        raise MappingError(f"expected a YAML mapping, found {type(mapping).__name__}")
+    unknown = set(mapping) - KEYS
+    if unknown:
+        raise MappingError(f"unknown mapping keys {sorted(unknown)}; expected some of "
+                           f"{sorted(KEYS)}")
+    m = dict(mapping)
+    if isinstance(m.get("label"), str):
+        m["label"] = [m["label"]]
+    for key in ("rename", "roles", "kinds", "domains", "label_map"):
+        if not isinstance(m.get(key) or {}, Mapping):
+            raise MappingError(f"'{key}' must be a mapping, found {m[key]!r}")
+    return m
+
+
+class MappingAdapter(Adapter):
+    name = "mapping"
+    description = "any CSV/TSV/Parquet/JSON-lines capture described by a YAML mapping"
+
+    def sniff(self, probe: Probe) -> float:
+        return 0.0  # chosen with --format mapping / --mapping FILE, never guessed
+
+    def open(self, path: Path, options: SourceOptions) -> Source:
+        if options.mapping is None:
+            raise MappingError("the mapping format needs a mapping file",
+                               hint="pass --mapping FILE")
+        m = _check(options.mapping)
+        rename = {canonical_name(k): canonical_name(v) for k, v in (m.get("rename") or {}).items()}
+        labels = [canonical_name(c) for c in m.get("label") or []]
+        binary = canonical_name(m["binary_label"]) if m.get("binary_label") else None
+        drop = tuple(canonical_name(c) for c in m.get("drop") or [])
+        missing = [str(v) for v in m.get("missing") or []]
+        label_map = {str(k).strip(): str(v) for k, v in (m.get("label_map") or {}).items()}
+        fmt = m.get("format") or {".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet",
+                                  ".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl"
+                                  }.get(path.suffix.lower(), "csv")
+
+        def spec_for(col: str, values: list[str | None]) -> ColumnSpec | None:
+            roles, kinds, domains = (m.get("roles") or {}), (m.get("kinds") or {}), (
+                m.get("domains") or {})
+            if col not in roles and col not in kinds and col not in domains:
+                return None
+            base = spec_from_values(col, values) if values else infer_spec(col)
+            try:
+                return ColumnSpec(col, roles.get(col, base.role), kinds.get(col, base.kind),
+                                  domains.get(col, base.domain))
+            except MappingError as exc:
+                raise MappingError(exc.message, column=col) from None
+
+        def derive(table: pa.Table) -> pa.Table:
+            for col in table.column_names:
+                arr = table.column(col)
+                if missing:
+                    arr = pc.if_else(pc.is_in(pc.utf8_trim_whitespace(arr),
+                                              pa.array(missing)), None, arr)
+                table = table.set_column(table.column_names.index(col), col, arr)
+            return table
+
+        name = str(m.get("source") or "mapping")
+        if fmt in ("csv", "tsv"):
+            probe = Probe.of(path)
+            if m.get("header", True):
+                header = probe.first_data_line
+                delim = m.get("delimiter") or ("\t" if fmt == "tsv" else sniff_delimiter(header))
+                raw_names = header.split(delim)
+                header_lines = probe.lines.index(header) + 1
+            else:
+                raw_names = [str(c) for c in m.get("columns") or []]
+                if not raw_names:
+                    raise MappingError("'header: false' needs 'columns:'")
+                delim = m.get("delimiter") or ("\t" if fmt == "tsv" else sniff_delimiter(
+                    probe.first_data_line))
+                header_lines = 0
+            source = open_delimited(
+                path, name=name, raw_names=raw_names, delimiter=delim,
+                header_lines=header_lines, spec_for=spec_for, rename=rename,
+                label_columns=labels, binary_label=binary, drop=drop,
+                fixed_label=options.default_label, derive=derive)
+            source.label_map = label_map
+            return source
+        if fmt in ("parquet", "jsonl"):
+            source = self._columnar(path, fmt, name, rename, labels, binary, drop, spec_for,
+                                    derive, options)
+            source.label_map = label_map
+            return source
+        raise MappingError(f"expected format csv, tsv, parquet or jsonl, found {fmt!r}")
+
+    def _columnar(self, path, fmt, name, rename, labels, binary, drop, spec_for, derive,
+                  options):  # type: ignore[no-untyped-def]
+        def tables() -> Iterator[pa.Table]:
+            try:
+                if fmt == "parquet":
+                    import pyarrow.parquet as pq
+
+                    for batch in pq.ParquetFile(path).iter_batches(batch_size=65536):
+                        yield pa.Table.from_batches([batch])
+                else:
+                    import pyarrow.json as pj
+
+                    reader = pj.open_json(path)
+                    for batch in reader:
+                        yield pa.Table.from_batches([batch])
+            except (pa.ArrowInvalid, OSError) as exc:
+                raise InputError(f"cannot read as {fmt}: {exc}".replace("\n", " "),
+                                 path=str(path)) from None
+
+        def as_text(table: pa.Table) -> pa.Table:
+            cols = [canonical_name(c) for c in table.column_names]
+            cols = [rename.get(c, c) for c in cols]
+            arrays = [c.cast(pa.string()) if not pa.types.is_string(c.type) else c
+                      for c in table.columns]
+            return derive(pa.table(dict(zip(cols, arrays, strict=True))))
+
+        it = tables()
+        first = next(it, None)
+        if first is None or first.num_rows == 0:
+            raise InputError("expected records, found none", path=str(path))
+        first = as_text(first)
+        if not labels and options.default_label is None:
+            raise SchemaMismatchError("the mapping names no 'label' column",
+                                      path=str(path))
+        missing = [c for c in labels if c not in first.column_names]
+        if missing:
+            raise SchemaMismatchError(f"label column {missing[0]!r} not found; columns are "
+                                      f"{first.column_names[:12]}", path=str(path))
+        specs = {}
+        for col in first.column_names:
+            if col in labels or col == binary or col in drop:
+                continue
+            values = first.column(col).slice(0, 5000).to_pylist()
+            specs[col] = spec_for(col, values) or spec_from_values(col, values)
+
+        def batches() -> Iterator[RawBatch]:
+            start = 1
+            for table in [first, *map(as_text, it)]:
+                rows = np.arange(start, start + table.num_rows, dtype=np.int64)
+                start += table.num_rows
+                yield RawBatch(table, rows)
+
+        return Source(name=name, specs=specs, batches=batches(), label_columns=labels,
+                      binary_label=binary, fixed_label=options.default_label)
+
+
+ADAPTER = MappingAdapter()
