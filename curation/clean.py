@@ -175,7 +175,12 @@ def parse_timestamps(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """
     present = values.notna().to_numpy()
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
-    nums = pd.to_numeric(values, errors="coerce")
+    try:
+        nums = pd.Series(np.array(pc.cast(pa.array(values, pa.string()), pa.float64())
+                                  .fill_null(np.nan)), index=values.index)
+        nums[~np.isfinite(nums)] = np.nan
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        nums = pd.to_numeric(values, errors="coerce")
     is_num = nums.notna().to_numpy()
     if is_num.any():
         n = nums[is_num].astype("float64")
@@ -236,11 +241,28 @@ def clean_batch(
 
     out: dict[str, object] = {}
     raw_text: dict[str, pa.Array] = {}
+    fast: dict[str, np.ndarray] = {}
     for name in table.column_names:
         col = table.column(name).combine_chunks()
         if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
             raw_text[name] = col
             continue
+        spec = specs.get(name)
+        if spec is not None and spec.kind in ("float", "int") and col.null_count == 0:
+            # Fast path for clean numeric text: one cast, no whitespace, no markers but
+            # the ones Arrow parses as floats (nan, inf), which become missing here.
+            try:
+                values = np.array(pc.cast(col, pa.float64()), dtype=np.float64)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                values = None
+            if values is not None:
+                nonfinite = ~np.isfinite(values)
+                if nonfinite.any():
+                    counts["missing_marker"] += int(nonfinite.sum())
+                    values[nonfinite] = np.nan
+                fast[name] = values
+                raw_text[name] = col
+                continue
         stripped = _strip(col)
         changed = int(pc.sum(pc.not_equal(stripped, col)).as_py() or 0)
         counts["whitespace"] += changed
@@ -257,15 +279,19 @@ def clean_batch(
             continue
         present = np.asarray(pc.is_valid(arr))
         if spec.kind in ("float", "int"):
-            values, bad = _to_float(arr, present)
+            if name in fast:
+                values, bad = fast[name], np.zeros(n, dtype=bool)
+            else:
+                values, bad = _to_float(arr, present)
             if bad.any():
                 values, bad = _boolean_words(arr, values, bad, counts)
             if spec.kind == "int":
                 frac = present & ~bad & ~np.isnan(values) & (np.mod(values, 1) != 0)
                 bad = bad | frac
             if bad.any():
-                shown = np.asarray(arr.to_pylist(), dtype=object)
-                reasons = np.array([f"expected a number, found {v!r}" for v in shown])
+                reasons = np.full(n, "", dtype=object)
+                reasons[bad] = [f"expected a number, found {v!r}"
+                                for v in arr.filter(pa.array(bad)).to_pylist()]
                 counts["numeric"] += int(bad.sum())
                 if policy["numeric"] == "quarantine":
                     flag(bad, "numeric", name, reasons)
@@ -349,9 +375,10 @@ def _apply_domain(values, spec, counts, policy, flag):  # type: ignore[no-untype
             out = ~np.isnan(values) & ((values < lo) | (values > hi))
         if out.any():
             counts["range"] += int(out.sum())
-            reasons = np.array([f"{spec.domain} out of range [{lo:g}, {hi:g}]: {v:g}"
-                                for v in values])
             if policy["range"] == "quarantine":
+                reasons = np.full(len(values), "", dtype=object)
+                reasons[out] = [f"{spec.domain} out of range [{lo:g}, {hi:g}]: {v:g}"
+                                for v in values[out]]
                 flag(out, "range", spec.name, reasons)
             else:
                 values = values.copy()
@@ -388,8 +415,9 @@ def _labels(raw_text, n, label_columns, binary_label, fixed_label, taxonomy, cou
             continue
         label[i], attack[i], family[i] = info.label, info.is_attack, info.family  # type: ignore[union-attr]
     if unknown.any():
-        reasons = np.array([f"label {v!r} is not in the taxonomy; add it with --taxonomy FILE"
-                            for v in raw])
+        reasons = np.full(n, "", dtype=object)
+        reasons[unknown] = [f"label {v!r} is not in the taxonomy; add it with --taxonomy FILE"
+                            for v in raw[unknown]]
         flag(unknown, "unknown_label", ",".join(label_columns) or "label", reasons)
     if binary_label is not None and binary_label in raw_text:
         flag_vals = pc.utf8_lower(raw_text[binary_label])

@@ -31,19 +31,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curation._typing import Policy
 from curation.clean import QUARANTINE_COLUMNS, RULES, clean_batch
-from curation.errors import IotforgeError, UsageError
+from curation.errors import UsageError
 from curation.schema import (
+    ARROW_TYPES,
     FIXED_ROLES,
     LABEL,
     PROVENANCE_COLUMNS,
     ColumnSpec,
     TableMeta,
     arrow_schema,
-    with_meta,
 )
 from curation.sources import SourceOptions, detect, get_adapter
 from curation.taxonomy import Taxonomy
@@ -57,13 +58,19 @@ Progress = Callable[[str, int], None]
 
 
 class _Dedupe:
-    """Exact-duplicate index over all non-provenance columns: 8 bytes per distinct row."""
+    """Exact-duplicate index: 8 bytes per distinct row.
 
-    def __init__(self) -> None:
+    The key is every column except provenance and ``id``-role columns: a row
+    counter or a flow identifier makes every record unique without making it a
+    different record.
+    """
+
+    def __init__(self, id_columns: Iterable[str] = ()) -> None:
         self.seen = np.empty(0, dtype=np.uint64)
+        self.skip = set(PROVENANCE_COLUMNS) | set(id_columns)
 
     def new_rows(self, frame: pd.DataFrame) -> np.ndarray:
-        cols = [c for c in frame.columns if c not in PROVENANCE_COLUMNS]
+        cols = [c for c in frame.columns if c not in self.skip]
         if frame.empty:
             return np.zeros(0, dtype=bool)
         h = pd.util.hash_pandas_object(frame[cols], index=False).to_numpy(dtype=np.uint64)
@@ -163,21 +170,53 @@ def expand_inputs(
     return paths, skipped
 
 
+def _plan(paths, adapters, options):  # type: ignore[no-untyped-def]
+    """Open every source once for its column specs, so one writer takes all rows.
+
+    Opening reads only the first chunk of a file (the kind inference sample); the
+    source is closed again and reopened for the real pass. Types of a column that
+    differ between sources are promoted (int+float -> float, otherwise string).
+    """
+    plans: list[tuple[str, dict[str, ColumnSpec]]] = []
+    for path, adapter in zip(paths, adapters, strict=True):
+        source = adapter.open(path, options)
+        close = getattr(source.batches, "close", None)
+        if close is not None:
+            close()
+        plans.append((source.name, dict(source.specs)))
+    roles: dict[str, str] = dict(FIXED_ROLES)
+    types: dict[str, pa.DataType] = {}
+    order: list[str] = []
+    for _, specs in plans:
+        for name, spec in specs.items():
+            roles.setdefault(name, spec.role)
+            typ = ARROW_TYPES[spec.kind]
+            if name not in types:
+                types[name] = typ
+                order.append(name)
+            else:
+                types[name] = _promote(types[name], typ)
+    meta = TableMeta(stage="curate", roles=roles,
+                     sources=sorted({name for name, _ in plans}),
+                     extra={"inputs": [str(p) for p in paths]})
+    fixed = arrow_schema({}, meta)
+    schema = pa.schema([*fixed, *(pa.field(n, types[n]) for n in order)],
+                       metadata={b"iotforge": meta.to_json().encode()})
+    return meta, schema
+
+
 def _run(paths, adapters, work, options, taxonomy, policies, progress):  # type: ignore[no-untyped-def]
-    dedupe = _Dedupe()
+    meta, schema = _plan(paths, adapters, options)
+    dedupe = _Dedupe(id_columns=[c for c, r in meta.roles.items() if r == "id"])
     files: list[dict[str, Any]] = []
-    parts: list[tuple[Path, dict[str, ColumnSpec], str]] = []
-    qwriter = pq.ParquetWriter(work / "quarantine.parquet", QUARANTINE_SCHEMA)
-    try:
-        for i, (path, adapter) in enumerate(zip(paths, adapters, strict=True)):
-            entry, part = _one_file(i, path, adapter, work, options, taxonomy, policies,
-                                    dedupe, qwriter, progress)
-            files.append(entry)
-            if part is not None:
-                parts.append(part)
-    finally:
-        qwriter.close()
-    meta, table_rows = _merge(parts, work / "curated.parquet", files)
+    strings = [f.name for f in schema if pa.types.is_string(f.type)]
+    with pq.ParquetWriter(work / "quarantine.parquet", QUARANTINE_SCHEMA) as qwriter, \
+            pq.ParquetWriter(work / "curated.parquet", schema, use_dictionary=strings,
+                             compression="zstd") as writer:
+        for path, adapter in zip(paths, adapters, strict=True):
+            files.append(_one_file(path, adapter, schema, writer, options, taxonomy,
+                                   policies, dedupe, qwriter, progress))
+    table_rows = pq.read_metadata(work / "curated.parquet").num_rows
     total = {k: sum(f[k] for f in files)
              for k in ("rows_read", "rows_out", "rows_quarantined", "rows_duplicate")}
     rules: Counter[str] = Counter()
@@ -195,19 +234,14 @@ def _run(paths, adapters, work, options, taxonomy, policies, progress):  # type:
         "taxonomy": taxonomy.origin,
         "roles": meta.roles,
     }
-    assert table_rows == total["rows_out"], "curated rows differ from the accounting"
-    (work / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    if table_rows != total["rows_out"]:
+        raise AssertionError("curated rows differ from the accounting")
     return report
 
 
-def _one_file(i, path, adapter, work, options, taxonomy, policies, dedupe, qwriter,
+def _one_file(path, adapter, schema, writer, options, taxonomy, policies, dedupe, qwriter,
               progress):  # type: ignore[no-untyped-def]
     source = adapter.open(path, options)
-    meta = TableMeta(stage="curate", roles={**FIXED_ROLES,
-                                             **{n: s.role for n, s in source.specs.items()}})
-    schema = arrow_schema(source.specs, meta)
-    part_path = work / f"part-{i:05d}.parquet"
-    writer = pq.ParquetWriter(part_path, schema)
     counts: Counter[str] = Counter()
     classes: Counter[str] = Counter()
     rows = {"rows_read": 0, "rows_out": 0, "rows_quarantined": 0, "rows_duplicate": 0}
@@ -216,46 +250,35 @@ def _one_file(i, path, adapter, work, options, taxonomy, policies, dedupe, qwrit
     features = [n for n, s in source.specs.items() if s.role in ("numeric", "categorical")]
     fhash: list[np.ndarray] = []
     flabel: list[np.ndarray] = []
-    try:
-        for batch in source.batches:
-            res = clean_batch(
-                batch.table, batch.source_row, source.specs,
-                label_columns=source.label_columns, binary_label=source.binary_label,
-                fixed_label=source.fixed_label, label_map=source.label_map,
-                taxonomy=taxonomy, policies=policies,
-                source=source.name, source_file=str(path), invalid=batch.invalid)
-            counts.update(res.counts)
-            counts["encoding"] += batch.encoding_fixed
-            keep = dedupe.new_rows(res.frame)
-            kept = res.frame.loc[keep]
-            rows["rows_read"] += batch.table.num_rows + len(batch.invalid)
-            rows["rows_out"] += len(kept)
-            rows["rows_duplicate"] += int((~keep).sum())
-            rows["rows_quarantined"] += len(res.quarantine)
-            if len(res.quarantine):
-                qwriter.write_table(pa.Table.from_pandas(
-                    res.quarantine, schema=QUARANTINE_SCHEMA, preserve_index=False))
-            if len(kept):
-                writer.write_table(pa.Table.from_pandas(kept, schema=schema,
-                                                        preserve_index=False))
-                classes.update(kept[LABEL].value_counts().to_dict())
-                for col in list(constant):
-                    vals = kept[col].dropna().unique()
-                    if len(vals) > 1 or (col in distinct and len(vals) == 1
-                                         and vals[0] != distinct[col]):
-                        constant.discard(col)
-                    elif len(vals) == 1:
-                        distinct.setdefault(col, vals[0])
-                if features:
-                    fhash.append(pd.util.hash_pandas_object(kept[features], index=False)
-                                 .to_numpy(dtype=np.uint64))
-                    flabel.append(kept[LABEL].to_numpy(dtype=object))
-            if progress:
-                progress(str(path), batch.table.num_rows + len(batch.invalid))
-    except IotforgeError:
-        writer.close()
-        raise
-    writer.close()
+    for batch in source.batches:
+        res = clean_batch(
+            batch.table, batch.source_row, source.specs,
+            label_columns=source.label_columns, binary_label=source.binary_label,
+            fixed_label=source.fixed_label, label_map=source.label_map,
+            taxonomy=taxonomy, policies=policies,
+            source=source.name, source_file=str(path), invalid=batch.invalid)
+        counts.update(res.counts)
+        counts["encoding"] += batch.encoding_fixed
+        keep = dedupe.new_rows(res.frame)
+        kept = res.frame.loc[keep]
+        rows["rows_read"] += batch.table.num_rows + len(batch.invalid)
+        rows["rows_out"] += len(kept)
+        rows["rows_duplicate"] += int((~keep).sum())
+        rows["rows_quarantined"] += len(res.quarantine)
+        if len(res.quarantine):
+            qwriter.write_table(pa.Table.from_pandas(
+                res.quarantine, schema=QUARANTINE_SCHEMA, preserve_index=False))
+        if len(kept):
+            table = _conform(kept, schema)
+            writer.write_table(table)
+            classes.update(kept[LABEL].value_counts().to_dict())
+            _track_constant(table, constant, distinct)
+            if features:
+                fhash.append(pd.util.hash_pandas_object(kept[features], index=False)
+                             .to_numpy(dtype=np.uint64))
+                flabel.append(kept[LABEL].to_numpy(dtype=object))
+        if progress:
+            progress(str(path), batch.table.num_rows + len(batch.invalid))
     counts["duplicate_column"] += sum("duplicated column" in n for n in source.notes)
     counts["exact_duplicate"] += rows["rows_duplicate"]
     groups, conflict_rows = _conflicts(fhash, flabel)
@@ -275,7 +298,7 @@ def _one_file(i, path, adapter, work, options, taxonomy, policies, dedupe, qwrit
         "classes": dict(classes.most_common()),
         "notes": notes,
     }
-    return entry, (part_path, dict(source.specs), source.name)
+    return entry
 
 
 def _conflicts(fhash: list[np.ndarray], flabel: list[np.ndarray]) -> tuple[int, int]:
@@ -288,38 +311,33 @@ def _conflicts(fhash: list[np.ndarray], flabel: list[np.ndarray]) -> tuple[int, 
     return int(bad["h"].nunique()), int(len(bad))
 
 
-def _merge(parts, target: Path, files) -> tuple[TableMeta, int]:  # type: ignore[no-untyped-def]
-    """One curated table from the per-file parts, columns unified, streamed."""
-    roles: dict[str, str] = dict(FIXED_ROLES)
-    types: dict[str, pa.DataType] = {}
-    order: list[str] = []
-    for path, specs, _ in parts:
-        for field in pq.read_schema(path):
-            if field.name not in types:
-                types[field.name] = field.type
-                order.append(field.name)
-            else:
-                types[field.name] = _promote(types[field.name], field.type)
-        for name, spec in specs.items():
-            roles.setdefault(name, spec.role)
-    meta = TableMeta(stage="curate", roles=roles,
-                     sources=sorted({f["source"] for f in files}),
-                     extra={"inputs": [f["path"] for f in files]})
-    schema = pa.schema([pa.field(n, types[n]) for n in order]) if order else \
-        arrow_schema({}, meta)
-    schema = schema.with_metadata({b"iotforge": meta.to_json().encode()})
-    n = 0
-    with pq.ParquetWriter(target, schema) as writer:
-        for path, _, _ in parts:
-            pf = pq.ParquetFile(path)
-            for batch in pf.iter_batches(batch_size=65536):
-                table = pa.Table.from_batches([batch])
-                cols = []
-                for field in schema:
-                    if field.name in table.column_names:
-                        cols.append(table.column(field.name).cast(field.type))
-                    else:
-                        cols.append(pa.nulls(table.num_rows, field.type))
-                writer.write_table(with_meta(pa.Table.from_arrays(cols, schema=schema), meta))
-                n += table.num_rows
-    return meta, n
+def _track_constant(table: pa.Table, constant: set[str], seen: dict[str, Any]) -> None:
+    """Drop from ``constant`` every column that shows a second distinct value."""
+    for col in list(constant):
+        arr = table.column(col)
+        if arr.null_count == len(arr):
+            continue
+        try:
+            mm = pc.min_max(arr).as_py()
+        except (pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            constant.discard(col)
+            continue
+        lo, hi = mm["min"], mm["max"]
+        if lo != hi or seen.setdefault(col, lo) != lo:
+            constant.discard(col)
+
+
+def _conform(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    """``frame`` as a table of ``schema``: absent columns null, types cast."""
+    n = len(frame)
+    arrays = []
+    for field in schema:
+        if field.name in frame.columns:
+            arr = pa.array(frame[field.name], from_pandas=True)
+            if arr.type != field.type:
+                arr = arr.cast(field.type) if not pa.types.is_string(field.type) \
+                    else pa.array(frame[field.name].astype("string"), from_pandas=True)
+            arrays.append(arr)
+        else:
+            arrays.append(pa.nulls(n, field.type))
+    return pa.Table.from_arrays(arrays, schema=schema)

@@ -67,7 +67,7 @@ def open_delimited(
         first.table = derive(first.table)
     specs: dict[str, ColumnSpec] = {}
     skip = set(labels) | {binary_label} | set(drop)
-    step = max(1, first.table.num_rows // 20000)
+    step = max(1, first.table.num_rows // 2000)
     sample_idx = pa.array(range(0, first.table.num_rows, step))
     for col in first.table.column_names:
         if col in skip:
