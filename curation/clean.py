@@ -67,7 +67,8 @@ RULES: dict[str, Rule] = {r.name: r for r in (
     Rule("missing_marker", "missing-value markers: empty, '-', '(empty)', '?', 'NaN', "
          "'null', 'None', 'NA', 'N/A', 'Infinity', 'inf' (any case and sign)",
          "set_missing", ("set_missing",)),
-    Rule("case", "upper/lower-case variants of one categorical value", "fix",
+    Rule("case", "upper/lower case in categorical values, folded to lower case (columns "
+         "declared case-sensitive, such as Zeek's history codes, keep theirs)", "fix",
          ("fix", "report")),
     Rule("boolean", "boolean spellings true/false/t/f/yes/no/y/n/1/0/on/off; "
          "anything else in a boolean column", "set_missing", ("set_missing", "quarantine")),

@@ -47,6 +47,7 @@ from curation.schema import (
     arrow_schema,
 )
 from curation.sources import SourceOptions, detect, get_adapter
+from curation.sources._text import looks_binary, read_head, text_info
 from curation.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -280,6 +281,9 @@ def _one_file(path, adapter, schema, writer, options, taxonomy, policies, dedupe
         if progress:
             progress(str(path), batch.table.num_rows + len(batch.invalid))
     counts["duplicate_column"] += sum("duplicated column" in n for n in source.notes)
+    head = read_head(path, 65536)
+    if not looks_binary(head) and text_info(head).line_endings != "lf":
+        counts["line_endings"] += 1
     counts["exact_duplicate"] += rows["rows_duplicate"]
     groups, conflict_rows = _conflicts(fhash, flabel)
     counts["conflicting_duplicate"] += conflict_rows
