@@ -137,7 +137,7 @@ def _to_float(arr: pa.Array, present: np.ndarray) -> tuple[np.ndarray, np.ndarra
     """Floats, and a mask of present values that are not numbers."""
     try:
         values = pc.cast(pc.if_else(pa.array(present), arr, None), pa.float64())
-        out = np.asarray(pc.fill_null(values, np.nan), dtype=np.float64)
+        out = np.array(pc.fill_null(values, np.nan), dtype=np.float64)
         return out, np.zeros(len(out), dtype=bool)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         series = pd.Series(np.asarray(arr.to_pylist(), dtype=object))
@@ -299,9 +299,11 @@ def clean_batch(
                 values[bad] = np.nan
             values = _apply_domain(values, spec, counts, policy, flag)
             if spec.kind == "int":
-                out[name] = pd.array(np.where(np.isnan(values), 0, values).astype(np.int64),
-                                     dtype="Int64")
-                out[name][np.isnan(values)] = pd.NA  # type: ignore[index]
+                # past int64 (only in rows quarantined anyway) cannot be stored
+                unusable = ~np.isfinite(values) | (np.abs(values) >= 2.0**63)
+                ints = pd.array(np.where(unusable, 0, values).astype(np.int64), dtype="Int64")
+                ints[unusable] = pd.NA
+                out[name] = ints
             else:
                 out[name] = values
         elif spec.kind == "bool":
