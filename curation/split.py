@@ -1,0 +1,307 @@
+"""Leakage-safe train/test split: after dedupe, before augmentation.
+
+Rows with identical features (``TableMeta.feature_columns``) always land on the
+same side, whatever the mode, so no test row is a copy of a training row:
+
+``stratified``
+    Each group of identical feature rows is one unit; units are drawn into test
+    class by class until about ``test_size`` of the class is there. A unit whose
+    rows carry several labels counts for its rarest class, so rare classes decide
+    where their rows go. A class with fewer than ``min_class_rows`` rows or a
+    single unit stays whole in train and is reported as too small.
+``time``
+    A global cutoff: every training row is strictly earlier than every test row.
+    Test rows identical to an (earlier) training row are dropped and counted,
+    because moving them to train would break the time order.
+``group``
+    Whole groups of ``by`` (device, host, source file) go to one side; groups
+    joined by an identical feature row are merged first. Groups are drawn into
+    test while every class keeps training rows.
+
+>>> import numpy as np, pandas as pd
+>>> from curation.schema import TableMeta
+>>> df = pd.DataFrame({"x": np.arange(20) % 8 * 1.0, "label": ["a", "b"] * 10})
+>>> meta = TableMeta(stage="curate", roles={"x": "numeric", "label": "label"})
+>>> r = split(df, meta, mode="stratified", test_size=0.25)
+>>> set(r.train["x"]) & set(r.test["x"])
+set()
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from curation.audit import feature_keys
+from curation.errors import TooLittleDataError, UsageError
+from curation.schema import LABEL, TableMeta
+
+SplitMode = Literal["stratified", "time", "group"]
+"""How rows are assigned to train and test."""
+
+SplitSide = Literal["train", "test"]
+"""The value of ``TableMeta.split`` in a split's output files."""
+
+log = logging.getLogger(__name__)
+
+MODES: tuple[str, ...] = ("stratified", "time", "group")
+
+
+@dataclass
+class SplitResult:
+    """The two sides and what happened; ``report`` is ``split.json``."""
+
+    train: pd.DataFrame
+    test: pd.DataFrame
+    report: dict[str, Any] = field(default_factory=dict)
+
+    def meta_for(self, side: SplitSide, meta: TableMeta) -> TableMeta:
+        """``meta`` for one side's Parquet: stage ``split``, ``split`` = side, the seed."""
+        extra = {**meta.extra, "split": {k: self.report[k] for k in
+                                         ("mode", "by", "test_size", "random_state")}}
+        return replace(meta, stage="split", split=side, seed=self.report["random_state"],
+                       extra=extra)
+
+
+def split(
+    df: pd.DataFrame,
+    meta: TableMeta,
+    *,
+    mode: SplitMode = "stratified",
+    by: str | None = None,
+    test_size: float = 0.2,
+    random_state: int = 0,
+    min_class_rows: int = 2,
+) -> SplitResult:
+    """Split a canonical table into train and test without shared feature rows.
+
+    Parameters
+    ----------
+    df
+        Deduplicated canonical table with a ``label`` column.
+    meta
+        Its metadata; ``feature_columns()`` defines identical rows.
+    mode
+        ``stratified``, ``time`` or ``group`` (see the module docstring).
+    by
+        ``group``: the grouping column (required). ``time``: the time column
+        (default: the first ``time``-role column holding timestamps).
+    test_size
+        Fraction of rows aimed at test (per class in ``stratified``).
+    random_state
+        Seed of every random choice.
+    min_class_rows
+        ``stratified``: classes with fewer rows stay in train.
+
+    Returns
+    -------
+    SplitResult
+
+    Examples
+    --------
+    >>> from curation.schema import TableMeta
+    >>> t = pd.date_range("2024-01-01", periods=10, freq="h", tz="UTC")
+    >>> df = pd.DataFrame({"t": t, "x": np.arange(10.0), "label": ["a", "b"] * 5})
+    >>> meta = TableMeta(stage="curate", roles={"t": "time", "x": "numeric", "label": "label"})
+    >>> r = split(df, meta, mode="time", test_size=0.3)
+    >>> bool(r.train["t"].max() < r.test["t"].min()), len(r.test)
+    (True, 3)
+    """
+    if mode not in MODES:
+        raise UsageError(f"expected a mode in {MODES}, found {mode!r}")
+    if not 0 < test_size < 1:
+        raise UsageError(f"expected 0 < test_size < 1, found {test_size}")
+    if LABEL not in df.columns:
+        raise UsageError(f"expected a {LABEL!r} column, found none")
+    features = meta.feature_columns(df.columns)
+    if not features:
+        raise UsageError("expected numeric or categorical columns to compare rows on, "
+                         "found none", hint="check the column roles in the metadata")
+    df = df.reset_index(drop=True)
+    keys = feature_keys(df, features)
+    rng = np.random.default_rng(random_state)
+    report: dict[str, Any] = {"mode": mode, "by": by, "test_size": test_size,
+                              "random_state": random_state, "features": features,
+                              "too_small": [], "inseparable": [], "dropped": {}}
+    if mode == "stratified":
+        side = _stratified(df, keys, test_size, rng, min_class_rows, report)
+    elif mode == "time":
+        side = _time(df, meta, keys, by, test_size, report)
+    else:
+        side = _group(df, keys, by, test_size, rng, report)
+    train, test = df[side == 0].reset_index(drop=True), df[side == 1].reset_index(drop=True)
+    if train.empty or test.empty:
+        raise TooLittleDataError(f"expected rows on both sides, found {len(train)} train and "
+                                 f"{len(test)} test rows", hint="lower --test-size or change "
+                                 "--mode; identical feature rows cannot be separated")
+    overlap = int(keys[side == 1].isin(set(keys[side == 0])).sum())
+    if overlap:  # an invariant of every mode: a bug, not a data problem
+        raise AssertionError(f"{overlap} test rows share features with train rows")
+    _class_report(df, side, report)
+    return SplitResult(train=train, test=test, report=report)
+
+
+def _class_report(df: pd.DataFrame, side: np.ndarray, report: dict[str, Any]) -> None:
+    labels = df[LABEL].astype(str)
+    classes: dict[str, dict[str, int]] = {}
+    for cls in sorted(labels.unique()):
+        mask = (labels == cls).to_numpy()
+        classes[cls] = {"train": int((mask & (side == 0)).sum()),
+                        "test": int((mask & (side == 1)).sum()),
+                        "dropped": int((mask & (side < 0)).sum())}
+    report["classes"] = classes
+    report["rows"] = {"train": int((side == 0).sum()), "test": int((side == 1).sum()),
+                      "dropped": int((side < 0).sum())}
+    report["no_train_rows"] = [c for c, n in classes.items() if n["train"] == 0]
+    report["no_test_rows"] = [c for c, n in classes.items()
+                              if n["test"] == 0 and c not in report["too_small"]]
+    report["feature_overlap_rows"] = 0
+
+
+def _stratified(df: pd.DataFrame, keys: pd.Series, test_size: float, rng: np.random.Generator,
+                min_class_rows: int, report: dict[str, Any]) -> np.ndarray:
+    labels = df[LABEL].astype(str).to_numpy()
+    unit = pd.factorize(keys)[0]
+    counts = pd.Series(labels).value_counts()
+    rank = pd.Series(labels).map({c: i for i, c in enumerate(counts.index[::-1])}).to_numpy()
+    # The rarest class among a unit's rows owns the unit.
+    owner_rank = pd.Series(rank).groupby(unit).min()
+    owner = pd.Series(counts.index[::-1][owner_rank.to_numpy()], index=owner_rank.index)
+    size = pd.Series(unit).value_counts()
+    test_units: list[int] = []
+    for cls in sorted(counts.index):
+        units = owner.index[(owner == cls).to_numpy()].to_numpy()
+        rows = int(size.loc[units].sum()) if len(units) else 0
+        if counts[cls] < min_class_rows:
+            report["too_small"].append(cls)
+            continue
+        if len(units) < 2:  # its rows share feature rows with rarer classes: they decide
+            report["inseparable"].append(cls)
+            continue
+        target = test_size * rows
+        chosen = _draw(rng.permutation(units), size, target, limit=rows - 1)
+        test_units.extend(chosen)
+    side = np.zeros(len(df), dtype=np.int8)
+    side[np.isin(unit, test_units)] = 1
+    return side
+
+
+def _draw(order: np.ndarray, size: pd.Series, target: float, *, limit: int) -> list[int]:
+    """Units in ``order`` until ``target`` rows, never more than ``limit`` rows.
+
+    A unit that would overshoot the target by more than a tenth is skipped, so
+    one huge group of duplicates does not become the whole test side.
+    """
+    chosen: list[int] = []
+    taken = 0
+    slack = max(1.0, 0.1 * target)
+    for u in order:
+        n = int(size.loc[u])
+        if taken >= target:
+            break
+        if taken + n <= min(target + slack, limit):
+            chosen.append(int(u))
+            taken += n
+    if not chosen:
+        smallest = min(order, key=lambda u: int(size.loc[u]))
+        if int(size.loc[smallest]) <= limit:
+            chosen.append(int(smallest))
+    return chosen
+
+
+def _time(df: pd.DataFrame, meta: TableMeta, keys: pd.Series, by: str | None,
+          test_size: float, report: dict[str, Any]) -> np.ndarray:
+    column = by or next((c for c in meta.columns_with_role("time", df.columns)
+                         if pd.api.types.is_datetime64_any_dtype(df[c].dtype)), None)
+    if column is None:
+        raise UsageError("expected a time column holding timestamps, found none",
+                         hint="name one with --by COLUMN")
+    if column not in df.columns:
+        raise UsageError(f"expected --by to name a column, found no column {column!r}")
+    t = df[column]
+    if not (pd.api.types.is_datetime64_any_dtype(t.dtype)
+            or pd.api.types.is_numeric_dtype(t.dtype)):
+        raise UsageError(f"expected timestamps or numbers in {column!r}, found {t.dtype}",
+                         column=column)
+    known = t.notna().to_numpy()
+    cutoff = t[known].quantile(1 - test_size, interpolation="higher")
+    side = np.where(known, np.where((t >= cutoff).to_numpy(), 1, 0), -1).astype(np.int8)
+    seen = set(keys[side == 0])
+    overlap = (side == 1) & keys.isin(seen).to_numpy()
+    side[overlap] = -1
+    if (side == 1).sum() == 0 and overlap.any():
+        raise TooLittleDataError(
+            f"expected test rows after the cutoff {cutoff}, found all {int(overlap.sum())} of "
+            "them identical to earlier training rows", column=column,
+            hint="this capture has too few distinct feature rows for a time split; "
+                 "use --mode stratified")
+    report.update(by=column, cutoff=str(cutoff))
+    report["dropped"] = {"no_time": int((~known).sum()), "identical_to_earlier_train_row":
+                         int(overlap.sum())}
+    return side
+
+
+def _group(df: pd.DataFrame, keys: pd.Series, by: str | None, test_size: float,
+           rng: np.random.Generator, report: dict[str, Any]) -> np.ndarray:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if by is None:
+        raise UsageError("expected --by COLUMN for mode 'group', found none",
+                         hint="e.g. --by source_file or --by a host column")
+    if by not in df.columns:
+        raise UsageError(f"expected --by to name a column, found no column {by!r}")
+    group = pd.factorize(df[by].astype(object).where(df[by].notna(), "<missing>"))[0]
+    key = pd.factorize(keys)[0]
+    n_group, n_key = group.max() + 1, key.max() + 1
+    # Bipartite graph groups -- feature keys: a component is a set of groups that
+    # must stay together because they share an identical feature row.
+    graph = coo_matrix((np.ones(len(df)), (group, n_group + key)),
+                       shape=(n_group + n_key, n_group + n_key))
+    _, comp_of = connected_components(graph, directed=False)
+    comp = comp_of[group]
+    n_comp = len(np.unique(comp))
+    if n_comp < 2:
+        raise TooLittleDataError(f"expected at least 2 groups of {by!r} not joined by identical "
+                                 f"feature rows, found {n_comp}", column=by)
+    labels = df[LABEL].astype(str)
+    per_comp = pd.crosstab(comp, labels)
+    order = rng.permutation(per_comp.index.to_numpy())
+    test_comps = _draw_groups(per_comp, order, test_size * len(df), keep_classes=True)
+    report["every_class_in_train"] = bool(test_comps)
+    if not test_comps:  # no group can leave without taking a class's last training rows
+        test_comps = _draw_groups(per_comp, order, test_size * len(df), keep_classes=False)
+    report["groups"] = {"values": int(n_group), "merged_components": int(n_comp),
+                        "test_components": len(test_comps)}
+    return np.isin(comp, test_comps).astype(np.int8)
+
+
+def _draw_groups(per_comp: pd.DataFrame, order: np.ndarray, target: float, *,
+                 keep_classes: bool) -> list[int]:
+    """Components in ``order`` until ``target`` rows; optionally never a class's last."""
+    train_left = per_comp.sum(axis=0)
+    slack = max(1.0, 0.1 * target)
+    taken = 0
+    chosen: list[int] = []
+    for c in order:
+        if taken >= target:
+            break
+        rows = per_comp.loc[c]
+        n = int(rows.sum())
+        keeps = bool(((train_left - rows)[rows > 0] > 0).all()) or not keep_classes
+        if taken + n <= target + slack and keeps and n < int(train_left.sum()):
+            chosen.append(int(c))
+            taken += n
+            train_left = train_left - rows
+    if not chosen:  # every component overshoots: the smallest one allowed
+        for c in per_comp.sum(axis=1).sort_values(kind="stable").index:
+            rows = per_comp.loc[c]
+            keeps = bool(((train_left - rows)[rows > 0] > 0).all()) or not keep_classes
+            if keeps and int(rows.sum()) < int(train_left.sum()):
+                chosen.append(int(c))
+                break
+    return chosen

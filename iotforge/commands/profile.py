@@ -1,0 +1,57 @@
+"""Draft a data contract (a Great Expectations suite) from reference data.
+
+DATA is curated Parquet or raw captures (curated on the fly). The draft holds,
+per column: existence, storage type, null fraction, numeric range widened by
+--margin, the value set of low-cardinality categoricals, the label set, id
+uniqueness; and for the table: its exact column set and a row-count floor. Each
+expectation says in meta.why what produced it. Review and edit the draft, then
+commit it under expectations/ (see expectations/README.md).
+
+examples:
+  iotforge profile data/curated/curated.parquet --out expectations/my_capture.json
+  iotforge profile Train_Test_IoT_Fridge.csv --out fridge.json --margin 0.2 \\
+      --allow-label scanning --allow-label normal
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from iotforge.commands.validate import add_input_arguments, load_data
+
+NAME = "profile"
+HELP = "draft a data-contract suite (JSON) from reference data"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_input_arguments(p)
+    p.add_argument("--out", required=True, metavar="SUITE.json", help="suite file to write")
+    p.add_argument("--name", help="suite name (default: the --out file name)")
+    p.add_argument("--margin", type=float, default=0.1,
+                   help="fraction of each numeric range added on both sides (default 0.1)")
+    p.add_argument("--max-categories", type=int, default=30, metavar="N",
+                   help="string columns with at most N values get a value set (default 30)")
+    p.add_argument("--allow-label", action="append", default=[], metavar="CLASS",
+                   help="a class allowed in 'label' though absent from DATA (repeatable)")
+    p.add_argument("--alias", action="append", default=[], metavar="NAME",
+                   help="another name --suite may use for this suite (repeatable)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from curation.profile import dump_suite, profile_frame
+    from curation.schema import atomic_text
+
+    data = load_data(args.data, args.format)
+    name = args.name or Path(args.out).stem
+    suite = profile_frame(data.frame, data.meta, margin=args.margin, name=name,
+                          max_categories=args.max_categories, extra_labels=args.allow_label)
+    if args.alias:
+        suite["meta"]["iotforge"]["aliases"] = list(args.alias)
+    atomic_text(args.out, dump_suite(suite))
+    Console(stderr=True).print(
+        f"drafted {len(suite['expectations'])} expectations over {data.frame.shape[1]} columns "
+        f"from {len(data.frame)} rows -> {args.out} (review it before committing)")
+    return 0

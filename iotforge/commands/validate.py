@@ -1,0 +1,174 @@
+"""Check a capture against its data contract (a Great Expectations suite).
+
+DATA is curated Parquet (from 'iotforge curate') or any capture 'curate' reads;
+a raw capture is curated on the fly into a temporary directory first. --suite is
+a NAME (expectations/NAME.json, looked up next to the package, then in the
+current directory) or a path to a suite JSON file.
+
+Exit status: 0 the data meets the contract, 1 it does not (a table of failed
+expectations with counts and example values is printed), 2 usage or input error.
+
+examples:
+  iotforge validate data/curated/curated.parquet --suite cicflowmeter
+  iotforge validate Train_Test_IoT_Fridge.csv --suite ton_iot_fridge --json
+  iotforge validate new_capture.csv --suite expectations/flows.json --docs build/data_docs
+  iotforge validate curated.parquet --suite zeek_conn cicflowmeter --out reports/validation.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+NAME = "validate"
+HELP = "check a capture against a data contract (exit 1 when it fails)"
+
+
+@dataclass
+class Loaded:
+    """Input data as the canonical frame, with where it came from."""
+
+    frame: Any  # pandas.DataFrame
+    meta: Any  # curation.schema.TableMeta
+    schema: Any  # pyarrow.Schema
+    curation: dict[str, Any] | None = field(default=None)
+
+
+def add_input_arguments(p: argparse.ArgumentParser) -> None:
+    """DATA and --format, shared by profile, validate, audit and split."""
+    p.add_argument("data", nargs="+", metavar="DATA",
+                   help="curated Parquet, or capture files (or directories) 'iotforge curate' "
+                        "reads")
+    p.add_argument("--format", metavar="F",
+                   help="capture format when curating on the fly (default: detected)")
+
+
+def load_data(paths: list[str], fmt: str | None = None) -> Loaded:
+    """Read curated Parquet, or curate raw captures into a temporary directory."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from curation.errors import InputError, UsageError
+    from curation.schema import META_KEY, TableMeta, read_meta
+    from curation.validate import to_frame
+
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise UsageError(f"expected input files, found no file {', '.join(missing)}")
+    parquet = [p for p in paths if Path(p).is_file() and _is_iotforge_parquet(p, META_KEY)]
+    if parquet and len(parquet) != len(paths):
+        raise UsageError("expected either curated Parquet or raw captures, found both",
+                         hint="curate the raw captures first")
+    if parquet:
+        metas = [read_meta(p) for p in parquet]
+        tables = [pq.read_table(p) for p in parquet]
+        try:
+            table = pa.concat_tables(tables, promote_options="permissive")
+        except pa.ArrowInvalid as exc:
+            raise InputError(f"expected Parquet files with compatible schemas ({exc})",
+                             path=parquet[-1]) from None
+        meta = metas[0]
+        for m in metas[1:]:
+            meta.roles.update({k: v for k, v in m.roles.items() if k not in meta.roles})
+            meta.sources += [s for s in m.sources if s not in meta.sources]
+        return Loaded(to_frame(table), meta, table.schema)
+    from curation.curate import curate
+
+    with tempfile.TemporaryDirectory(prefix="iotforge.") as tmp:
+        report = curate(paths, tmp, format=fmt)
+        path = Path(tmp) / "curated.parquet"
+        table = pq.read_table(path)
+        curated_meta: TableMeta = read_meta(path)
+    return Loaded(to_frame(table), curated_meta, table.schema, curation=report.get("total"))
+
+
+def _is_iotforge_parquet(path: str, key: bytes) -> bool:
+    import pyarrow.parquet as pq
+
+    with open(path, "rb") as fh:
+        if fh.read(4) != b"PAR1":
+            return False
+    try:
+        return key in (pq.read_schema(path).metadata or {})
+    except Exception:  # a damaged Parquet file: let the curate path report it
+        return False
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_input_arguments(p)
+    p.add_argument("--suite", required=True, action="extend", nargs="+", metavar="NAME|PATH",
+                   help="suite name in expectations/ or a suite JSON file; several for a "
+                        "table of several formats (each suite checks the rows it applies to)")
+    p.add_argument("--json", action="store_true",
+                   help="print the result as JSON on stdout (nothing else)")
+    p.add_argument("--docs", metavar="DIR", help="also write GX Data Docs (HTML) into DIR")
+    p.add_argument("--out", metavar="RESULT.json",
+                   help="also write the JSON result to this file (pass or fail)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from curation.validate import load_suite, validate_frame
+
+    suites = [load_suite(s) for s in args.suite]
+    data = load_data(args.data, args.format)
+    reports = [validate_frame(data.frame, suite, docs_dir=args.docs) for suite in suites]
+    out: dict[str, Any] = {"success": all(r.success for r in reports),
+                           "suites": [r.to_dict() for r in reports]}
+    if data.curation is not None:
+        out["curation"] = data.curation
+    if args.out:
+        from curation.schema import atomic_text
+
+        atomic_text(args.out, json.dumps(out, indent=2) + "\n")
+    if args.json:
+        sys.stdout.write(json.dumps(out, indent=2) + "\n")
+    else:
+        _print(out)
+    return 0 if out["success"] else 1
+
+
+def _print(out: dict[str, Any]) -> None:
+    from rich.console import Console
+
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    cur = out.get("curation")
+    if cur:
+        console.print(f"curated on the fly: {cur.get('rows_read')} rows read, "
+                      f"{cur.get('rows_out')} out, {cur.get('rows_quarantined')} quarantined, "
+                      f"{cur.get('rows_duplicate')} duplicates")
+    for rep in out["suites"]:
+        _print_one(console, rep)
+
+
+def _print_one(console: Any, out: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    n_failed = len(out["failures"])
+    if out["success"]:
+        console.print(f"[green]PASS[/] {out['rows']} rows meet suite {out['suite']!r} "
+                      f"({out['evaluated']} expectations)")
+    else:
+        table = Table(title=f"suite {out['suite']!r}: {n_failed} of {out['evaluated']} "
+                            "expectations failed")
+        for name in ("column", "expectation", "unexpected", "examples", "message"):
+            table.add_column(name, overflow="fold")
+        for f in out["failures"]:
+            count = f["unexpected_count"]
+            pct = f["unexpected_percent"]
+            table.add_row(
+                str(f["column"] or "(table)"),
+                f["expectation"].removeprefix("expect_"),
+                "" if count is None else f"{count}" + (f" ({pct:.2f}%)" if pct else ""),
+                ", ".join(map(repr, f["examples"][:3])),
+                f["message"],
+            )
+        console.print(table)
+        console.print(f"[red]FAIL[/] suite {out['suite']!r}: {out['rows']} rows, "
+                      f"{n_failed} failed expectations")
+    if out.get("docs"):
+        console.print(f"data docs: {out['docs']}")

@@ -1,0 +1,210 @@
+"""Data contracts: suite loading, GX validation, and faults injected into real curated data."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from curation.errors import MappingError, UsageError
+from curation.profile import dump_suite
+from curation.schema import read_meta
+from curation.validate import (
+    available_suites,
+    load_suite,
+    read_canonical,
+    select_rows,
+    validate_frame,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+DATASETS = Path(os.environ.get("IOTFORGE_DATASETS") or REPO.parent / "shared" / "datasets")
+SAMPLES = {"ton_iot_telemetry/*.csv": 20, "cicids2017_improved_sample/*.csv": 10,
+           "iot23/*/conn.log.labeled": 10}
+
+
+def curated_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every shared capture, every k-th record, curated once per session (cached)."""
+    if not DATASETS.is_dir():
+        pytest.skip(f"shared datasets not found at {DATASETS} (set IOTFORGE_DATASETS)")
+    curate = pytest.importorskip("curation.curate", reason="curation.curate missing").curate
+    out = tmp_path_factory.getbasetemp() / "iotforge_real_sample"
+    if not (out / "curated.parquet").exists():
+        inputs = []
+        for pattern, every in SAMPLES.items():
+            for src in sorted(DATASETS.glob(pattern)):
+                dst = out / "raw" / src.relative_to(DATASETS)
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                lines = src.read_bytes().splitlines(keepends=True)
+                if lines[0].startswith(b"#"):  # Zeek: '#' header lines, then records
+                    n = next(i for i, ln in enumerate(lines) if not ln.startswith(b"#"))
+                    head, data = lines[:n], [ln for ln in lines[n:] if not ln.startswith(b"#")]
+                else:
+                    head, data = lines[:1], lines[1:]
+                k = every if len(data) > 30 * every else 1
+                dst.write_bytes(b"".join(head + data[::k]))
+                inputs.append(dst)
+        curate(inputs, out)
+    return out / "curated.parquet"
+
+
+def curated_pcaps(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The MQTTset test captures, curated on their own: in one table with the CSVs,
+    pcap's int ``protocol`` would be promoted to CICFlowMeter's string one."""
+    if not DATASETS.is_dir():
+        pytest.skip(f"shared datasets not found at {DATASETS} (set IOTFORGE_DATASETS)")
+    curate = pytest.importorskip("curation.curate", reason="curation.curate missing").curate
+    out = tmp_path_factory.getbasetemp() / "iotforge_real_pcaps"
+    if not (out / "curated.parquet").exists():
+        curate(sorted(DATASETS.glob("mqttset_pcap/*/*-test.pcap*")), out)
+    return out / "curated.parquet"
+
+
+# ------------------------------------------------------------------ synthetic, fast
+
+
+SUITE = {"name": "t", "expectations": [
+    {"type": "expect_column_to_exist", "kwargs": {"column": "bytes"}},
+    {"type": "expect_column_values_to_be_between",
+     "kwargs": {"column": "bytes", "min_value": 0, "max_value": 100}},
+    {"type": "expect_column_values_to_be_in_set",
+     "kwargs": {"column": "label", "value_set": ["normal", "ddos"]}},
+]}
+
+
+def test_failure_names_column_counts_and_examples() -> None:
+    df = pd.DataFrame({"bytes": [1.0, 500.0, 700.0, 2.0], "label": ["normal", "x", "x", "ddos"]})
+    report = validate_frame(df, SUITE)
+    assert not report.success
+    by_col = {f.column: f for f in report.failures}
+    assert by_col["bytes"].unexpected_count == 2
+    assert sorted(by_col["bytes"].examples) == [500.0, 700.0]
+    assert by_col["label"].examples == ["x"]
+    assert report.to_dict()["failures"][0]["column"] in ("bytes", "label")
+    json.dumps(report.to_dict())  # serialisable as is
+
+
+def test_missing_column_is_one_failure_not_three() -> None:
+    report = validate_frame(pd.DataFrame({"label": ["normal"]}), SUITE)
+    assert [(f.expectation, f.column) for f in report.failures] == [
+        ("expect_column_to_exist", "bytes")]
+
+
+def test_select_rows_drops_other_formats_columns() -> None:
+    df = pd.DataFrame({"source": ["zeek:conn", "cicflowmeter"], "bytes": [1.0, None],
+                       "flow_x": [None, 3.0]})
+    suite = {**SUITE, "meta": {"iotforge": {"applies_to": {"source": ["zeek:*"]}}}}
+    rows, _ = select_rows(df, suite)
+    assert list(rows.columns) == ["source", "bytes"]
+    report = validate_frame(df.iloc[1:], suite)
+    assert not report.success and "no rows" in report.failures[0].message
+
+
+def test_load_suite_errors_and_aliases(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no suite 'nope'"):
+        load_suite("nope")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"name": "x", "expectations": [{"type": "oops"}]}')
+    with pytest.raises(MappingError, match="expect_"):
+        load_suite(bad)
+    if "cicflowmeter" in available_suites():
+        assert load_suite("flows")["name"] == "cicflowmeter"
+
+
+def test_committed_suites_are_stable_json() -> None:
+    for name in available_suites():
+        path = REPO / "expectations" / f"{name}.json"
+        suite = load_suite(path)
+        assert suite["name"] == name
+        assert path.read_text() == dump_suite(suite), f"{path} is not in dump_suite layout"
+        assert suite["meta"]["iotforge"]["reviewed"] is True
+
+
+# ------------------------------------------------------------------ real data
+
+
+@pytest.fixture(scope="session")
+def real(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, object]:
+    path = curated_sample(tmp_path_factory)
+    return read_canonical(path)[0], read_meta(path)
+
+
+SUITE_OF = {"cicflowmeter": "cicflowmeter", "zeek:conn": "zeek_conn", "pcap": "pcap"}
+
+
+def _suite_for(source: str) -> str:
+    return SUITE_OF.get(source) or "ton_iot_" + source.split(":", 1)[1]
+
+
+def test_every_shared_dataset_passes_its_suite(
+        real: tuple[pd.DataFrame, object], tmp_path_factory: pytest.TempPathFactory) -> None:
+    pcaps = read_canonical(curated_pcaps(tmp_path_factory))[0]
+    frames = [(real[0], s) for s in sorted(real[0]["source"].unique())]
+    frames += [(pcaps, s) for s in sorted(pcaps["source"].unique())]
+    assert len(frames) == 10  # 7 TON_IoT devices, CICFlowMeter, Zeek, pcap (MQTTset)
+    for df, source in frames:
+        report = validate_frame(df, load_suite(_suite_for(source)))
+        assert report.success, (source, [f.message for f in report.failures])
+        assert report.rows == int((df["source"] == source).sum())
+
+
+def _weather(real: tuple[pd.DataFrame, object]) -> pd.DataFrame:
+    rows, _ = select_rows(real[0], load_suite("ton_iot_weather"))
+    return rows.reset_index(drop=True)
+
+
+def _shift(df: pd.DataFrame) -> pd.DataFrame:
+    span = df["pressure"].max() - df["pressure"].min()
+    return df.assign(pressure=df["pressure"] + 2 * span)
+
+
+def _out_of_range(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    out.loc[[3, 50, 77], "humidity"] = [-40.0, 250.0, 1e6]
+    return out
+
+
+def _unknown_label(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    out.loc[out.index[:5], "label"] = "alien_attack"
+    return out
+
+
+def _null_burst(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    out.loc[100:160, "temperature"] = np.nan
+    return out
+
+
+FAULTS = {
+    "shifted column": (_shift, "pressure", "expect_column_values_to_be_between"),
+    "out-of-range values": (_out_of_range, "humidity", "expect_column_values_to_be_between"),
+    "unknown labels": (_unknown_label, "label", "expect_column_values_to_be_in_set"),
+    "burst of nulls": (_null_burst, "temperature", "expect_column_values_to_not_be_null"),
+    "missing column": (lambda d: d.drop(columns=["humidity"]), "humidity",
+                       "expect_column_to_exist"),
+    "changed type": (lambda d: d.assign(temperature=d["temperature"].map("{:.3f}".format)),
+                     "temperature", "expect_column_values_to_be_in_type_list"),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_injected_fault_is_caught_and_names_column(
+        real: tuple[pd.DataFrame, object], fault: str) -> None:
+    inject, column, expectation = FAULTS[fault]
+    clean = _weather(real)
+    suite = load_suite("ton_iot_weather")
+    report = validate_frame(inject(clean), suite)
+    assert not report.success
+    hits = [f for f in report.failures if f.column == column and f.expectation == expectation]
+    assert hits, [(f.column, f.expectation) for f in report.failures]
+    assert repr(column) in hits[0].message
+    assert {f.column for f in report.failures} <= {column, None}
+
+
+def test_clean_real_weather_passes(real: tuple[pd.DataFrame, object]) -> None:
+    assert validate_frame(_weather(real), load_suite("ton_iot_weather")).success
