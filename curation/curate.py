@@ -45,6 +45,7 @@ from curation.schema import (
     ColumnSpec,
     TableMeta,
     arrow_schema,
+    conform,
 )
 from curation.sources import SourceOptions, detect, get_adapter
 from curation.sources._text import looks_binary, read_head, text_info
@@ -270,7 +271,7 @@ def _one_file(path, adapter, schema, writer, options, taxonomy, policies, dedupe
             qwriter.write_table(pa.Table.from_pandas(
                 res.quarantine, schema=QUARANTINE_SCHEMA, preserve_index=False))
         if len(kept):
-            table = _conform(kept, schema)
+            table = conform(kept, schema)
             writer.write_table(table)
             classes.update(kept[LABEL].value_counts().to_dict())
             _track_constant(table, constant, distinct)
@@ -329,19 +330,3 @@ def _track_constant(table: pa.Table, constant: set[str], seen: dict[str, Any]) -
         lo, hi = mm["min"], mm["max"]
         if lo != hi or seen.setdefault(col, lo) != lo:
             constant.discard(col)
-
-
-def _conform(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
-    """``frame`` as a table of ``schema``: absent columns null, types cast."""
-    n = len(frame)
-    arrays = []
-    for field in schema:
-        if field.name in frame.columns:
-            arr = pa.array(frame[field.name], from_pandas=True)
-            if arr.type != field.type:
-                arr = arr.cast(field.type) if not pa.types.is_string(field.type) \
-                    else pa.array(frame[field.name].astype("string"), from_pandas=True)
-            arrays.append(arr)
-        else:
-            arrays.append(pa.nulls(n, field.type))
-    return pa.Table.from_arrays(arrays, schema=schema)

@@ -198,3 +198,27 @@ def atomic_text(path: str | os.PathLike[str], text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def conform(frame: Any, schema: pa.Schema) -> pa.Table:
+    """A pandas DataFrame as a table of ``schema``: absent columns null, types cast.
+
+    >>> import pandas as pd
+    >>> schema = pa.schema([("a", pa.int64()), ("b", pa.string())])
+    >>> conform(pd.DataFrame({"a": [1.0, None]}), schema).to_pydict()
+    {'a': [1, None], 'b': [None, None]}
+    """
+    n = len(frame)
+    arrays = []
+    for fld in schema:
+        if fld.name in frame.columns:
+            col = frame[fld.name]
+            if pa.types.is_string(fld.type) and col.dtype != object:
+                col = col.astype("string")
+            arr = pa.array(col, from_pandas=True)
+            if arr.type != fld.type:
+                arr = arr.cast(fld.type)
+            arrays.append(arr)
+        else:
+            arrays.append(pa.nulls(n, fld.type))
+    return pa.Table.from_arrays(arrays, schema=schema)

@@ -1,0 +1,42 @@
+"""Evaluation: does synthetic data help classifiers on real test rows, and is it faithful?
+
+- :mod:`evaluation.classifiers`: the IoT intrusion-detection literature's classifiers as
+  scikit-learn pipelines (imputation, one-hot, scaling, optional PCA), plus k-means.
+- :mod:`evaluation.metrics`: per-class and overall metrics, the paired comparison.
+- :mod:`evaluation.fidelity`: per-column similarity, correlation difference, SDMetrics
+  quality, distance to closest record, exact-match rate.
+- :mod:`evaluation.evaluate`: classifiers x augmenters x arms x seeds -> tidy results.
+- :mod:`evaluation.store`: results directory (``metrics.json`` for DVC, plot tables).
+- :mod:`evaluation.report`: the self-contained HTML report and its Markdown summary.
+"""
+
+from .classifiers import CLASSIFIERS, make_classifier
+from .evaluate import ARMS, EvaluationResult, evaluate, feature_columns, prepare_features
+from .fidelity import fidelity
+from .metrics import PairedComparison, classification_metrics, paired_comparison
+from .report import SECTIONS, Report, build_report, write_report
+from .store import read_results, write_results
+from .summary import compare, leaderboard, metrics_json
+
+__all__ = [
+    "ARMS",
+    "CLASSIFIERS",
+    "SECTIONS",
+    "EvaluationResult",
+    "PairedComparison",
+    "Report",
+    "build_report",
+    "classification_metrics",
+    "compare",
+    "evaluate",
+    "feature_columns",
+    "fidelity",
+    "leaderboard",
+    "make_classifier",
+    "metrics_json",
+    "paired_comparison",
+    "prepare_features",
+    "read_results",
+    "write_results",
+    "write_report",
+]

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 
 from curation.errors import IotforgeError
 
-COMMANDS = ("demo", "curate", "profile", "validate", "audit", "split", "augment")
+COMMANDS = ("demo", "curate", "profile", "validate", "audit", "split", "augment", "evaluate",
+            "report")
 
 EPILOG = """\
 examples:

@@ -107,6 +107,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true",
                    help="print the result as JSON on stdout (nothing else)")
     p.add_argument("--docs", metavar="DIR", help="also write GX Data Docs (HTML) into DIR")
+    p.add_argument("--synthetic", action="store_true",
+                   help="check only the synthetic rows (is_synthetic) of augmented data, "
+                        "against the suite's expectations on feature and label columns")
     p.add_argument("--out", metavar="RESULT.json",
                    help="also write the JSON result to this file (pass or fail)")
 
@@ -116,7 +119,23 @@ def run(args: argparse.Namespace) -> int:
 
     suites = [load_suite(s) for s in args.suite]
     data = load_data(args.data, args.format)
-    reports = [validate_frame(data.frame, suite, docs_dir=args.docs) for suite in suites]
+    frame = data.frame
+    if args.synthetic:
+        from curation.contract import for_rows
+        from curation.errors import UsageError
+        from curation.schema import FIXED_ROLES
+
+        if "is_synthetic" not in frame.columns or not frame["is_synthetic"].any():
+            raise UsageError("--synthetic: expected augmented data with synthetic rows, "
+                             "found none", path=str(args.data[0]))
+        frame = frame[frame["is_synthetic"].astype(bool)]
+        roles = data.meta.roles if data.meta is not None else {}
+        keep = [c for c in frame.columns if roles.get(c, "numeric") in ("numeric",
+                "categorical") or c in ("label", "is_attack", "attack_family")]
+        keep = [c for c in keep if c not in FIXED_ROLES or c in ("label", "is_attack",
+                                                                  "attack_family")]
+        suites = [for_rows(s, keep, keep_selection=True) for s in suites]
+    reports = [validate_frame(frame, suite, docs_dir=args.docs) for suite in suites]
     out: dict[str, Any] = {"success": all(r.success for r in reports),
                            "suites": [r.to_dict() for r in reports]}
     if data.curation is not None:

@@ -1,0 +1,450 @@
+"""The base class of every augmenter, and the validity rules synthetic rows obey.
+
+:class:`BaseAugmenter` is an imbalanced-learn over-sampler. It does, once for every
+augmenter: input validation and type round-trip (DataFrame, array, list, sparse in; the
+same type out, with column names, dtypes and categories kept), ``sampling_strategy``
+resolution into exact numbers of rows to add per class, categorical-column detection,
+the validity rules below, duplicate rejection with bounded retries, and the fitted
+report (``n_synthetic_``, ``synthetic_mask_``, ``reject_rate_``). A subclass writes
+``__init__`` and one generation hook, ``_generate_class`` (or ``_generate`` when it makes
+several classes in one pass).
+
+Validity rules (:func:`learn_constraints`, :func:`apply_constraints`), learned from the
+training rows and applied to every synthetic row:
+
+- numeric values are clipped to the training range of their column (so counts that were
+  never negative stay non-negative);
+- integer-valued columns (integer dtype, or floats that are all whole numbers in
+  training) are rounded;
+- columns whose name says ``port`` are rounded and kept in 0..65535;
+- a categorical value never seen in training, or a missing value, makes the row invalid.
+
+Invalid rows and rows identical to a training row (on all feature columns) are rejected
+and regenerated, at most ``max_retries`` times, so counts stay exact.
+"""
+
+from __future__ import annotations
+
+import logging
+import numbers
+import re
+import warnings
+from abc import abstractmethod
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from imblearn.over_sampling.base import BaseOverSampler
+from imblearn.utils import check_target_type
+from imblearn.utils._validation import ArraysTransformer
+from scipy import sparse
+from sklearn.preprocessing import label_binarize
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_consistent_length, column_or_1d
+from sklearn_compat.base import _fit_context
+from sklearn_compat.utils.validation import _check_feature_names, _check_n_features
+
+from curation.errors import TooLittleDataError
+
+from ._strategies import _factorize, _resolve, resolve_sampling_strategy
+
+__all__ = [
+    "BaseAugmenter",
+    "Constraints",
+    "apply_constraints",
+    "learn_constraints",
+    "resolve_sampling_strategy",
+    "row_keys",
+]
+
+logger = logging.getLogger(__name__)
+
+_PORT = re.compile(r"(?:^|[^a-z])(?:[sd]|src|dst|source|dest|destination)?[ _.]?port(?:$|[^a-z])")
+_PORT_MAX = 65535
+
+
+def row_keys(X: pd.DataFrame) -> np.ndarray:
+    """One 64-bit hash per row over all columns (equal rows, equal keys)."""
+    if X.shape[1] == 0:
+        return np.zeros(len(X), dtype=np.uint64)
+    floats = [i for i, t in enumerate(X.dtypes) if t.kind == "f"]
+    if floats:  # -0.0 and 0.0 alike
+        X = X.copy(deep=False)
+        for i in floats:
+            X.isetitem(i, X.iloc[:, i].to_numpy() + 0.0)
+    return pd.util.hash_pandas_object(X, index=False).to_numpy()
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """What a valid row looks like, learned from training rows."""
+
+    dtypes: pd.Series
+    lower: dict[Hashable, float] = field(default_factory=dict)
+    upper: dict[Hashable, float] = field(default_factory=dict)
+    integer: frozenset[Hashable] = frozenset()
+    categories: dict[Hashable, pd.Index] = field(default_factory=dict)
+
+
+def learn_constraints(X: pd.DataFrame, categorical: Sequence[Hashable]) -> Constraints:
+    """Learn ranges, integer columns and seen categories from training rows ``X``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"dst_port": [80, 443], "bytes": [0.0, 12.0], "proto": ["tcp", "udp"]})
+    >>> c = learn_constraints(X, ["proto"])
+    >>> sorted(c.integer), c.upper["dst_port"]
+    (['bytes', 'dst_port'], 443.0)
+    """
+    lower, upper, integer, categories = {}, {}, set(), {}
+    for col in X.columns:
+        s = X[col]
+        if col in categorical:
+            categories[col] = pd.Index(s.dropna().unique())
+            continue
+        values = s.to_numpy(dtype=float)
+        finite = values[np.isfinite(values)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-np.inf, np.inf)
+        if _PORT.search(str(col).lower()):
+            lo, hi = max(lo, 0.0), min(hi, float(_PORT_MAX))
+            integer.add(col)
+        if s.dtype.kind in "iu" or (finite.size and np.all(finite == np.round(finite))):
+            integer.add(col)
+        lower[col], upper[col] = lo, hi
+    return Constraints(X.dtypes, lower, upper, frozenset(integer), categories)
+
+
+def apply_constraints(
+    rows: pd.DataFrame, constraints: Constraints, *, clip: bool = True
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Repair what can be repaired, cast to training dtypes, and flag invalid rows.
+
+    Returns the repaired rows and a boolean mask of rows that stay invalid (a missing
+    value, or a category never seen in training). With ``clip=False`` only the rounding
+    that integer dtypes need is done.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> train = pd.DataFrame({"port": [22, 80], "proto": ["tcp", "udp"]})
+    >>> c = learn_constraints(train, ["proto"])
+    >>> rows = pd.DataFrame({"port": [79.6, 9e9], "proto": ["tcp", "icmp"]})
+    >>> fixed, invalid = apply_constraints(rows, c)
+    >>> fixed["port"].tolist(), invalid.tolist()
+    ([80, 80], [False, True])
+    """
+    rows = rows.reset_index(drop=True)
+    invalid = rows.isna().to_numpy().any(axis=1)
+    out = {}
+    for col, dtype in constraints.dtypes.items():
+        s = rows[col]
+        if col in constraints.categories:
+            seen = constraints.categories[col]
+            known = s.isin(seen).to_numpy()
+            invalid |= ~known  # an unseen category has no place in the training dtype
+            out[col] = s.where(known, seen[0]).astype(dtype)
+            continue
+        values = s.to_numpy(dtype=float, na_value=np.nan).copy()
+        if clip:
+            np.clip(values, constraints.lower[col], constraints.upper[col], out=values)
+        if col in constraints.integer or dtype.kind in "iu":
+            values = np.round(values)
+        values[np.isnan(values)] = 0.0  # flagged invalid above; keeps the integer cast legal
+        out[col] = pd.Series(values).astype(dtype)
+    return pd.DataFrame(out, columns=constraints.dtypes.index), invalid
+
+
+def _categorical_columns(X: pd.DataFrame, spec: Any) -> list[Hashable]:
+    non_numeric = [
+        c
+        for c in X.columns
+        if not pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])
+    ]
+    if isinstance(spec, str):  # 'auto', checked by _parameter_constraints
+        return non_numeric
+    chosen = []
+    for item in spec:
+        if item in X.columns:
+            chosen.append(item)
+        elif isinstance(item, numbers.Integral) and 0 <= int(item) < X.shape[1]:
+            chosen.append(X.columns[int(item)])
+        else:
+            raise ValueError(
+                f"categorical_features: expected column names or positions of X, "
+                f"found {item!r}; columns are {list(X.columns)[:10]}"
+            )
+    return list(dict.fromkeys(chosen + non_numeric))
+
+
+def _as_frame(X: Any) -> pd.DataFrame:
+    if isinstance(X, pd.DataFrame):
+        dense = {
+            c: X[c].sparse.to_dense() for c in X.columns if isinstance(X[c].dtype, pd.SparseDtype)
+        }
+        return X.assign(**dense) if dense else X
+    array = X.toarray() if sparse.issparse(X) else np.asarray(X)
+    if array.ndim != 2:
+        raise ValueError(f"expected a 2-d X, found an array of shape {array.shape}")
+    return pd.DataFrame(array)
+
+
+class BaseAugmenter(BaseOverSampler):
+    """Base class of all iotforge augmenters (an imbalanced-learn over-sampler).
+
+    Parameters
+    ----------
+    sampling_strategy : float, str, dict, callable or SkewStrategy, default='auto'
+        imbalanced-learn forms, plus skew-preserving strategies
+        (:class:`~augment.Floor`, :class:`~augment.Power`, :class:`~augment.Scale`) and
+        their shorthands ``'floor:0.05'``, ``'power:0.5'``, ``'scale:3'``.
+    random_state : int, RandomState instance or None, default=None
+        The one randomness knob; every child seed derives from it.
+    categorical_features : 'auto' or list of str or int, default='auto'
+        Categorical columns; object, category and bool columns always are.
+    constrain : bool, default=True
+        Apply the validity rules of this module to synthetic rows.
+    reject_duplicates : bool, default=True
+        Reject synthetic rows equal to a training row and generate replacements.
+    max_retries : int, default=10
+        Regeneration rounds for rejected rows. When rows are still missing after them,
+        duplicates are kept with a warning, or :class:`TooLittleDataError` is raised if
+        even those are missing.
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        Class -> number of rows to add.
+    n_synthetic_ : dict
+        Class -> number of synthetic rows in the output.
+    synthetic_mask_ : ndarray of bool
+        True for output rows that are synthetic (mark them ``is_synthetic``).
+    categorical_features_ : list
+        Column labels treated as categorical.
+    constraints_ : Constraints
+        The validity rules learned from the training rows.
+    reject_rate_ : float
+        Rejected / generated synthetic rows (invalid or duplicate).
+    n_duplicates_kept_ : int
+        Duplicate rows kept because retries ran out.
+    """
+
+    _parameter_constraints: dict = {
+        "sampling_strategy": [
+            Interval(numbers.Real, 0, 1, closed="right"),
+            str,
+            Mapping,
+            callable,
+        ],
+        "random_state": ["random_state"],
+        "categorical_features": [StrOptions({"auto"}), "array-like"],
+        "constrain": ["boolean"],
+        "reject_duplicates": ["boolean"],
+        "max_retries": [Interval(numbers.Integral, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        sampling_strategy: Any = "auto",
+        random_state: Any = None,
+        categorical_features: Any = "auto",
+        constrain: bool = True,
+        reject_duplicates: bool = True,
+        max_retries: int = 10,
+    ) -> None:
+        self.sampling_strategy = sampling_strategy
+        self.random_state = random_state
+        self.categorical_features = categorical_features
+        self.constrain = constrain
+        self.reject_duplicates = reject_duplicates
+        self.max_retries = max_retries
+
+    # -- the hooks a subclass writes --------------------------------------------------
+    def _prepare(self, X: pd.DataFrame, y: np.ndarray, random_state: int) -> None:
+        """Fit what every class shares, once per ``fit_resample`` (default: nothing)."""
+
+    @abstractmethod
+    def _generate_class(
+        self, X: pd.DataFrame, y: np.ndarray, target_class: Hashable, n: int, random_state: int
+    ) -> pd.DataFrame:
+        """Return about ``n`` new rows of ``target_class`` with the columns of ``X``.
+
+        Called again for the same class, with a fresh seed and the missing count, when
+        rows were rejected: cache per-class models (e.g. in a dict set in ``_prepare``)
+        instead of refitting. Fewer or more rows than ``n`` are fine: the base class
+        regenerates the shortfall and trims a surplus at random.
+        """
+
+    def _generate(
+        self, X: pd.DataFrame, y: np.ndarray, n_per_class: dict[Hashable, int], random_state: int
+    ) -> dict[Hashable, pd.DataFrame]:
+        """Rows for several classes; override when one pass makes all of them."""
+        seeds = np.random.RandomState(random_state).randint(
+            np.iinfo(np.int32).max, size=len(n_per_class)
+        )
+        return {
+            c: self._generate_class(X, y, c, n, int(s))
+            for (c, n), s in zip(n_per_class.items(), seeds, strict=True)
+        }
+
+    # -- public API -------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any, **params: Any) -> BaseAugmenter:
+        """Validate ``X`` and ``y`` and resolve ``sampling_strategy_``; use ``fit_resample``."""
+        self._check_inputs(X, y)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_resample(self, X: Any, y: Any, **params: Any) -> tuple[Any, Any]:
+        """Return the training rows followed by the synthetic rows, in the input's types."""
+        transformer = ArraysTransformer(X, y)
+        frame, y1d, binarize_y = self._check_inputs(X, y)
+        X_res, y_res = self._fit_resample(frame, y1d)
+        if binarize_y:
+            y_res = label_binarize(y_res, classes=np.unique(y1d))
+        if not isinstance(X, pd.DataFrame):
+            dtype = X.dtype if hasattr(X, "dtype") else None
+            X_res = X_res.to_numpy(dtype=dtype)
+            if sparse.issparse(X):
+                X_res = sparse.csr_matrix(X_res).asformat(X.format)
+        return transformer.transform(X_res, y_res)
+
+    def _check_inputs(self, X: Any, y: Any) -> tuple[pd.DataFrame, np.ndarray, bool]:
+        y_type = type_of_target(y, input_name="y")  # once: it sorts the labels
+        if y_type == "multilabel-indicator":  # one-hot is fine, multilabel raises
+            y1d, binarize_y = check_target_type(y, indicate_one_vs_all=True)
+        elif y_type in ("binary", "multiclass"):
+            y1d, binarize_y = column_or_1d(y, warn=False), False
+        elif y_type == "multiclass-multioutput":
+            raise ValueError("Multilabel and multioutput targets are not supported.")
+        else:
+            raise ValueError(
+                f"Unknown label type: {y_type!r}; expected class labels (binary or multiclass)"
+            )
+        frame = _as_frame(X)
+        check_consistent_length(frame, y1d)
+        _check_feature_names(self, X, reset=True)
+        _check_n_features(self, X, reset=True)
+        missing = frame.isna().sum()
+        if missing.any():
+            cols = {str(c): int(n) for c, n in missing[missing > 0].items()}
+            raise ValueError(
+                f"expected no missing values in X, found {cols} (column: count); "
+                "impute or drop them before augmenting"
+            )
+        numeric = frame.select_dtypes("number")
+        if numeric.shape[1] and not np.isfinite(numeric.to_numpy(dtype=float)).all():
+            bad = [
+                str(c)
+                for c in numeric.columns
+                if not np.isfinite(numeric[c].to_numpy(dtype=float)).all()
+            ]
+            raise ValueError(
+                f"expected finite numeric values in X, found inf in {bad}; "
+                "replace them (e.g. with NaN, then impute) before augmenting"
+            )
+        classes, self._label_codes = _factorize(y1d)
+        counts = np.bincount(self._label_codes, minlength=len(classes)).tolist()
+        self._label_counts = dict(zip(classes, counts, strict=True))
+        self.sampling_strategy_ = _resolve(self.sampling_strategy, y1d, classes, self._label_codes)
+        return frame, y1d, binarize_y
+
+    def _fit_resample(self, X: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+        random_state = check_random_state(self.random_state)
+        categorical = _categorical_columns(X, self.categorical_features)
+        self.categorical_features_ = categorical
+        self.constraints_ = learn_constraints(X, categorical)
+        self._prepare(X, y, int(random_state.randint(np.iinfo(np.int32).max)))
+        parts = self._generate_exact(X, y, random_state)
+        synthetic = [p for c in parts for p in parts[c]]
+        n_add = {c: sum(len(p) for p in parts.get(c, [])) for c in self.sampling_strategy_}
+        self.n_synthetic_ = n_add
+        if not synthetic:
+            self.synthetic_mask_ = np.zeros(len(X), dtype=bool)
+            return X.reset_index(drop=True), y
+        X_syn = pd.concat(synthetic, ignore_index=True)
+        y_syn = np.concatenate([np.full(n, c, dtype=y.dtype) for c, n in n_add.items() if n])
+        X_res = pd.concat([X.reset_index(drop=True), X_syn], ignore_index=True)
+        self.synthetic_mask_ = np.r_[np.zeros(len(X), bool), np.ones(len(X_syn), bool)]
+        return X_res, np.concatenate([y, y_syn])
+
+    def _generate_exact(
+        self, X: pd.DataFrame, y: np.ndarray, random_state: np.random.RandomState
+    ) -> dict[Hashable, list[pd.DataFrame]]:
+        need = {c: n for c, n in self.sampling_strategy_.items() if n > 0}
+        parts: dict[Hashable, list[pd.DataFrame]] = {c: [] for c in need}
+        spare: dict[Hashable, list[pd.DataFrame]] = {c: [] for c in need}
+        seen = np.sort(row_keys(X)) if self.reject_duplicates else None
+        generated = rejected = 0
+        for attempt in range(self.max_retries + 1):
+            # 1 % + 1 spare rows in the first round, so a few rejections rarely cost a round
+            pending = {c: n + (n // 100 + 1) * (attempt == 0) for c, n in need.items() if n > 0}
+            if not pending:
+                break
+            seed = int(random_state.randint(np.iinfo(np.int32).max))
+            produced = self._generate(X, y, pending, seed)
+            frames = [(c, produced[c]) for c in pending if c in produced and len(produced[c])]
+            if not frames:
+                continue
+            # one pass of the rules over every class's rows: pandas overhead is per call
+            rows = pd.concat([f[list(X.columns)] for _, f in frames], ignore_index=True)
+            owner = np.repeat(np.arange(len(frames)), [len(f) for _, f in frames])
+            rows, bad = apply_constraints(rows, self.constraints_, clip=self.constrain)
+            dup = np.zeros(len(rows), bool)
+            if seen is not None and len(seen):
+                keys = row_keys(rows)
+                dup = (seen[np.minimum(np.searchsorted(seen, keys), len(seen) - 1)] == keys) & ~bad
+            generated += len(rows)
+            rejected += int(bad.sum() + dup.sum())
+            for i, (c, _) in enumerate(frames):
+                good = rows[(owner == i) & ~bad & ~dup]
+                if len(good) > need[c]:
+                    keep = np.sort(random_state.choice(len(good), need[c], replace=False))
+                    good = good.iloc[keep]
+                parts[c].append(good)
+                spare[c].append(rows[(owner == i) & dup])
+                need[c] -= len(good)
+        self.reject_rate_ = rejected / generated if generated else 0.0
+        self.n_duplicates_kept_ = 0
+        spares = {
+            c: pd.concat(spare[c]) if spare[c] else X.iloc[:0] for c, n in need.items() if n > 0
+        }
+        short = [
+            f"expected {self.sampling_strategy_[c]} synthetic rows of class {c!r}, found only "
+            f"{self.sampling_strategy_[c] - need[c] + len(dups)}"
+            for c, dups in spares.items()
+            if len(dups) < need[c]
+        ]
+        if short:
+            raise TooLittleDataError(
+                "; ".join(short) + f" after {self.max_retries} retries",
+                hint="raise max_retries, or check the class has enough distinct rows",
+            )
+        for c, dups in spares.items():
+            warnings.warn(
+                f"{type(self).__name__}: class {c!r}: kept {need[c]} synthetic rows identical "
+                f"to training rows after {self.max_retries} retries (too few distinct rows "
+                "to interpolate)",
+                UserWarning,
+                stacklevel=5,
+            )
+            parts[c].append(dups.iloc[: need[c]])
+            self.n_duplicates_kept_ += need[c]
+        logger.debug(
+            "%s: added %s, reject rate %.3f",
+            type(self).__name__,
+            {c: sum(map(len, p)) for c, p in parts.items()},
+            self.reject_rate_,
+        )
+        return parts
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        return tags

@@ -1,0 +1,250 @@
+"""Augment a canonical training table: the pure function behind ``iotforge augment``.
+
+Rows of different sources (capture formats, devices) live in different feature
+spaces, so each source's rows are augmented on their own, with the same method
+and strategy. Features are the table's ``numeric`` and ``categorical`` columns that
+the source fills. Missing values are imputed for fitting only (per-class median or
+mode): real rows are returned unchanged. Synthetic rows get ``is_synthetic``,
+``augmenter``, their source's ``source``, the class's ``is_attack`` and
+``attack_family``, and no ``source_file``/``source_row``/``label_raw``.
+
+When data-contract suites are given, synthetic rows that break them are replaced
+(bounded rounds) so per-class counts stay exact; generative augmenters check the
+contract while generating, the SMOTE family afterwards.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from curation.errors import TooLittleDataError, UsageError
+from curation.schema import (
+    ATTACK_FAMILY,
+    AUGMENTER,
+    IS_ATTACK,
+    IS_SYNTHETIC,
+    LABEL,
+    LABEL_RAW,
+    SOURCE,
+    SOURCE_FILE,
+    SOURCE_ROW,
+    TableMeta,
+)
+
+log = logging.getLogger(__name__)
+
+METHODS: dict[str, str] = {
+    "smote": "SMOTEAugmenter",
+    "borderline_smote": "BorderlineSMOTEAugmenter",
+    "svm_smote": "SVMSMOTEAugmenter",
+    "adasyn": "ADASYNAugmenter",
+    "kmeans_smote": "KMeansSMOTEAugmenter",
+    "random_oversampler": "RandomOverSamplerAugmenter",
+    "smote_tomek": "SMOTETomekAugmenter",
+    "smote_enn": "SMOTEENNAugmenter",
+    "ctgan": "CTGANAugmenter",
+    "tvae": "TVAEAugmenter",
+    "gaussian_copula": "GaussianCopulaAugmenter",
+    "copulagan": "CopulaGANAugmenter",
+}
+MAX_CONTRACT_ROUNDS = 3
+
+
+@dataclass
+class AugmentResult:
+    """Real rows followed by synthetic rows, and what happened per source."""
+
+    frame: pd.DataFrame
+    report: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def synthetic(self) -> pd.DataFrame:
+        return self.frame[self.frame[IS_SYNTHETIC].astype(bool)]
+
+
+def make_augmenter(method: str, *, strategy: Any, random_state: int,
+                   params: Mapping[str, Any] | None = None, contract: Any = None) -> Any:
+    """An augmenter by method name, with ``params`` for its own keyword arguments."""
+    import augment
+
+    if method not in METHODS:
+        raise UsageError(f"expected a method in {sorted(METHODS)}, found {method!r}")
+    cls = getattr(augment, METHODS[method])
+    known = set(cls().get_params())
+    unknown = set(params or {}) - known
+    if unknown:
+        raise UsageError(f"{method}: unknown parameters {sorted(unknown)}; it takes "
+                         f"{sorted(known)}")
+    kwargs = {**(params or {}), "sampling_strategy": strategy, "random_state": random_state}
+    if contract is not None and "contract" in known:
+        kwargs["contract"] = contract
+    return cls(**kwargs)
+
+
+def _impute(X: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:
+    X = X.copy()
+    for col in X.columns:
+        s = X[col]
+        if not s.isna().any():
+            continue
+        if pd.api.types.is_bool_dtype(s.dtype) or s.dtype == object or isinstance(
+                s.dtype, pd.StringDtype):
+            fill = s.groupby(y).transform(lambda v: v.mode().iloc[0] if v.notna().any()
+                                          else np.nan)
+            overall = s.mode().iloc[0] if s.notna().any() else "missing"
+            X[col] = s.fillna(fill).fillna(overall)
+            if pd.api.types.is_bool_dtype(s.dtype) or isinstance(s.dtype, pd.BooleanDtype):
+                X[col] = X[col].astype(bool)
+        else:
+            med = s.groupby(y).transform("median")
+            overall = s.median() if s.notna().any() else 0.0
+            X[col] = s.astype("float64").fillna(med).fillna(overall)
+    return X
+
+
+def _model_frame(rows: pd.DataFrame, features: list[str]) -> pd.DataFrame:
+    X = rows[features].copy()
+    for col in features:
+        s = X[col]
+        if isinstance(s.dtype, pd.BooleanDtype):
+            X[col] = s.astype(object).where(s.notna(), None)
+        elif pd.api.types.is_integer_dtype(s.dtype):
+            X[col] = s.astype("float64")
+        elif isinstance(s.dtype, pd.StringDtype):
+            X[col] = s.astype(object)
+    return X
+
+
+def augment_table(
+    df: pd.DataFrame,
+    meta: TableMeta,
+    *,
+    method: str,
+    strategy: Any = "auto",
+    random_state: int = 0,
+    params: Mapping[str, Any] | None = None,
+    suites: Sequence[Mapping[str, Any]] = (),
+) -> AugmentResult:
+    """Augment each source of a train split; see the module docstring."""
+    from curation.contract import row_contract
+
+    if meta.split != "train":
+        raise UsageError(f"expected a train split (split='train' in the Parquet metadata), "
+                         f"found split={meta.split!r}",
+                         hint="augment only the training side of 'iotforge split'")
+    features_all = meta.feature_columns(df.columns)
+    rng = np.random.default_rng(random_state)
+    pieces = [df.assign(**{IS_SYNTHETIC: False})]
+    report: dict[str, Any] = {"method": method, "strategy": str(strategy),
+                              "random_state": random_state, "sources": {}}
+    info = (df.drop_duplicates(LABEL).set_index(LABEL)[[IS_ATTACK, ATTACK_FAMILY]]
+            .to_dict("index"))
+    for source, rows in df.groupby(SOURCE, sort=True):
+        seed = int(rng.integers(2**31 - 1))
+        features = [c for c in features_all if rows[c].notna().any()]
+        y = rows[LABEL].to_numpy(dtype=object)
+        counts = pd.Series(y).value_counts()
+        entry: dict[str, Any] = {"features": len(features), "before": counts.to_dict()}
+        report["sources"][source] = entry
+        if len(counts) < 2 or not features:
+            entry["skipped"] = "fewer than two classes or no features"
+            continue
+        suite_list = [s for s in suites if _applies(s, str(source))]
+        X = _impute(_model_frame(rows, features), y)
+        contract = row_contract(suite_list[0]) if suite_list else None
+        sampler = make_augmenter(method, strategy=strategy, random_state=seed,
+                                 params=params, contract=contract)
+        try:
+            X_res, y_res = sampler.fit_resample(X, y)
+        except TooLittleDataError:
+            raise
+        except ValueError as exc:
+            raise TooLittleDataError(f"{method} on source {source!r}: {exc}") from None
+        mask = np.asarray(sampler.synthetic_mask_, dtype=bool)
+        synth_X = pd.DataFrame(X_res).loc[mask].reset_index(drop=True)
+        synth_y = np.asarray(y_res)[mask]
+        rejected = 0
+        if contract is not None and "contract" not in sampler.get_params():
+            synth_X, synth_y, rejected = _enforce(contract, synth_X, synth_y, X, y, method,
+                                                  strategy, seed, params)
+        entry["n_synthetic"] = pd.Series(synth_y).value_counts().to_dict()
+        entry["after"] = (counts.add(pd.Series(entry["n_synthetic"]), fill_value=0)
+                          .astype(int).to_dict())
+        entry["reject_rate"] = float(getattr(sampler, "reject_rate_", 0.0) or 0.0)
+        entry["contract_rejected"] = rejected
+        for attr in ("hit_rate_", "fallbacks_", "n_removed_", "variant_"):
+            if hasattr(sampler, attr):
+                entry[attr.rstrip("_")] = _plain(getattr(sampler, attr))
+        synth = _canonical_synthetic(synth_X, synth_y, df, source, method, info)
+        pieces.append(synth)
+    # all-null columns of synthetic rows must not decide the concatenated dtypes
+    pieces = [pieces[0]] + [p.dropna(axis=1, how="all") for p in pieces[1:]]
+    frame = pd.concat(pieces, ignore_index=True)
+    frame[IS_SYNTHETIC] = frame[IS_SYNTHETIC].astype(bool)
+    return AugmentResult(frame=frame, report=report)
+
+
+def _enforce(contract, X_syn, y_syn, X, y, method, strategy, seed, params):  # type: ignore[no-untyped-def]
+    """Replace synthetic rows that break the contract, keeping per-class counts."""
+    ok = contract(X_syn)
+    rejected = int((~ok).sum())
+    for round_ in range(1, MAX_CONTRACT_ROUNDS + 1):
+        if ok.all():
+            break
+        need = pd.Series(y_syn[~ok]).value_counts().to_dict()
+        sampler = make_augmenter(method, strategy={c: int((y == c).sum()) + n
+                                                   for c, n in need.items()},
+                                 random_state=seed + round_, params=params)
+        X2, y2 = sampler.fit_resample(X, y)
+        m = np.asarray(sampler.synthetic_mask_, dtype=bool)
+        X2 = pd.DataFrame(X2).loc[m].reset_index(drop=True)
+        y2 = np.asarray(y2)[m]
+        ok2 = contract(X2)
+        rejected += int((~ok2).sum())
+        X_syn = pd.concat([X_syn.loc[ok], X2.loc[ok2]], ignore_index=True)
+        y_syn = np.concatenate([y_syn[ok], y2[ok2]])
+        ok = np.ones(len(y_syn), dtype=bool)
+    return X_syn, y_syn, rejected
+
+
+def _canonical_synthetic(X, y, like: pd.DataFrame, source, method, info) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    n = len(y)
+    out = pd.DataFrame(index=range(n))
+    for col in like.columns:
+        if col in X.columns:
+            out[col] = X[col].to_numpy()
+        else:
+            out[col] = pd.Series([None] * n, dtype=object)
+    out[SOURCE] = source
+    out[SOURCE_FILE] = None
+    out[SOURCE_ROW] = pd.array([pd.NA] * n, dtype="Int64")
+    out[IS_SYNTHETIC] = True
+    out[AUGMENTER] = method
+    out[LABEL] = y
+    out[LABEL_RAW] = None
+    out[IS_ATTACK] = [bool(info.get(c, {}).get(IS_ATTACK, True)) for c in y]
+    out[ATTACK_FAMILY] = [info.get(c, {}).get(ATTACK_FAMILY) for c in y]
+    return out
+
+
+def _applies(suite: Mapping[str, Any], source: str) -> bool:
+    patterns = ((suite.get("meta") or {}).get("iotforge") or {}).get("applies_to", {}).get(
+        "source") or []
+    return not patterns or any(fnmatch.fnmatchcase(source, p) for p in patterns)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

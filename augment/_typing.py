@@ -1,0 +1,24 @@
+"""Literal aliases for every string option of the augment API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, TypeAlias
+
+ImblearnStrategyName = Literal["auto", "minority", "not minority", "not majority", "all"]
+"""imbalanced-learn's named over-sampling strategies (``'auto'`` = ``'not majority'``)."""
+
+SkewStrategyName = Literal["floor", "power", "scale"]
+"""Skew-preserving strategies; as strings ``'floor:0.05'``, ``'power:0.5'``, ``'scale:3'``."""
+
+SamplingStrategy: TypeAlias = float | str | Mapping[Any, int] | Callable[[Any], Mapping[Any, int]]
+"""Anything :class:`augment.BaseAugmenter` accepts as ``sampling_strategy``."""
+
+CategoricalFeatures: TypeAlias = Literal["auto"] | Sequence[str | int]
+"""``'auto'`` (object, category and bool dtypes) or explicit column names/positions."""
+
+SmoteVariant = Literal["SMOTE", "SMOTENC", "SMOTEN"]
+"""Which imbalanced-learn SMOTE :class:`augment.SMOTEAugmenter` chose for the data."""
+
+BorderlineKind = Literal["borderline-1", "borderline-2"]
+"""The two variants of Borderline-SMOTE (Han et al., 2005)."""

@@ -1,0 +1,36 @@
+"""Literal aliases for every string option of the evaluation API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal, TypeAlias
+
+ClassifierName = Literal[
+    "decision_tree",
+    "random_forest",
+    "svm",
+    "naive_bayes",
+    "knn",
+    "ensemble",
+    "gradient_boosting",
+    "mlp",
+    "kmeans",
+]
+"""Built-in classifiers (:data:`evaluation.classifiers.CLASSIFIERS`)."""
+
+Arm = Literal["none", "real+synthetic", "synthetic-only"]
+"""What a classifier trains on: real rows only, real plus synthetic rows, synthetic rows
+only (train on synthetic, test on real). The test split is never augmented."""
+
+Metric = Literal["precision", "recall", "f1", "support", "macro_f1", "balanced_accuracy",
+                 "accuracy"]
+"""Names in the ``metric`` column of the results table."""
+
+Verdict = Literal["improved", "worse", "no clear difference", "untested"]
+"""Outcome of a paired comparison against no augmentation."""
+
+SamplerFactory: TypeAlias = Callable[[int], Any]
+"""``seed -> imbalanced-learn sampler`` (anything with ``fit_resample(X, y)``)."""
+
+ClassifierFactory: TypeAlias = Callable[[int], Any]
+"""``seed -> scikit-learn classifier`` taking the prepared feature frame."""

@@ -1,0 +1,401 @@
+"""The evaluation report: one self-contained HTML file and a Markdown summary.
+
+The HTML has inline CSS and inline SVG charts (no scripts, no external files), so it
+can be mailed, attached to a CI run or opened offline. Sections, in order
+(:data:`SECTIONS`): the plain-language summary, the leaderboard of augmenters x
+classifiers, the paired comparison against no augmentation, rare-class recall, class
+counts before and after augmentation (log scale), real versus synthetic rows of the
+rare classes in a 2-D PCA projection, confusion matrices, fidelity and privacy, the
+validation and audit summaries, and the settings.
+
+The summary says plainly, one sentence per augmenter and arm, whether augmentation
+improved macro-F1 over no augmentation, with the mean difference, its spread, the
+number of seeds and the test. Nothing counts as an improvement unless the 95 %
+interval of the paired difference excludes zero.
+
+>>> import pandas as pd
+>>> from evaluation.evaluate import EvaluationResult
+>>> from evaluation.summary import COLUMNS
+>>> rows = [("none", "none", "rf", s, "macro_f1", "", .8) for s in (0, 1, 2)]
+>>> rows += [("noise", "real+synthetic", "rf", s, "macro_f1", "", .8 - s / 100) for s in (0, 1, 2)]
+>>> r = build_report(EvaluationResult(results=pd.DataFrame(rows, columns=COLUMNS)))
+>>> "noise (real+synthetic) did not improve macro-F1" in r.markdown
+True
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from curation.schema import atomic_text
+
+from . import _svg
+from .evaluate import EvaluationResult
+from .summary import ALL_CLASSIFIERS, compare, leaderboard, rare_class_recall, run_label
+
+__all__ = ["SECTIONS", "Report", "build_report", "write_report"]
+
+SECTIONS = ("Summary", "Leaderboard", "Paired comparison against no augmentation",
+            "Rare-class recall", "Class counts before and after augmentation",
+            "Real versus synthetic rows", "Confusion matrices", "Fidelity and privacy",
+            "Validation and audit", "Settings")
+"""The ``<h2>`` headings of the HTML report, in order."""
+
+CSS = """
+body{font:14px/1.45 system-ui,sans-serif;color:#222;margin:0;background:#fafafa}
+main{max-width:1180px;margin:0 auto;padding:24px 32px;background:#fff}
+h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:34px 0 8px;
+border-bottom:2px solid #0072B2;padding-bottom:3px}h3{font-size:15px;margin:18px 0 6px}
+table{border-collapse:collapse;margin:8px 0;font-variant-numeric:tabular-nums}
+th,td{padding:3px 9px;border-bottom:1px solid #e4e4e4;text-align:right}
+th.t,td.t{text-align:left}th{background:#f2f5f8}
+tr:nth-child(even) td{background:#fbfbfb}.best{font-weight:700}
+.verdict{padding:1px 7px;border-radius:9px;font-size:12px;white-space:nowrap}
+.improved{background:#d8f0e3;color:#11623a}.worse{background:#fbdcd3;color:#8a2a0d}
+.nodiff,.untested{background:#eee;color:#444}
+.muted{color:#666}.note{background:#fff8e1;border-left:4px solid #E69F00;padding:6px 10px}
+ul.sentences li{margin:4px 0}.charts{display:flex;flex-wrap:wrap;gap:14px}
+code{background:#f2f2f2;padding:0 3px}
+"""
+
+
+@dataclass(frozen=True)
+class Report:
+    """The HTML page and the Markdown summary."""
+
+    html: str
+    markdown: str
+
+
+def _f(x: Any, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{x:.{digits}f}".replace("-", "−")
+
+
+_NUMBER = re.compile(r"[\d\s.,%±−+\-\[\]/–]*")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """An HTML table; columns holding only numbers are right-aligned, text left-aligned."""
+    numeric = [i > 0 and all(_NUMBER.fullmatch(_TAG.sub("", r[i])) for r in rows)
+               for i in range(len(header))]
+    align = ["" if n else ' class="t"' for n in numeric]
+    head = "".join(f"<th{a}>{escape(h)}</th>" for h, a in zip(header, align, strict=True))
+    body = "".join("<tr>" + "".join(f"<td{a}>{c}</td>" for c, a in zip(r, align, strict=True))
+                   + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _badge(verdict: str) -> str:
+    css = {"no clear difference": "nodiff"}.get(verdict, verdict)
+    return f'<span class="verdict {css}">{escape(verdict)}</span>'
+
+
+def _leaderboard(results: pd.DataFrame) -> tuple[list[str], list[list[str]], list[list[str]],
+                                                 pd.DataFrame]:
+    board = leaderboard(results)
+    board["run"] = [run_label(a, b) for a, b in zip(board["augmenter"], board["arm"],
+                                                    strict=True)]
+    classifiers = list(dict.fromkeys(results["classifier"]))
+    runs = list(dict.fromkeys(["none", *board["run"]]))
+    runs = [r for r in runs if r in set(board["run"])]
+    cell = board.set_index(["run", "classifier"])
+    best = board.groupby("classifier")["mean"].max()
+    html_rows, md_rows = [], []
+    for run in runs:
+        h, m = [escape(run)], [run]
+        for clf in classifiers:
+            if (run, clf) not in cell.index:
+                h.append("–")
+                m.append("–")
+                continue
+            mean, sd = cell.loc[(run, clf), "mean"], cell.loc[(run, clf), "sd"]
+            text = f"{_f(mean)} ± {_f(sd)}"
+            top = math.isclose(mean, best[clf])
+            h.append(f'<span class="best">{text}</span>' if top else text)
+            m.append(f"**{text}**" if top else text)
+        html_rows.append(h)
+        md_rows.append(m)
+    per_run = board.groupby("run", sort=False)["mean"].agg(["mean", "std"]).reindex(runs)
+    return ["run", *classifiers], html_rows, md_rows, per_run.fillna(0.0)
+
+
+def _validation_summary(label: str, data: Mapping[str, Any]) -> tuple[str, str]:
+    suites = data.get("suites") or ([data] if "suite" in data else [])
+    if "success" not in data and not suites:
+        keys = ", ".join(sorted(map(str, data))[:8])
+        return (f"<p>{escape(label)}: unrecognized validation file (keys: {escape(keys)}).</p>",
+                f"- {label}: unrecognized validation file")
+    ok = bool(data.get("success", all(s.get("success") for s in suites)))
+    rows = []
+    for s in suites:
+        for f in s.get("failures") or []:
+            rows.append([escape(str(s.get("suite", ""))), escape(str(f.get("column") or "")),
+                         escape(str(f.get("expectation", ""))),
+                         escape(str(f.get("unexpected_count", "")))])
+    head = (f"<p><b>{escape(label)}</b>: {'passed' if ok else 'FAILED'} "
+            f"({len(suites)} suite(s), {sum(int(s.get('rows') or 0) for s in suites):,} rows, "
+            f"{len(rows)} failed expectation(s)).</p>")
+    table = _table(["suite", "column", "expectation", "unexpected"], rows[:20]) if rows else ""
+    status = "passed" if ok else "FAILED"
+    return head + table, f"- {label}: {status}, {len(rows)} failed expectations"
+
+
+def _audit_summary(label: str, data: Mapping[str, Any]) -> tuple[str, str]:
+    findings = data.get("findings") or []
+    ok = data.get("ok")
+    rows = [[escape(str(f.get("id"))), escape(str(f.get("severity"))),
+             "yes" if f.get("accepted") else "no", escape(str(f.get("message", "")))[:200]]
+            for f in findings]
+    status = "passed" if ok else ("FAILED" if ok is False else "status unknown")
+    head = (f"<p><b>{escape(label)}</b>: {status}; {len(findings)} finding(s), errors: "
+            f"{escape(', '.join(map(str, data.get('errors') or [])) or 'none')}.</p>")
+    table = _table(["finding", "severity", "accepted", "message"], rows[:20]) if rows else ""
+    return head + table, f"- {label}: {status}, {len(findings)} findings"
+
+
+def build_report(result: EvaluationResult, *,
+                 validation: Sequence[tuple[str, Mapping[str, Any]]] = (),
+                 audit: Sequence[tuple[str, Mapping[str, Any]]] = (),
+                 title: str = "iotforge evaluation") -> Report:
+    """Render ``result`` (and optional validation/audit JSON) as HTML and Markdown.
+
+    Parameters
+    ----------
+    result
+        An evaluation, e.g. from :func:`evaluation.store.read_results`.
+    validation, audit
+        ``(label, parsed JSON)`` pairs: ``iotforge validate --json`` and
+        ``iotforge audit`` outputs. Absent ones are reported as not provided.
+    """
+    res, cfg = result.results, result.config
+    comp = compare(res)
+    overall = comp[comp["classifier"] == ALL_CLASSIFIERS]
+    sentences = list(overall["sentence"])
+    h: list[str] = [f"<h1>{escape(title)}</h1>", f'<p class="muted">{cfg.get("n_train", "?")} '
+                    f"training rows, {cfg.get('n_test', '?')} test rows (never augmented); "
+                    f"{len(cfg.get('seeds', []))} seeds; classifiers: "
+                    f"{escape(', '.join(cfg.get('classifiers', [])))}.</p>"]
+    md: list[str] = [f"# {title}", ""]
+
+    h.append(f"<h2>{SECTIONS[0]}</h2>")
+    md += [f"## {SECTIONS[0]}", ""]
+    if sentences:
+        h.append('<ul class="sentences">' + "".join(
+            f"<li>{_badge(v)} {escape(s)}</li>" for s, v in zip(sentences, overall["verdict"],
+                                                                 strict=True)) + "</ul>")
+        md += [f"- {s}" for s in sentences]
+        per_clf = comp[comp["classifier"] != ALL_CLASSIFIERS]
+        for (aug, arm), g in per_clf.groupby(["augmenter", "arm"], sort=False):
+            line = (f"{run_label(aug, arm)}: improved {int((g['verdict'] == 'improved').sum())}, "
+                    f"worse {int((g['verdict'] == 'worse').sum())}, no clear difference "
+                    f"{int(g['verdict'].isin(['no clear difference', 'untested']).sum())} of "
+                    f"{len(g)} classifiers.")
+            h.append(f'<p class="muted">{escape(line)}</p>')
+            md.append(f"- {line}")
+    else:
+        msg = "No augmenter was compared with no augmentation."
+        h.append(f"<p>{msg}</p>")
+        md.append(msg)
+    h.append('<p class="note">How to read this: a difference counts only when the 95% '
+             "interval of the paired differences (same classifier, same seed, with and "
+             "without synthetic rows) excludes zero. With 3 to 5 seeds the tests have little "
+             "power: “no clear difference” means not shown, not shown to be equal.</p>")
+    md.append("")
+
+    header, rows_h, rows_m, per_run = _leaderboard(res)
+    h += [f"<h2>{SECTIONS[1]}</h2>", "<p>Macro-F1 on the real test rows, mean ± sd over seeds; "
+          "the best run per classifier in bold.</p>", _table(header, rows_h),
+          _svg.mean_bars(list(per_run.index), list(per_run["mean"]), list(per_run["std"]),
+                         title="macro-F1, mean over classifiers (± sd across classifiers)",
+                         reference=float(per_run.loc["none", "mean"])
+                         if "none" in per_run.index else None)]
+    md += [f"## {SECTIONS[1]}", "", "Macro-F1, mean ± sd over seeds.", "",
+           _md_table(header, rows_m), ""]
+
+    h.append(f"<h2>{SECTIONS[2]}</h2>")
+    md += [f"## {SECTIONS[2]}", ""]
+    rows = [[escape(run_label(r.augmenter, r.arm)), escape(r.classifier), str(r.n),
+             _f(r.mean_diff), _f(r.sd_diff), f"[{_f(r.ci_low)}, {_f(r.ci_high)}]",
+             _f(r.wilcoxon_p, 2), f"{r.wins}/{r.losses}/{r.ties}", _badge(r.verdict)]
+            for r in comp.itertuples()]
+    h.append(_table(["run", "classifier", "n", "mean diff", "sd", "95% CI", "Wilcoxon p",
+                     "wins/losses/ties", "verdict"], rows) if rows else "<p>None.</p>")
+    h.append('<p class="muted">Differences are macro-F1 with augmentation minus without. The '
+             "Wilcoxon signed-rank test cannot reach p &lt; 0.25 with 3 pairs or p &lt; 0.0625 "
+             "with 5; the t interval assumes roughly normal differences.</p>")
+    md += [_md_table(["run", "classifier", "n", "mean diff", "95% CI", "verdict"],
+                     [[run_label(r.augmenter, r.arm), r.classifier, str(r.n), _f(r.mean_diff),
+                       f"[{_f(r.ci_low)}, {_f(r.ci_high)}]", r.verdict]
+                      for r in overall.itertuples()]) if len(overall) else "None.", ""]
+
+    train_counts = result.class_counts.get("train") or cfg.get("test_counts") or {}
+    rare = rare_class_recall(res, train_counts)
+    h.append(f"<h2>{SECTIONS[3]}</h2>")
+    md += [f"## {SECTIONS[3]}", ""]
+    if rare.empty:
+        h.append("<p>No per-class results.</p>")
+    else:
+        cols = [f"{c} ({train_counts.get(c, '?')})" for c in rare.columns]
+        rows = [[escape(str(run)), *[_f(v) for v in vals]] for run, vals in
+                zip(rare.index, rare.to_numpy(), strict=True)]
+        h += ["<p>Recall of the rarest training classes (training rows in brackets), mean "
+              "over classifiers and seeds.</p>", _table(["run", *cols], rows)]
+        md += [_md_table(["run", *cols], [[str(r[0]), *r[1:]] for r in rows]), ""]
+
+    h.append(f"<h2>{SECTIONS[4]}</h2>")
+    md += [f"## {SECTIONS[4]}", ""]
+    counts = result.class_counts
+    if counts.get("train"):
+        classes = list(counts["train"])
+        series = {("train (real)" if k == "train" else f"{k} (real + synthetic)"):
+                  [v.get(c, 0) for c in classes] for k, v in counts.items()}
+        h.append(_svg.log_bars(classes, series, title="training rows per class (log scale)"))
+        md += [_md_table(["class", *series], [[c, *[f"{s[i]:,}" for s in series.values()]]
+                                              for i, c in enumerate(classes)]), ""]
+    else:
+        h.append("<p>No class counts recorded.</p>")
+        md += ["No class counts recorded.", ""]
+
+    h.append(f"<h2>{SECTIONS[5]}</h2>")
+    proj = result.projection
+    if proj is not None and not proj.empty:
+        h.append("<p>Each panel: one rare class, its real training rows and the synthetic "
+                 "rows made for it, on the first two principal components of the real rows "
+                 "(after imputation, signed log and scaling). Rings far from every dot are "
+                 "rows no real capture resembles; rings only on top of dots are near-copies."
+                 "</p>")
+        for aug, g in proj.groupby("augmenter", sort=False):
+            h.append(f"<h3>{escape(str(aug))}</h3><div class=\"charts\">")
+            for cls, c in g.groupby("class", sort=False):
+                n_real = result.class_counts.get("train", {}).get(cls)
+                n_syn = (result.class_counts[aug].get(cls, 0) - n_real
+                         if n_real is not None and aug in result.class_counts else None)
+                if n_syn is None:
+                    n_real = int((c["kind"] == "real").sum())
+                    n_syn = int((c["kind"] != "real").sum())
+                pts = list(zip(c["kind"], c["x"], c["y"], strict=True))
+                h.append(_svg.scatter(pts, title=f"{cls} ({n_real} real, {n_syn} synthetic)"))
+            h.append("</div>")
+    else:
+        h.append("<p>No synthetic rows to project.</p>")
+
+    h.append(f"<h2>{SECTIONS[6]}</h2>")
+    h += _confusions(result)
+
+    h.append(f"<h2>{SECTIONS[7]}</h2>")
+    md += [f"## {SECTIONS[7]}", ""]
+    fh, fm = _fidelity(result.fidelity)
+    h += fh
+    md += [*fm, ""]
+
+    h.append(f"<h2>{SECTIONS[8]}</h2>")
+    md += [f"## {SECTIONS[8]}", ""]
+    for items, fn, kind in ((validation, _validation_summary, "validation"),
+                            (audit, _audit_summary, "audit")):
+        if not items:
+            h.append(f'<p class="muted">No {kind} report was given.</p>')
+            md.append(f"- no {kind} report was given")
+        for label, data in items:
+            part_h, part_m = fn(label, data)
+            h.append(part_h)
+            md.append(part_m)
+    md.append("")
+
+    h.append(f"<h2>{SECTIONS[9]}</h2>")
+    h += _settings(cfg, result.notes)
+    md += ["## Notes", "", *[f"- {n}" for n in result.notes or ["none"]], ""]
+    html = ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width\"><title>{escape(title)}"
+            f"</title><style>{CSS}</style></head><body><main>{''.join(h)}</main></body></html>")
+    return Report(html=html, markdown="\n".join(md))
+
+
+def _confusions(result: EvaluationResult) -> list[str]:
+    if not result.confusion:
+        return ["<p>No confusion matrices recorded.</p>"]
+    board = leaderboard(result.results)
+    base = board[board["arm"] == "none"]
+    focus = str((base if not base.empty else board)["classifier"].iloc[0])
+    out = [f"<p>Classifier <code>{escape(focus)}</code> (best macro-F1 without augmentation), "
+           "test rows summed over seeds; colour = share of the true class.</p>"
+           '<div class="charts">']
+    groups: dict[str, tuple[list[str], list[list[float]]]] = {}
+    for c in result.confusion:
+        if c["classifier"] != focus or c["arm"] == "synthetic-only":
+            continue
+        key = run_label(c["augmenter"], c["arm"])
+        labels, m = groups.get(key, (c["labels"], [[0.0] * len(c["labels"])
+                                                   for _ in c["labels"]]))
+        groups[key] = (labels, [[a + b for a, b in zip(r1, r2, strict=True)]
+                                for r1, r2 in zip(m, c["matrix"], strict=True)])
+    for key, (labels, m) in groups.items():
+        out.append(_svg.heatmap(m, labels, title=key))
+    return [*out, "</div>"]
+
+
+def _fidelity(fid: Mapping[str, Mapping[str, Any]]) -> tuple[list[str], list[str]]:
+    if not fid:
+        return ["<p>No synthetic rows were evaluated.</p>"], ["No synthetic rows were evaluated."]
+    header = ["augmenter", "synthetic rows", "mean KS", "mean TV", "corr. diff",
+              "quality", "DCR synth→train", "DCR holdout→train", "exact matches"]
+    rows = []
+    for name, f in fid.items():
+        o = f.get("overall", {})
+        rows.append([escape(name), f"{o.get('n_synthetic', 0):,}", _f(o.get("mean_ks")),
+                     _f(o.get("mean_tv")), _f(o.get("correlation_difference")),
+                     _f(o.get("quality_score")), _f(o.get("dcr_synthetic_median"), 4),
+                     _f(o.get("dcr_holdout_median"), 4),
+                     f"{100 * (o.get('exact_match_rate') or 0):.2f}%"])
+    html = ["<p>Synthetic rows of each class against the real training rows of that class, "
+            "pooled over classes (weighted by synthetic rows). KS and TV: 0 = same "
+            "distribution, 1 = disjoint. DCR: median Gower distance to the closest training "
+            "row; synthetic rows much closer than real holdout rows are near-copies, which "
+            "inflates utility and leaks training records.</p>", _table(header, rows)]
+    for name, f in fid.items():
+        worst = f.get("worst_columns") or []
+        if worst:
+            html.append(f'<p class="muted">{escape(name)}: least faithful columns: ' + ", ".join(
+                f"{escape(w['column'])} ({w['statistic']} {_f(w['distance'])})" for w in worst)
+                + ".</p>")
+    return html, [_md_table(header, [[r[0], *r[1:]] for r in rows])]
+
+
+def _settings(cfg: Mapping[str, Any], notes: Sequence[str]) -> list[str]:
+    from .classifiers import CLASSIFIERS
+
+    rows = [[escape(c), escape(CLASSIFIERS[c].description if c in CLASSIFIERS else "custom")]
+            for c in cfg.get("classifiers", [])]
+    out = [_table(["classifier", "settings"], rows),
+           f"<p>Seeds: {escape(str(cfg.get('seeds')))}; arms: "
+           f"{escape(', '.join(cfg.get('arms', [])))}; PCA: {escape(str(cfg.get('pca')))}; "
+           f"{len(cfg.get('numeric', []))} numeric and {len(cfg.get('categorical', []))} "
+           "categorical feature columns.</p>"]
+    if notes:
+        out.append("<h3>Notes</h3><ul>" + "".join(f"<li>{escape(n)}</li>" for n in notes)
+                   + "</ul>")
+    return out
+
+
+def write_report(report: Report, out: str | Path) -> tuple[Path, Path]:
+    """Write ``out/report.html`` and ``out/report.md`` atomically."""
+    out = Path(out)
+    atomic_text(out / "report.html", report.html)
+    atomic_text(out / "report.md", report.markdown + "\n")
+    return out / "report.html", out / "report.md"

@@ -1,0 +1,229 @@
+"""Train classifiers with and without synthetic rows; score them on the real test split.
+
+Arms: none (real training rows), real+synthetic, synthetic-only (train on synthetic,
+test on real), each over every --seeds value; the test split is never augmented.
+Synthetic rows come from --synthetic files (the augment stage's output: rows with
+is_synthetic true and an 'augmenter' column; a directory means every *.parquet in it;
+real rows in the file are ignored) and/or from --augment NAME[:STRATEGY], run here
+once per seed on the training rows.
+
+Writes DIR/results.parquet (tidy: augmenter, arm, classifier, seed, metric, class,
+value), DIR/metrics.json ({augmenter: {classifier: {macro_f1, balanced_accuracy,
+macro_f1_sd, delta_macro_f1, synthetic_only_macro_f1}}}, for 'dvc metrics show'),
+DIR/comparison.csv (paired comparisons against no augmentation), DIR/plots/*.csv
+(for 'dvc plots') and DIR/details.json (class counts, fidelity and privacy,
+confusion matrices). 'iotforge report' turns DIR into HTML.
+
+classifiers: decision_tree, random_forest, svm, naive_bayes, knn, ensemble,
+gradient_boosting, mlp, kmeans (unsupervised baseline).
+
+examples:
+  iotforge evaluate --train data/split/train.parquet --test data/split/test.parquet \\
+      --synthetic data/augment --out data/evaluation
+  iotforge evaluate --train train.parquet --test test.parquet --augment smote:power:0.5 \\
+      --augment random_oversampler --classifiers random_forest,knn --seeds 0,1,2,3,4 --out eval
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+NAME = "evaluate"
+HELP = "classifiers x augmenters x seeds on the real test split"
+
+# --augment NAME -> class in the augment package (imported only when used); the same
+# names as `iotforge augment --method`
+AUGMENTERS = {
+    "smote": "SMOTEAugmenter",
+    "random_oversampler": "RandomOverSamplerAugmenter",
+    "borderline_smote": "BorderlineSMOTEAugmenter",
+    "svm_smote": "SVMSMOTEAugmenter",
+    "adasyn": "ADASYNAugmenter",
+    "kmeans_smote": "KMeansSMOTEAugmenter",
+    "smote_enn": "SMOTEENNAugmenter",
+    "smote_tomek": "SMOTETomekAugmenter",
+    "ctgan": "CTGANAugmenter",
+    "tvae": "TVAEAugmenter",
+    "gaussian_copula": "GaussianCopulaAugmenter",
+    "copulagan": "CopulaGANAugmenter",
+}
+
+
+def _csv(kind: str, cast: Any = str) -> Any:
+    def parse(text: str) -> list[Any]:
+        items = [t.strip() for t in text.split(",") if t.strip()]
+        try:
+            return [cast(t) for t in items]
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected comma-separated {kind}, found {text!r}") from None
+    return parse
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--train", required=True, metavar="FILE", help="training split (Parquet)")
+    p.add_argument("--test", required=True, metavar="FILE", help="test split (Parquet)")
+    p.add_argument("--synthetic", action="append", default=[], metavar="FILE|DIR",
+                   help="synthetic rows from 'iotforge augment' (repeatable; a directory "
+                        "means its *.parquet files)")
+    p.add_argument("--augment", action="append", default=[], metavar="NAME[:STRATEGY]",
+                   help=f"run an augmenter here, once per seed ({', '.join(AUGMENTERS)}); "
+                        "e.g. smote:power:0.5")
+    p.add_argument("--classifiers", type=_csv("classifier names"),
+                   default="decision_tree,random_forest,svm,naive_bayes,knn,ensemble,"
+                           "gradient_boosting,mlp,kmeans", metavar="A,B,C",
+                   help="classifiers to train (default: all nine)")
+    p.add_argument("--seeds", type=_csv("integer seeds", int), default="0,1,2",
+                   metavar="0,1,2", help="replicate seeds (default 0,1,2)")
+    p.add_argument("--arms", type=_csv("arms"), default="none,real+synthetic,synthetic-only",
+                   metavar="A,B", help="arms to run (default: all three)")
+    p.add_argument("--pca", type=float, metavar="X",
+                   help="add PCA after encoding: variance fraction (0.95) or components (10)")
+    p.add_argument("--quality", action="store_true",
+                   help="also compute SDMetrics' quality score per class (slower)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output directory")
+
+
+def _read(path: str, side: str) -> tuple[Any, Any]:
+    import pandas as pd
+
+    from curation.errors import UsageError
+    from curation.schema import read_meta
+
+    if not Path(path).is_file():
+        raise UsageError(f"expected the {side} split as a Parquet file, found no file",
+                         path=path)
+    meta = read_meta(path)
+    if meta.split is not None and meta.split != side:
+        raise UsageError(f"expected the {side} split, found split={meta.split!r}", path=path,
+                         hint="pass train.parquet to --train and test.parquet to --test")
+    return pd.read_parquet(path), meta
+
+
+def _synthetic(paths: list[str]) -> dict[str, Any]:
+    import pandas as pd
+
+    from curation.errors import UsageError
+    from curation.schema import AUGMENTER, read_meta
+
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += sorted(p.glob("*.parquet"))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise UsageError("expected a synthetic-rows file or directory, found nothing",
+                             path=str(p))
+    out: dict[str, Any] = {}
+    for f in files:
+        if read_meta(f).split == "test":
+            raise UsageError("expected synthetic rows made from the train split, found the "
+                             "test split", path=str(f))
+        frame = pd.read_parquet(f)
+        if AUGMENTER in frame.columns and frame[AUGMENTER].notna().any():
+            groups = {str(k): g for k, g in frame.groupby(AUGMENTER)}
+        else:
+            groups = {f.stem: frame}
+        for name, g in groups.items():
+            if name in out:
+                raise UsageError(f"expected one synthetic file per augmenter, found {name!r} "
+                                 "twice", path=str(f), hint="evaluate them in separate runs")
+            out[name] = g
+    return out
+
+
+def _augmenters(specs: list[str]) -> dict[str, Any]:
+    from curation.errors import UsageError
+
+    out: dict[str, Any] = {}
+    for spec in specs:
+        name, _, strategy = spec.partition(":")
+        if name not in AUGMENTERS:
+            raise UsageError(f"expected an augmenter in {sorted(AUGMENTERS)}, found {name!r}")
+        import augment
+
+        cls = getattr(augment, AUGMENTERS[name])
+        kwargs = {"sampling_strategy": strategy} if strategy else {}
+
+        def make(seed: int, cls: Any = cls, kwargs: dict[str, Any] = kwargs) -> Any:
+            return cls(random_state=seed, **kwargs)
+
+        out[spec] = make
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from curation.errors import UsageError
+    from evaluation.classifiers import CLASSIFIERS
+    from evaluation.evaluate import ARMS, evaluate, feature_columns
+    from evaluation.store import write_results
+
+    bad = [c for c in args.classifiers if c not in CLASSIFIERS]
+    if bad:
+        raise UsageError(f"expected classifiers in {sorted(CLASSIFIERS)}, found {bad}")
+    bad = [a for a in args.arms if a not in ARMS]
+    if bad:
+        raise UsageError(f"expected arms in {list(ARMS)}, found {bad}")
+    train, meta = _read(args.train, "train")
+    test, _ = _read(args.test, "test")
+    numeric, categorical = feature_columns(meta.roles, list(train.columns))
+    pca = (int(args.pca) if args.pca is not None and args.pca >= 1 else args.pca)
+    with _progress() as step:
+        result = evaluate(train, test, numeric=numeric, categorical=categorical,
+                          augmenters=_augmenters(args.augment),
+                          synthetic=_synthetic(args.synthetic),
+                          classifiers=args.classifiers, seeds=args.seeds, arms=args.arms,
+                          pca=pca, quality=args.quality, progress=step)
+    write_results(result, args.out)
+    _print(result, Path(args.out))
+    return 0
+
+
+def _progress() -> Any:
+    import contextlib
+
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    if not sys.stderr.isatty():
+        return contextlib.nullcontext(lambda _text: None)
+
+    @contextlib.contextmanager
+    def bar() -> Any:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                      transient=True) as progress:
+            task = progress.add_task("evaluating", total=None)
+            yield lambda text: progress.update(task, description=text)
+
+    return bar()
+
+
+def _print(result: Any, out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from evaluation.summary import ALL_CLASSIFIERS, compare, leaderboard, run_label
+
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    board = leaderboard(result.results)
+    table = Table(title="macro-F1 on the real test split (mean ± sd over seeds)")
+    classifiers = [c for c in result.config.get("classifiers", [])
+                   if c in set(board["classifier"])]
+    table.add_column("run")
+    for clf in classifiers:
+        table.add_column(clf, justify="right")
+    cells = {(run_label(r.augmenter, r.arm), r.classifier): f"{r.mean:.3f} ± {r.sd:.3f}"
+             for r in board.itertuples()}
+    for run in dict.fromkeys(["none", *(k[0] for k in cells)]):
+        if any(k[0] == run for k in cells):
+            table.add_row(run, *[cells.get((run, c), "–") for c in classifiers])
+    console.print(table)
+    comp = compare(result.results)
+    for sentence in comp.loc[comp["classifier"] == ALL_CLASSIFIERS, "sentence"]:
+        console.print(f"- {sentence}")
+    for note in result.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")
+    console.print(f"results -> {out}")

@@ -1,0 +1,297 @@
+"""Evaluation: classifiers, metrics, arms, seeds, fidelity, metrics.json and the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from evaluation_fixtures import CATEGORICAL, NUMERIC, NoiseSampler, meta, split_tables, table
+from imblearn.over_sampling import RandomOverSampler
+
+from curation.errors import UsageError
+from curation.schema import write_frame_atomic
+from evaluation.classifiers import CLASSIFIERS, KMeansMajority, Subsampled, make_classifier
+from evaluation.evaluate import derive_seed, evaluate, prepare_features
+from evaluation.fidelity import fidelity, privacy
+from evaluation.metrics import classification_metrics, paired_comparison
+from evaluation.store import read_results, write_results
+
+ROOT = Path(__file__).resolve().parents[1]
+# the lead adds "evaluate" and "report" to iotforge.cli.COMMANDS; until then, add them here
+SHIM = ("import sys, iotforge.cli as c; "
+        "c.COMMANDS = tuple(dict.fromkeys(c.COMMANDS + ('evaluate', 'report'))); "
+        "sys.exit(c.main(sys.argv[1:]))")
+
+
+def ros(seed: int) -> Any:
+    return RandomOverSampler(random_state=seed)
+
+
+class Spy:
+    """A decision tree that records what it was fitted on and asked to predict."""
+
+    calls: list[dict[str, Any]] = []
+
+    def __init__(self, seed: int) -> None:
+        self.model = make_classifier("decision_tree", seed)
+        self.seed = seed
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> Spy:
+        Spy.calls.append({"fit_X": X.copy(), "fit_y": np.asarray(y).copy(), "seed": self.seed})
+        self.model.fit(X, y)
+        return self
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        Spy.calls[-1]["predict_X"] = X.copy()
+        return self.model.predict(X)
+
+
+@pytest.fixture()
+def spy() -> type[Spy]:
+    Spy.calls = []
+    return Spy
+
+
+def test_test_split_is_never_augmented(spy: type[Spy]) -> None:
+    train, test = split_tables()
+    before = test.copy()
+    steps: list[str] = []
+    r = evaluate(train, test, numeric=NUMERIC, categorical=CATEGORICAL,
+                 augmenters={"ros": ros}, classifiers={"spy": spy}, seeds=[0, 1],
+                 progress=steps.append)
+    expected = prepare_features(test, NUMERIC, CATEGORICAL)
+    fits = [s for s in steps if " augment " not in s]
+    assert len(spy.calls) == len(fits) == 2 * 3  # seeds x arms
+    for call in spy.calls:
+        pd.testing.assert_frame_equal(call["predict_X"], expected)
+    pd.testing.assert_frame_equal(test, before)
+    support = r.results[r.results["metric"] == "support"]
+    assert (support.groupby(["arm", "seed"])["value"].sum() == len(test)).all()
+
+
+def test_arms_train_on_the_right_rows(spy: type[Spy]) -> None:
+    train, test = split_tables()
+    syn = table({"heartbleed": 40, "ddos": 10}, seed=9, start_row=50_000).assign(
+        is_synthetic=True, augmenter="planted", source_row=None)
+    real_in_file = train.iloc[:5]  # an augment output may hold real rows: ignored
+    steps: list[str] = []
+    evaluate(train, test, numeric=NUMERIC, categorical=CATEGORICAL,
+             synthetic={"planted": pd.concat([real_in_file, syn], ignore_index=True)},
+             classifiers={"spy": spy}, seeds=[0], progress=steps.append)
+    by_arm = {s.split()[1]: c for s, c in zip(steps, spy.calls, strict=True)}
+    X_syn = prepare_features(syn, NUMERIC, CATEGORICAL)
+    X_train = prepare_features(train, NUMERIC, CATEGORICAL)
+    pd.testing.assert_frame_equal(by_arm["synthetic-only"]["fit_X"], X_syn)
+    assert by_arm["synthetic-only"]["fit_y"].tolist() == syn["label"].tolist()
+    both = by_arm["real+synthetic"]["fit_X"]
+    pd.testing.assert_frame_equal(both.iloc[:len(train)].reset_index(drop=True), X_train)
+    pd.testing.assert_frame_equal(both.iloc[len(train):].reset_index(drop=True), X_syn)
+    pd.testing.assert_frame_equal(by_arm["none"]["fit_X"], X_train)
+    # the paired runs share the classifier seed
+    assert len({c["seed"] for c in spy.calls}) == 1
+
+
+def test_same_seed_gives_identical_metrics() -> None:
+    train, test = split_tables()
+    kwargs = dict(numeric=NUMERIC, categorical=CATEGORICAL, classifiers=["random_forest"],
+                  augmenters={"ros": ros, "noise": lambda s: NoiseSampler(random_state=s)},
+                  seeds=[3])
+    a, b = evaluate(train, test, **kwargs), evaluate(train, test, **kwargs)
+    pd.testing.assert_frame_equal(a.results, b.results)
+    assert a.fidelity == b.fidelity
+    assert derive_seed(3, "augment", "ros") != derive_seed(4, "augment", "ros")
+
+
+def test_results_are_tidy_and_complete() -> None:
+    train, test = split_tables()
+    r = evaluate(train, test, numeric=NUMERIC, categorical=CATEGORICAL,
+                 augmenters={"ros": ros}, classifiers=["decision_tree", "naive_bayes"],
+                 seeds=[0, 1])
+    assert list(r.results.columns) == ["augmenter", "arm", "classifier", "seed", "metric",
+                                       "class", "value"]
+    overall = r.results[r.results["class"] == ""]
+    # none + ros x 2 arms, 2 classifiers, 2 seeds, 3 overall metrics
+    assert len(overall) == 3 * 2 * 2 * 3
+    per_class = r.results[(r.results["class"] != "") & (r.results["metric"] == "recall")]
+    assert set(per_class["class"]) == {"normal", "ddos", "heartbleed"}
+    assert r.class_counts["train"] == {"normal": 300, "ddos": 80, "heartbleed": 12}
+    assert r.class_counts["ros"] == {"normal": 300, "ddos": 300, "heartbleed": 300}
+    assert {c["arm"] for c in r.confusion} == {"none", "real+synthetic", "synthetic-only"}
+    assert set(r.projection["kind"]) == {"real", "synthetic"}
+
+
+def test_usage_errors() -> None:
+    train, test = split_tables()
+    with pytest.raises(UsageError, match="expected arms"):
+        evaluate(train, test, numeric=NUMERIC, categorical=CATEGORICAL, arms=["both"])
+    with pytest.raises(UsageError, match="expected a classifier"):
+        evaluate(train, test, numeric=NUMERIC, categorical=CATEGORICAL, classifiers=["xgb"])
+    with pytest.raises(UsageError, match="other than 'none'"):
+        evaluate(train, test, numeric=NUMERIC, categorical=CATEGORICAL,
+                 augmenters={"none": ros})
+
+
+def test_every_classifier_fits_mixed_data_with_missing_values() -> None:
+    train, test = split_tables()
+    X, Xt = (prepare_features(f, NUMERIC, CATEGORICAL) for f in (train, test))
+    for name in CLASSIFIERS:
+        pred = make_classifier(name, 0).fit(X, train["label"]).predict(Xt)
+        assert len(pred) == len(test) and set(pred) <= set(train["label"]), name
+        assert classification_metrics(test["label"], pred)["macro_f1"] > 0.5, name
+    pca = make_classifier("knn", 0, pca=2).fit(X, train["label"])
+    assert pca.named_steps["pca"].n_components_ == 2
+
+
+def test_svm_subsample_keeps_every_class_and_the_skew() -> None:
+    train, _ = split_tables()
+    X = prepare_features(train, NUMERIC, CATEGORICAL)
+    model = Subsampled(make_classifier("decision_tree"), max_rows=100, min_per_class=20,
+                       random_state=0).fit(X, train["label"].to_numpy())
+    # normal 300 -> ceil(300 * 100 / 392) = 77, ddos 80 -> 21, heartbleed 12 -> all 12
+    assert model.n_fit_rows_ == 77 + 21 + 12
+    assert list(model.classes_) == ["ddos", "heartbleed", "normal"]
+
+
+def test_kmeans_baseline_maps_clusters_to_majority_labels() -> None:
+    X = np.array([[0.0], [0.2], [0.1], [10.0], [10.1], [20.0]])
+    y = np.array(["a", "a", "b", "c", "c", "c"])
+    m = KMeansMajority(clusters_per_class=1, random_state=0).fit(X, y)
+    assert m.predict(np.array([[0.05], [10.05], [19.0]])).tolist() == ["a", "c", "c"]
+
+
+def test_classification_metrics_exact() -> None:
+    m = classification_metrics(["a", "a", "b", "b"], ["a", "c", "b", "a"], ["a", "b"])
+    assert m["per_class"]["a"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2.0}
+    assert m["per_class"]["b"]["precision"] == 1.0 and m["per_class"]["b"]["recall"] == 0.5
+    assert m["macro_f1"] == pytest.approx((0.5 + 2 / 3) / 2)
+    assert m["balanced_accuracy"] == 0.5 and m["accuracy"] == 0.5
+
+
+def test_paired_comparison_is_honest_with_three_seeds() -> None:
+    r = paired_comparison([0.5, 0.5, 0.5], [0.6, 0.7, 0.8])
+    assert r.mean_diff == pytest.approx(0.2) and r.sd_diff == pytest.approx(0.1)
+    half = 4.302652729911275 * 0.1 / math.sqrt(3)
+    assert (r.ci_low, r.ci_high) == pytest.approx((0.2 - half, 0.2 + half))
+    assert r.wilcoxon_p == pytest.approx(0.25) and r.wins == 3
+    assert r.verdict == "no clear difference"  # 3 of 3 wins is not evidence at n = 3
+    assert "did not improve macro-F1" in r.sentence("x")
+    assert paired_comparison([0.5] * 5, [0.60, 0.61, 0.62, 0.60, 0.61]).verdict == "improved"
+
+
+def test_fidelity_and_privacy_flag_copies() -> None:
+    train, test = split_tables()
+    X = prepare_features(train, NUMERIC, CATEGORICAL).assign(label=train["label"])
+    Xt = prepare_features(test, NUMERIC, CATEGORICAL).assign(label=test["label"])
+    copies = X[X["label"] == "heartbleed"]
+    f = fidelity(X, copies, Xt, numeric=NUMERIC, categorical=CATEGORICAL)
+    hb = f["per_class"]["heartbleed"]
+    assert hb["mean_ks"] == 0.0 and hb["mean_tv"] == 0.0 and hb["exact_match_rate"] == 1.0
+    assert hb["dcr_synthetic_median"] == 0.0 < hb["dcr_holdout_median"]
+    assert hb["holdout_exact_match_rate"] == 0.0
+    noise, y = NoiseSampler(random_state=0).fit_resample(X[NUMERIC + CATEGORICAL],
+                                                         X["label"].to_numpy())
+    noisy = noise.iloc[len(X):].assign(label=y[len(X):])
+    g = fidelity(X, noisy, Xt, numeric=NUMERIC, categorical=CATEGORICAL)
+    assert g["overall"]["mean_ks"] > 0.3 and g["overall"]["exact_match_rate"] == 0.0
+    p = privacy(copies.head(3), X, Xt, NUMERIC, CATEGORICAL)
+    assert p["exact_match_rate"] == 1.0
+
+
+def test_metrics_json_shape(tmp_path: Path) -> None:
+    train, test = split_tables()
+    r = evaluate(train, test, numeric=NUMERIC, categorical=CATEGORICAL,
+                 augmenters={"ros": ros}, classifiers=["decision_tree", "naive_bayes"],
+                 seeds=[0, 1])
+    paths = write_results(r, tmp_path)
+    m = json.loads(paths["metrics.json"].read_text())
+    assert set(m) == {"none", "ros"}
+    assert set(m["none"]) == set(m["ros"]) == {"decision_tree", "naive_bayes"}
+    assert set(m["none"]["naive_bayes"]) == {"macro_f1", "macro_f1_sd", "balanced_accuracy"}
+    assert set(m["ros"]["naive_bayes"]) == {"macro_f1", "macro_f1_sd", "balanced_accuracy",
+                                            "delta_macro_f1", "synthetic_only_macro_f1"}
+    for entry in m.values():
+        for metrics in entry.values():
+            assert all(round(v, 4) == v for v in metrics.values())
+    recall = pd.read_csv(paths["per_class_recall"])
+    assert list(recall.columns) == ["class", "run", "classifier", "recall"]
+    back = read_results([tmp_path])
+    pd.testing.assert_frame_equal(back.results, r.results, check_dtype=False)
+    assert back.class_counts == r.class_counts
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", SHIM, *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+
+
+def test_cli_evaluate_and_report(tmp_path: Path) -> None:
+    train, test = split_tables()
+    for side, frame in (("train", train), ("test", test)):
+        write_frame_atomic(frame, tmp_path / f"{side}.parquet", meta(side))
+    syn = table({"heartbleed": 30}, seed=5).assign(is_synthetic=True, augmenter="smote")
+    write_frame_atomic(syn, tmp_path / "aug" / "smote.parquet", meta("train"))
+    out = tmp_path / "eval"
+    r = _cli("evaluate", "--train", str(tmp_path / "train.parquet"), "--test",
+             str(tmp_path / "test.parquet"), "--synthetic", str(tmp_path / "aug"),
+             "--classifiers", "decision_tree", "--seeds", "0,1", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "smote (real+synthetic)" in r.stdout
+    assert set(json.loads((out / "metrics.json").read_text())) == {"none", "smote"}
+    r = _cli("report", "--results", str(out), "--out", str(tmp_path / "report"),
+             "--audit", str(tmp_path / "absent.json"))
+    assert r.returncode == 0, r.stderr
+    html = (tmp_path / "report" / "report.html").read_text()
+    assert "absent.json was given but not found" in html
+    # the test split passed as training data: one line, exit 2
+    r = _cli("evaluate", "--train", str(tmp_path / "test.parquet"), "--test",
+             str(tmp_path / "test.parquet"), "--out", str(out))
+    assert r.returncode == 2 and "expected the train split" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_sdmetrics_quality_score_when_installed() -> None:
+    pytest.importorskip("sdmetrics")
+    from evaluation.fidelity import sdmetrics_quality
+
+    train, _ = split_tables()
+    X = prepare_features(train, NUMERIC, CATEGORICAL)
+    same = sdmetrics_quality(X, X, NUMERIC, CATEGORICAL)
+    noise, _ = NoiseSampler(random_state=0).fit_resample(X, train["label"].to_numpy())
+    worse = sdmetrics_quality(X, noise.iloc[len(X):], NUMERIC, CATEGORICAL)
+    assert same is not None and worse is not None
+    assert same > 0.95 and worse < same
+
+
+def test_hybrid_sampler_trains_on_its_whole_output(spy: type[Spy]) -> None:
+    from imblearn.combine import SMOTEENN
+
+    train, test = split_tables()
+    steps: list[str] = []
+    r = evaluate(train, test, numeric=NUMERIC, categorical=[], seeds=[0],
+                 augmenters={"smoteenn": lambda s: SMOTEENN(random_state=s)},
+                 classifiers={"spy": spy}, progress=steps.append)
+    fits = dict(zip([s.split()[1] for s in steps if " augment " not in s], spy.calls,
+                    strict=True))
+    assert set(fits) == {"none", "real+synthetic"}  # synthetic rows unknown: no such arm
+    X = fits["real+synthetic"]["fit_X"]
+    assert not X.isna().any().any() and len(X) != len(train)  # imputed, cleaned, resampled
+    assert any("changes the real training rows" in n for n in r.notes)
+    assert "smoteenn" not in r.fidelity
+
+
+def test_augment_smote_wrapper_in_the_real_plus_synthetic_arm() -> None:
+    augment = pytest.importorskip("augment")
+    train, test = split_tables()
+    r = evaluate(train, test, numeric=NUMERIC, categorical=CATEGORICAL, seeds=[0],
+                 augmenters={"smote": lambda s: augment.SMOTEAugmenter(random_state=s)},
+                 classifiers=["decision_tree"])
+    assert r.class_counts["smote"] == {"normal": 300, "ddos": 300, "heartbleed": 300}
+    assert r.fidelity["smote"]["overall"]["n_synthetic"] == 220 + 288
+    assert set(r.results["arm"]) == {"none", "real+synthetic", "synthetic-only"}
