@@ -109,7 +109,12 @@ def read_results(dirs: Sequence[PathLike]) -> EvaluationResult:
         raise UsageError("expected at least one results directory, found none")
     parts, merged = [], EvaluationResult(results=pd.DataFrame(columns=COLUMNS))
     projections = []
+    expanded: list[Path] = []
     for d in map(Path, dirs):
+        # a parent of several evaluation directories (one per augmenter stage)
+        subs = sorted(p.parent for p in d.glob("*/results.parquet"))
+        expanded += subs if subs and not (d / "results.parquet").is_file() else [d]
+    for d in expanded:
         path = d / "results.parquet"
         if not path.is_file():
             raise InputError("expected an evaluation directory with results.parquet, "
