@@ -324,7 +324,7 @@ def clean_batch(
             counts["timestamp"] += int(bad.sum())
             if policy["timestamp"] == "quarantine":
                 flag(bad, "timestamp", name, "unparsable timestamp")
-            out[name] = ts.to_numpy()
+            out[name] = ts.array
         else:
             values_s = arr
             if spec.role == "categorical" and not spec.case_sensitive:

@@ -60,16 +60,27 @@ Progress = Callable[[str, int], None]
 
 
 class _Dedupe:
-    """Exact-duplicate index: 8 bytes per distinct row.
+    """Exact-duplicate index: 8 bytes per distinct row, amortised O(log n) per row.
 
     The key is every column except provenance and ``id``-role columns: a row
     counter or a flow identifier makes every record unique without making it a
-    different record.
+    different record. Hashes live in a few sorted runs (merged when there are too
+    many), so a batch never re-sorts everything seen before it.
     """
 
+    MAX_RUNS = 8
+
     def __init__(self, id_columns: Iterable[str] = ()) -> None:
-        self.seen = np.empty(0, dtype=np.uint64)
+        self.runs: list[np.ndarray] = []
         self.skip = set(PROVENANCE_COLUMNS) | set(id_columns)
+
+    def _known(self, h: np.ndarray) -> np.ndarray:
+        known = np.zeros(len(h), dtype=bool)
+        for run in self.runs:
+            if len(run):
+                pos = np.minimum(np.searchsorted(run, h), len(run) - 1)
+                known |= run[pos] == h
+        return known
 
     def new_rows(self, frame: pd.DataFrame) -> np.ndarray:
         cols = [c for c in frame.columns if c not in self.skip]
@@ -77,11 +88,10 @@ class _Dedupe:
             return np.zeros(0, dtype=bool)
         h = pd.util.hash_pandas_object(frame[cols], index=False).to_numpy(dtype=np.uint64)
         first = ~pd.Series(h).duplicated().to_numpy()
-        pos = np.searchsorted(self.seen, h)
-        pos[pos >= len(self.seen)] = 0
-        known = (self.seen[pos] == h) if len(self.seen) else np.zeros(len(h), dtype=bool)
-        keep = first & ~known
-        self.seen = np.union1d(self.seen, h[keep])
+        keep = first & ~self._known(h)
+        self.runs.append(np.sort(h[keep]))
+        if len(self.runs) > self.MAX_RUNS:
+            self.runs = [np.sort(np.concatenate(self.runs))]
         return keep
 
 
@@ -252,6 +262,7 @@ def _one_file(path, adapter, schema, writer, options, taxonomy, policies, dedupe
     features = [n for n, s in source.specs.items() if s.role in ("numeric", "categorical")]
     fhash: list[np.ndarray] = []
     flabel: list[np.ndarray] = []
+    codes: dict[str, int] = {}
     for batch in source.batches:
         res = clean_batch(
             batch.table, batch.source_row, source.specs,
@@ -278,7 +289,9 @@ def _one_file(path, adapter, schema, writer, options, taxonomy, policies, dedupe
             if features:
                 fhash.append(pd.util.hash_pandas_object(kept[features], index=False)
                              .to_numpy(dtype=np.uint64))
-                flabel.append(kept[LABEL].to_numpy(dtype=object))
+                for value in kept[LABEL].unique():
+                    codes.setdefault(value, len(codes))
+                flabel.append(kept[LABEL].map(codes).to_numpy(dtype=np.int32))
         if progress:
             progress(str(path), batch.table.num_rows + len(batch.invalid))
     counts["duplicate_column"] += sum("duplicated column" in n for n in source.notes)
@@ -307,13 +320,19 @@ def _one_file(path, adapter, schema, writer, options, taxonomy, policies, dedupe
 
 
 def _conflicts(fhash: list[np.ndarray], flabel: list[np.ndarray]) -> tuple[int, int]:
-    """Feature groups with more than one label, and the rows in them."""
+    """Feature groups with more than one label, and the rows in them (12 bytes a row)."""
     if not fhash:
         return 0, 0
-    frame = pd.DataFrame({"h": np.concatenate(fhash), "y": np.concatenate(flabel)})
-    n_labels = frame.groupby("h")["y"].transform("nunique")
-    bad = frame[n_labels > 1]
-    return int(bad["h"].nunique()), int(len(bad))
+    h = np.concatenate(fhash)
+    y = np.concatenate(flabel)
+    order = np.lexsort((y, h))
+    h, y = h[order], y[order]
+    new_group = np.r_[True, h[1:] != h[:-1]]
+    group = np.cumsum(new_group) - 1
+    new_label = new_group | np.r_[True, y[1:] != y[:-1]]
+    n_labels = np.bincount(group, weights=new_label)
+    bad = n_labels > 1
+    return int(bad.sum()), int(bad[group].sum())
 
 
 def _track_constant(table: pa.Table, constant: set[str], seen: dict[str, Any]) -> None:
