@@ -275,7 +275,16 @@ def clean_batch(
         if name not in raw_text:
             continue
         arr = raw_text[name]
-        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        numeric_typed = spec.kind in ("float", "int") and (
+            pa.types.is_floating(arr.type) or pa.types.is_integer(arr.type))
+        if numeric_typed and name not in fast:
+            # parsed as numbers already (typed CSV read, pcap flows): nulls were markers
+            values = np.array(arr.cast(pa.float64()).fill_null(np.nan), dtype=np.float64)
+            nonfinite = ~np.isfinite(values)
+            counts["missing_marker"] += int(nonfinite.sum())
+            values[nonfinite] = np.nan
+            fast[name] = values
+        elif not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
             out[name] = arr.to_pandas()
             continue
         present = np.asarray(pc.is_valid(arr))

@@ -53,9 +53,10 @@ def open_delimited(
             path=str(path),
             hint="check the delimiter and header, or give --format/--mapping",
         )
+    numeric: set[str] = set()  # filled once the first chunk told the column kinds
     chunks = iter_text_chunks(path, column_names=canon, delimiter=delimiter,
                               skip_lines=header_lines, quote_char=quote_char,
-                              comment_prefix=comment_prefix)
+                              comment_prefix=comment_prefix, numeric_columns=numeric)
     try:
         first = next(chunks)
     except StopIteration:
@@ -78,6 +79,10 @@ def open_delimited(
         values = first.table.column(col).take(sample_idx).to_pylist()
         spec = spec_for(col, values) if spec_for else None
         specs[col] = spec or spec_from_values(col, values)
+
+    if derive is None:  # derived columns may need the text of numeric ones
+        numeric.update(c for c, sp in specs.items() if sp.kind in ("float", "int")
+                       and not sp.sentinels and c not in skip)
 
     def batches() -> Iterator[RawBatch]:
         yield RawBatch(first.table, first.lines, first.invalid, first.encoding_fixed)

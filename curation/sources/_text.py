@@ -141,11 +141,15 @@ def iter_text_chunks(
     skip_lines: int,
     quote_char: str | bool = '"',
     comment_prefix: str | None = None,
+    numeric_columns: set[str] | None = None,
 ) -> Iterator[TextChunk]:
     """Parse a delimited file after its first ``skip_lines`` lines (the header).
 
-    Every column is read as a
-    string; cleaning rules do the typing, so one bad value never fails a chunk.
+    Columns are read as strings and the cleaning rules type them, so one bad value
+    never fails a chunk. ``numeric_columns`` (which the caller may fill after the
+    first chunk, once it knows the column kinds) are first tried as float64, with
+    the missing-value markers as nulls: a clean chunk then skips the text-to-number
+    work; any value that does not parse sends the chunk back to the string path.
     """
     path = Path(path)
     info = text_info(read_head(path, 4096))
@@ -159,7 +163,18 @@ def iter_text_chunks(
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
     )
+    typed_convert = None
     for chunk in _raw_chunks(path, info):
+        if numeric_columns and typed_convert is None:
+            from curation.clean import MISSING_MARKERS
+
+            typed_convert = pacsv.ConvertOptions(
+                column_types={c: pa.float64() if c in numeric_columns else pa.string()
+                              for c in column_names},
+                null_values=sorted(MISSING_MARKERS),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            )
         if b"\r" in chunk:
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         while to_skip and chunk:
@@ -180,17 +195,16 @@ def iter_text_chunks(
             chunk.startswith(comment_prefix.encode()) or f"\n{comment_prefix}".encode() in chunk
         )
         if not has_comment and b"\n\n" not in chunk and not chunk.startswith(b"\n"):
-            try:
-                table = pacsv.read_csv(
-                    io.BytesIO(chunk),
-                    read_options=read_opts,
-                    parse_options=pacsv.ParseOptions(
-                        delimiter=delimiter, quote_char=quote_char, invalid_row_handler=_collect
-                    ),
-                    convert_options=convert,
-                )
-            except pa.ArrowInvalid:
-                table = None
+            parse = pacsv.ParseOptions(delimiter=delimiter, quote_char=quote_char,
+                                       invalid_row_handler=_collect)
+            for options in ([typed_convert] if typed_convert is not None else []) + [convert]:
+                bad.clear()
+                try:
+                    table = pacsv.read_csv(io.BytesIO(chunk), read_options=read_opts,
+                                           parse_options=parse, convert_options=options)
+                    break
+                except pa.ArrowInvalid:
+                    table = None
         if table is not None and not bad and table.num_rows == n_lines:
             yield TextChunk(table=table, lines=np.arange(line, line + n_lines, dtype=np.int64))
         else:
