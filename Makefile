@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.iotforge-installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: demo test lint clean-venv
+.PHONY: demo test test-all lint clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# also the slow tests: imbalanced-learn's estimator checks over the generative augmenters
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -m ''
 
 lint: $(STAMP)
 	$(BIN)/ruff check curation augment evaluation iotforge tests benchmarks

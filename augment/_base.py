@@ -373,6 +373,36 @@ class BaseAugmenter(BaseOverSampler):
         self.synthetic_mask_ = np.r_[np.zeros(len(X), bool), np.ones(len(X_syn), bool)]
         return X_res, np.concatenate([y, y_syn])
 
+    def _jitter_copies(self, X, y, c, dups, need, seen, random_state, parts):  # type: ignore[no-untyped-def]
+        """Last resort before keeping copies: nudge the copies' numeric values.
+
+        When interpolation keeps landing on training rows (a class whose rows are
+        mostly identical), each copy gets Gaussian noise of 1 % of the class's
+        standard deviation (of the column's, where the class has none) on its numeric
+        columns; rows that are then valid and new count, ``n_jittered_`` says how many.
+        """
+        self.n_jittered_ = getattr(self, "n_jittered_", 0)
+        numeric = [col for col in X.columns if col not in self.categorical_features_
+                   and pd.api.types.is_numeric_dtype(X[col])]
+        if need[c] <= 0 or not len(dups) or not numeric:
+            return dups
+        rows = dups.copy()
+        of_class = X.loc[y == c, numeric]
+        scale = of_class.std().fillna(0.0)
+        scale = scale.where(scale > 0, X[numeric].std().fillna(0.0)) * 0.01
+        noise = random_state.normal(size=(len(rows), len(numeric))) * scale.to_numpy()
+        rows[numeric] = rows[numeric].astype("float64") + noise
+        rows, bad = apply_constraints(rows, self.constraints_, clip=self.constrain)
+        dup = np.zeros(len(rows), bool)
+        if seen is not None and len(seen):
+            keys = row_keys(rows)
+            dup = seen[np.minimum(np.searchsorted(seen, keys), len(seen) - 1)] == keys
+        good = rows[~bad & ~dup].iloc[: need[c]]
+        parts[c].append(good)
+        need[c] -= len(good)
+        self.n_jittered_ += len(good)
+        return dups.iloc[: max(need[c], 0)]
+
     def _generate_exact(
         self, X: pd.DataFrame, y: np.ndarray, random_state: np.random.RandomState
     ) -> dict[Hashable, list[pd.DataFrame]]:
@@ -425,7 +455,11 @@ class BaseAugmenter(BaseOverSampler):
                 "; ".join(short) + f" after {self.max_retries} retries",
                 hint="raise max_retries, or check the class has enough distinct rows",
             )
+        spares = {c: self._jitter_copies(X, y, c, dups, need, seen, random_state, parts)
+                  for c, dups in spares.items()}
         for c, dups in spares.items():
+            if need[c] <= 0:
+                continue
             warnings.warn(
                 f"{type(self).__name__}: class {c!r}: kept {need[c]} synthetic rows identical "
                 f"to training rows after {self.max_retries} retries (too few distinct rows "

@@ -55,6 +55,12 @@ METHODS: dict[str, str] = {
     "copulagan": "CopulaGANAugmenter",
 }
 MAX_CONTRACT_ROUNDS = 3
+# Synthetic rows must be new, so random over-sampling is the smoothed bootstrap
+# (imbalanced-learn's shrinkage) here; --param shrinkage=null --param
+# reject_duplicates=false gives plain copies back.
+DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
+    "random_oversampler": {"shrinkage": 0.1, "reject_duplicates": True},
+}
 
 
 @dataclass
@@ -82,7 +88,8 @@ def make_augmenter(method: str, *, strategy: Any, random_state: int,
     if unknown:
         raise UsageError(f"{method}: unknown parameters {sorted(unknown)}; it takes "
                          f"{sorted(known)}")
-    kwargs = {**(params or {}), "sampling_strategy": strategy, "random_state": random_state}
+    kwargs = {**DEFAULT_PARAMS.get(method, {}), **(params or {}),
+              "sampling_strategy": strategy, "random_state": random_state}
     if contract is not None and "contract" in known:
         kwargs["contract"] = contract
     return cls(**kwargs)

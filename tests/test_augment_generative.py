@@ -229,7 +229,6 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
-@pytest.mark.slow
 def test_ctgan_hit_rate_on_rare_class_vs_ctgan_own_conditioning():
     """TON_IoT thermostat, 'scanning' = 20 of 2,420 rows (0.83 %)."""
     X, y = _thermostat()
