@@ -23,13 +23,13 @@ from augment import (
     CopulaGANAugmenter,
     CTGANAugmenter,
     GaussianCopulaAugmenter,
-    TVAEAugmenter,
     KMeansSMOTEAugmenter,
     RandomOverSamplerAugmenter,
     SMOTEAugmenter,
     SMOTEENNAugmenter,
     SMOTETomekAugmenter,
     SVMSMOTEAugmenter,
+    TVAEAugmenter,
 )
 
 # Every check fixes random_state so repeated fits must agree (pandas vs array vs list).
