@@ -71,6 +71,20 @@ def test_pipeline_runs_on_real_telemetry(project):
     assert 0 < metrics["none"]["decision_tree"]["macro_f1"] <= 1
     shown = _dvc("metrics", "show", "--json", cwd=project)
     assert shown.returncode == 0 and "macro_f1" in shown.stdout
+    # the report's leaderboard shows the numbers dvc metrics show lists
+    md = (project / "reports/report/report.md").read_text()
+    lines = md[md.index("## Leaderboard"):].splitlines()
+    header = next(line for line in lines if line.startswith("| run"))
+    names = [c.strip() for c in header.strip("|").split("|")]
+    table = {}
+    for line in lines:
+        if line.startswith("| ") and "±" in line:
+            cells = [c.strip().strip("*") for c in line.strip("|").split("|")]
+            table[cells[0]] = {n: float(c.split("±")[0]) for n, c in zip(names[1:], cells[1:],
+                                                                          strict=True)}
+    for aug, arm in (("none", "none"), ("smote", "smote (real+synthetic)")):
+        for clf, values in metrics[aug].items():
+            assert abs(table[arm][clf] - values["macro_f1"]) < 6e-4, (aug, clf)
 
 
 def test_second_repro_does_nothing(project):
