@@ -61,7 +61,9 @@ def test_smote_power_strategy_exact_counts_and_provenance(cli, split_dir, tmp_pa
     for source, rows in synth.groupby("source"):
         feats = [c for c in meta.feature_columns(aug.columns)
                  if train.loc[train["source"] == source, c].notna().any()]
-        key = lambda f: set(map(tuple, f[feats].astype(str).to_numpy()))  # noqa: E731
+        def key(frame, feats=feats):
+            return set(map(tuple, frame[feats].astype(str).to_numpy()))
+
         assert not key(rows) & key(train[train["source"] == source])
     assert set(report["dcr"]) == set(report["sources"])
     # and they meet the data contracts

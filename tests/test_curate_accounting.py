@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from curation.curate import curate
+from curation.errors import IotforgeError
 from curation.schema import read_meta
 from curation.taxonomy import Taxonomy
 
@@ -82,7 +83,7 @@ def test_failure_leaves_previous_outputs(demo_dir, tmp_path):
     before = (out / "report.json").read_bytes()
     bad = tmp_path / "bad.csv"
     bad.write_text("")
-    with pytest.raises(Exception):
+    with pytest.raises(IotforgeError, match="the file is empty"):
         curate([demo_dir / "conn.log.labeled", bad], out)
     assert (out / "report.json").read_bytes() == before
     assert sorted(p.name for p in out.iterdir()) == [
