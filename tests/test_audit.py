@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,6 +10,7 @@ from curation.audit import audit
 from curation.errors import UsageError
 from curation.schema import TableMeta, read_meta
 from curation.validate import read_canonical
+from tests.real_samples import curated_sample
 
 ROLES = {"flow_id": "id", "src": "endpoint", "ts": "time", "bytes": "numeric",
          "pkts": "numeric", "proto": "categorical", "label": "label", "is_attack": "label"}
@@ -116,35 +114,6 @@ def test_report_is_json_ready() -> None:
 
 # ------------------------------------------------------------------ real data
 
-REPO = Path(__file__).resolve().parents[1]
-DATASETS = Path(os.environ.get("IOTFORGE_DATASETS") or REPO.parent / "shared" / "datasets")
-SAMPLES = {"ton_iot_telemetry/*.csv": 20, "cicids2017_improved_sample/*.csv": 10,
-           "iot23/*/conn.log.labeled": 10}
-
-
-def curated_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every shared capture, every k-th record, curated once per session (cached)."""
-    if not DATASETS.is_dir():
-        pytest.skip(f"shared datasets not found at {DATASETS} (set IOTFORGE_DATASETS)")
-    curate = pytest.importorskip("curation.curate", reason="curation.curate missing").curate
-    out = tmp_path_factory.getbasetemp() / "iotforge_real_sample"
-    if not (out / "curated.parquet").exists():
-        inputs = []
-        for pattern, every in SAMPLES.items():
-            for src in sorted(DATASETS.glob(pattern)):
-                dst = out / "raw" / src.relative_to(DATASETS)
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                lines = src.read_bytes().splitlines(keepends=True)
-                if lines[0].startswith(b"#"):  # Zeek: '#' header lines, then records
-                    n = next(i for i, ln in enumerate(lines) if not ln.startswith(b"#"))
-                    head, data = lines[:n], [ln for ln in lines[n:] if not ln.startswith(b"#")]
-                else:
-                    head, data = lines[:1], lines[1:]
-                k = every if len(data) > 30 * every else 1
-                dst.write_bytes(b"".join(head + data[::k]))
-                inputs.append(dst)
-        curate(inputs, out)
-    return out / "curated.parquet"
 
 
 @pytest.fixture(scope="session")
