@@ -15,7 +15,6 @@ contract while generating, the SMOTE family afterwards.
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -141,6 +140,7 @@ def augment_table(
 ) -> AugmentResult:
     """Augment each source of a train split; see the module docstring."""
     from curation.contract import row_contract
+    from curation.validate import applies_to
 
     if meta.split != "train":
         raise UsageError(f"expected a train split (split='train' in the Parquet metadata), "
@@ -163,7 +163,7 @@ def augment_table(
         if len(counts) < 2 or not features:
             entry["skipped"] = "fewer than two classes or no features"
             continue
-        suite_list = [s for s in suites if _applies(s, str(source))]
+        suite_list = [s for s in suites if applies_to(s, str(source))]
         X = _impute(_model_frame(rows, features), y)
         contract = row_contract(suite_list[0]) if suite_list else None
         sampler = make_augmenter(method, strategy=strategy, random_state=seed,
@@ -239,12 +239,6 @@ def _canonical_synthetic(X, y, like: pd.DataFrame, source, method, info) -> pd.D
     out[IS_ATTACK] = [bool(info.get(c, {}).get(IS_ATTACK, True)) for c in y]
     out[ATTACK_FAMILY] = [info.get(c, {}).get(ATTACK_FAMILY) for c in y]
     return out
-
-
-def _applies(suite: Mapping[str, Any], source: str) -> bool:
-    patterns = ((suite.get("meta") or {}).get("iotforge") or {}).get("applies_to", {}).get(
-        "source") or []
-    return not patterns or any(fnmatch.fnmatchcase(source, p) for p in patterns)
 
 
 def _plain(value: Any) -> Any:

@@ -265,6 +265,22 @@ def suite_columns(suite: Mapping[str, Any]) -> set[str]:
     return cols
 
 
+def source_patterns(suite: Mapping[str, Any]) -> list[str]:
+    """The ``source`` glob patterns a suite applies to (``meta.iotforge.applies_to``)."""
+    meta = (suite.get("meta") or {}).get("iotforge") or {}
+    return [str(p) for p in (meta.get("applies_to") or {}).get("source") or []]
+
+
+def applies_to(suite: Mapping[str, Any], source: str) -> bool:
+    """Whether rows of ``source`` fall under ``suite`` (a suite without patterns: all).
+
+    >>> applies_to({"meta": {"iotforge": {"applies_to": {"source": ["zeek:*"]}}}}, "zeek:conn")
+    True
+    """
+    patterns = source_patterns(suite)
+    return not patterns or any(fnmatch.fnmatchcase(source, p) for p in patterns)
+
+
 def select_rows(df: pd.DataFrame, suite: Mapping[str, Any]) -> tuple[pd.DataFrame, list[str]]:
     """The rows and columns of ``df`` a suite applies to.
 
@@ -280,14 +296,13 @@ def select_rows(df: pd.DataFrame, suite: Mapping[str, Any]) -> tuple[pd.DataFram
     >>> rows["source"].tolist()
     ['zeek:conn']
     """
-    meta = (suite.get("meta") or {}).get("iotforge") or {}
-    patterns = [str(p) for p in (meta.get("applies_to") or {}).get("source") or []]
+    patterns = source_patterns(suite)
     if not patterns or SOURCE not in df.columns:
         return df, patterns
     source = df[SOURCE].astype(str)
     mask = np.zeros(len(df), dtype=bool)
     for value in source.unique():
-        if any(fnmatch.fnmatchcase(value, p) for p in patterns):
+        if applies_to(suite, value):
             mask |= (source == value).to_numpy()
     if mask.all():
         return df, patterns
