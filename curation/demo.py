@@ -91,7 +91,7 @@ def _zeek(rng: np.random.Generator, path: Path) -> None:
             label = "Benign" if cls == "Benign" else "Malicious"
             detail = "-" if cls == "Benign" else cls
             lines.append((t0 + float(rng.uniform(0, 86400)), [
-                "", f"C{rng.integers(1e15):x}", "192.168.1.195",
+                "", f"C{rng.integers(10**15):x}", "192.168.1.195",
                 str(int(rng.integers(1024, 65535))),
                 resp, str(dport), proto, service, duration, str(o) if duration != "-" else "-",
                 str(r) if duration != "-" else "-", state, "-", "-", "0", hist, str(opk),

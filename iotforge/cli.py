@@ -13,6 +13,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from curation.errors import IotforgeError
 
@@ -30,7 +31,7 @@ examples:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, like every usage error
+    def error(self, message: str) -> NoReturn:  # one line, exit 2, like every usage error
         self.exit(2, f"iotforge: error: {message} (see '{self.prog} --help')\n")
 
 

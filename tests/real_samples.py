@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from curation.curate import curate
+
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("IOTFORGE_DATASETS") or REPO.parent / "shared" / "datasets")
 SAMPLES = {"ton_iot_telemetry/*.csv": 20, "cicids2017_improved_sample/*.csv": 10,
@@ -21,7 +23,6 @@ def curated_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every shared capture, every k-th record, curated once per session (cached)."""
     if not DATASETS.is_dir():
         pytest.skip(f"shared datasets not found at {DATASETS} (set IOTFORGE_DATASETS)")
-    curate = pytest.importorskip("curation.curate", reason="curation.curate missing").curate
     out = tmp_path_factory.getbasetemp() / "iotforge_real_sample"
     if not (out / "curated.parquet").exists():
         inputs = []
@@ -47,7 +48,6 @@ def curated_pcaps(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pcap's int ``protocol`` would be promoted to CICFlowMeter's string one."""
     if not DATASETS.is_dir():
         pytest.skip(f"shared datasets not found at {DATASETS} (set IOTFORGE_DATASETS)")
-    curate = pytest.importorskip("curation.curate", reason="curation.curate missing").curate
     out = tmp_path_factory.getbasetemp() / "iotforge_real_pcaps"
     if not (out / "curated.parquet").exists():
         curate(sorted(DATASETS.glob("mqttset_pcap/*/*-test.pcap*")), out)
