@@ -21,16 +21,17 @@ demo: $(STAMP)
 	@echo "curated data:    data/curated/curated.parquet"
 	@echo "curation report: data/curated/report.json"
 
-test: $(STAMP)
+# lint first: ruff and mypy over every package are part of the test command
+test: $(STAMP) lint
 	$(BIN)/python -m pytest
 
 # also the slow tests: imbalanced-learn's estimator checks over the generative augmenters
-test-all: $(STAMP)
+test-all: $(STAMP) lint
 	$(BIN)/python -m pytest -m ''
 
 lint: $(STAMP)
-	$(BIN)/ruff check curation augment evaluation iotforge tests benchmarks
-	$(BIN)/mypy curation iotforge
+	$(BIN)/ruff check .
+	$(BIN)/mypy curation augment evaluation iotforge benchmarks
 
 clean-venv:
 	rm -rf $(VENV)

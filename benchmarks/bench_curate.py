@@ -70,13 +70,10 @@ def main() -> None:
         subprocess.run([sys.executable, str(HERE / "gen_cic.py"), str(path), "--gigabytes",
                         str(args.gigabytes)], check=True)
     size = path.stat().st_size
-    results = {}
+    results: dict[str, dict[str, float]] = {}
     for name, code in RUNNERS.items():
-        best = None
-        for _ in range(args.repeat):
-            r = measure(code, path, work / "curated")
-            best = r if best is None or r["seconds"] < best["seconds"] else best
-        results[name] = best
+        runs = [measure(code, path, work / "curated") for _ in range(args.repeat)]
+        results[name] = min(runs, key=lambda r: r["seconds"])
     base = results["pyarrow.csv.read_csv"]
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}; date {dt.date.today()}; input {size / 1e9:.2f} GB, "
