@@ -17,6 +17,16 @@ same side, whatever the mode, so no test row is a copy of a training row:
     Whole groups of ``by`` (device, host, source file) go to one side; groups
     joined by an identical feature row are merged first. Groups are drawn into
     test while every class keeps training rows.
+``predefined``
+    The dataset's own test side: the rows of the source files matching
+    ``test_files`` (glob patterns), or the rows whose ``test_column`` holds one of
+    ``test_value``. Every test row is kept unaltered, even where test rows repeat
+    each other; training rows identical to a test row are removed from train and
+    counted (``train_rows_removed_as_test_duplicates``).
+
+Classes are those of the ``target`` (:mod:`curation.targets`): the canonical
+``label``, the ``attack_family`` or ``is_attack``. Stratification, the per-class
+report and the group mode's "every class keeps training rows" use it.
 
 >>> import numpy as np, pandas as pd
 >>> from curation.schema import TableMeta
@@ -30,17 +40,20 @@ set()
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
 
 from curation.audit import feature_keys
 from curation.errors import TooLittleDataError, UsageError
-from curation.schema import LABEL, TableMeta
+from curation.predefined import select_test_rows
+from curation.schema import SOURCE_FILE, TableMeta
+from curation.targets import Target, target_values
 
-SplitMode = Literal["stratified", "time", "group"]
+SplitMode = Literal["stratified", "time", "group", "predefined"]
 """How rows are assigned to train and test."""
 
 SplitSide = Literal["train", "test"]
@@ -48,7 +61,8 @@ SplitSide = Literal["train", "test"]
 
 log = logging.getLogger(__name__)
 
-MODES: tuple[str, ...] = ("stratified", "time", "group")
+MODES: tuple[str, ...] = get_args(SplitMode)
+_META_KEYS = ("mode", "by", "test_size", "random_state", "target", "test_files", "test_where")
 
 
 @dataclass
@@ -60,9 +74,12 @@ class SplitResult:
     report: dict[str, Any] = field(default_factory=dict)
 
     def meta_for(self, side: SplitSide, meta: TableMeta) -> TableMeta:
-        """``meta`` for one side's Parquet: stage ``split``, ``split`` = side, the seed."""
-        extra = {**meta.extra, "split": {k: self.report[k] for k in
-                                         ("mode", "by", "test_size", "random_state")}}
+        """``meta`` for one side's Parquet: stage ``split``, ``split`` = side, the seed.
+
+        ``extra["target"]`` names the target, for augmentation and evaluation.
+        """
+        extra = {**meta.extra, "target": self.report["target"],
+                 "split": {k: self.report.get(k) for k in _META_KEYS}}
         return replace(meta, stage="split", split=side, seed=self.report["random_state"],
                        extra=extra)
 
@@ -76,26 +93,43 @@ def split(
     test_size: float = 0.2,
     random_state: int = 0,
     min_class_rows: int = 2,
+    target: Target = "label",
+    test_files: str | Sequence[str] | None = None,
+    test_column: str | None = None,
+    test_value: str | Sequence[str] | None = None,
 ) -> SplitResult:
     """Split a canonical table into train and test without shared feature rows.
 
     Parameters
     ----------
     df
-        Deduplicated canonical table with a ``label`` column.
+        Deduplicated canonical table with the ``target``'s column.
     meta
         Its metadata; ``feature_columns()`` defines identical rows.
     mode
-        ``stratified``, ``time`` or ``group`` (see the module docstring).
+        ``stratified``, ``time``, ``group`` or ``predefined`` (see the module
+        docstring).
     by
         ``group``: the grouping column (required). ``time``: the time column
         (default: the first ``time``-role column holding timestamps).
     test_size
-        Fraction of rows aimed at test (per class in ``stratified``).
+        Fraction of rows aimed at test (per class in ``stratified``); not used
+        by ``predefined``.
     random_state
         Seed of every random choice.
     min_class_rows
         ``stratified``: classes with fewer rows stay in train.
+    target
+        The classes to stratify on and report: ``label``, ``attack_family`` or
+        ``is_attack``. A missing or constant target is a :class:`UsageError`.
+    test_files
+        ``predefined``: glob pattern(s) over ``source_file``. A pattern matches a
+        file when it matches the path as stored or its base name
+        (:func:`fnmatch.fnmatchcase`: case-sensitive, ``*`` also crosses ``/``).
+        Each pattern must match a file, and not every file may be matched.
+    test_column, test_value
+        ``predefined``, instead of ``test_files``: rows whose ``test_column``, as
+        text, equals ``test_value`` (or one of several) are the test side.
 
     Returns
     -------
@@ -115,41 +149,55 @@ def split(
         raise UsageError(f"expected a mode in {MODES}, found {mode!r}")
     if not 0 < test_size < 1:
         raise UsageError(f"expected 0 < test_size < 1, found {test_size}")
-    if LABEL not in df.columns:
-        raise UsageError(f"expected a {LABEL!r} column, found none")
+    predefined = test_files is not None or test_column is not None
+    if predefined and mode != "predefined":
+        raise UsageError(f"expected mode 'predefined' with test files or a test column, "
+                         f"found mode {mode!r}", hint="use --mode predefined")
+    df = df.reset_index(drop=True)
+    y = target_values(df, target)
     features = meta.feature_columns(df.columns)
     if not features:
         raise UsageError("expected numeric or categorical columns to compare rows on, "
                          "found none", hint="check the column roles in the metadata")
-    df = df.reset_index(drop=True)
     keys = feature_keys(df, features)
     rng = np.random.default_rng(random_state)
-    report: dict[str, Any] = {"mode": mode, "by": by, "test_size": test_size,
+    report: dict[str, Any] = {"mode": mode, "by": by, "target": target,
+                              "test_size": None if mode == "predefined" else test_size,
                               "random_state": random_state, "features": features,
                               "too_small": [], "inseparable": [], "dropped": {}}
     if mode == "stratified":
-        side = _stratified(df, keys, test_size, rng, min_class_rows, report)
+        side = _stratified(y, keys, test_size, rng, min_class_rows, report)
     elif mode == "time":
         side = _time(df, meta, keys, by, test_size, report)
+    elif mode == "group":
+        side = _group(df, y, keys, by, test_size, rng, report)
     else:
-        side = _group(df, keys, by, test_size, rng, report)
+        is_test, chosen = select_test_rows(df, test_files=test_files,
+                                           test_column=test_column, test_value=test_value)
+        report.update(chosen)
+        side = _predefined(y, keys, is_test, report)
     train, test = df[side == 0].reset_index(drop=True), df[side == 1].reset_index(drop=True)
     if train.empty or test.empty:
+        hint = ("every training row repeats a test row: check the test side"
+                if mode == "predefined" else "lower --test-size or change --mode; identical "
+                "feature rows cannot be separated")
         raise TooLittleDataError(f"expected rows on both sides, found {len(train)} train and "
-                                 f"{len(test)} test rows", hint="lower --test-size or change "
-                                 "--mode; identical feature rows cannot be separated")
+                                 f"{len(test)} test rows", hint=hint)
     overlap = int(keys[side == 1].isin(set(keys[side == 0])).sum())
     if overlap:  # an invariant of every mode: a bug, not a data problem
         raise AssertionError(f"{overlap} test rows share features with train rows")
-    _class_report(df, side, report)
+    _class_report(y, side, report)
+    if SOURCE_FILE in df.columns:
+        files = df[SOURCE_FILE]
+        report["source_files"] = {name: sorted(map(str, files[side == k].dropna().unique()))
+                                  for name, k in (("train", 0), ("test", 1))}
     return SplitResult(train=train, test=test, report=report)
 
 
-def _class_report(df: pd.DataFrame, side: np.ndarray, report: dict[str, Any]) -> None:
-    labels = df[LABEL].astype(str)
+def _class_report(y: np.ndarray, side: np.ndarray, report: dict[str, Any]) -> None:
     classes: dict[str, dict[str, int]] = {}
-    for cls in sorted(labels.unique()):
-        mask = (labels == cls).to_numpy()
+    for cls in sorted(pd.unique(y)):
+        mask = y == cls
         classes[cls] = {"train": int((mask & (side == 0)).sum()),
                         "test": int((mask & (side == 1)).sum()),
                         "dropped": int((mask & (side < 0)).sum())}
@@ -162,9 +210,25 @@ def _class_report(df: pd.DataFrame, side: np.ndarray, report: dict[str, Any]) ->
     report["feature_overlap_rows"] = 0
 
 
-def _stratified(df: pd.DataFrame, keys: pd.Series, test_size: float, rng: np.random.Generator,
-                min_class_rows: int, report: dict[str, Any]) -> np.ndarray:
-    labels = df[LABEL].astype(str).to_numpy()
+def _predefined(y: np.ndarray, keys: pd.Series, is_test: np.ndarray,
+                report: dict[str, Any]) -> np.ndarray:
+    """Test rows as given; training rows identical to a test row are dropped (-1)."""
+    side = is_test.astype(np.int8)
+    copies = ~is_test & keys.isin(set(keys[is_test])).to_numpy()
+    side[copies] = -1
+    per_class = pd.Series(y[copies]).value_counts()
+    report["train_rows_removed_as_test_duplicates"] = {
+        "rows": int(copies.sum()), "classes": {str(c): int(n) for c, n in per_class.items()}}
+    report["dropped"] = {"train_identical_to_test_row": int(copies.sum())}
+    if copies.any():
+        log.info("%d training rows identical to a test row removed from train",
+                 int(copies.sum()))
+    return side
+
+
+def _stratified(labels: np.ndarray, keys: pd.Series, test_size: float,
+                rng: np.random.Generator, min_class_rows: int,
+                report: dict[str, Any]) -> np.ndarray:
     unit = pd.factorize(keys)[0]
     counts = pd.Series(labels).value_counts()
     rank = pd.Series(labels).map({c: i for i, c in enumerate(counts.index[::-1])}).to_numpy()
@@ -185,7 +249,7 @@ def _stratified(df: pd.DataFrame, keys: pd.Series, test_size: float, rng: np.ran
         target = test_size * rows
         chosen = _draw(rng.permutation(units), size, target, limit=rows - 1)
         test_units.extend(chosen)
-    side = np.zeros(len(df), dtype=np.int8)
+    side = np.zeros(len(labels), dtype=np.int8)
     side[np.isin(unit, test_units)] = 1
     return side
 
@@ -245,8 +309,8 @@ def _time(df: pd.DataFrame, meta: TableMeta, keys: pd.Series, by: str | None,
     return side
 
 
-def _group(df: pd.DataFrame, keys: pd.Series, by: str | None, test_size: float,
-           rng: np.random.Generator, report: dict[str, Any]) -> np.ndarray:
+def _group(df: pd.DataFrame, y: np.ndarray, keys: pd.Series, by: str | None,
+           test_size: float, rng: np.random.Generator, report: dict[str, Any]) -> np.ndarray:
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
@@ -268,8 +332,7 @@ def _group(df: pd.DataFrame, keys: pd.Series, by: str | None, test_size: float,
     if n_comp < 2:
         raise TooLittleDataError(f"expected at least 2 groups of {by!r} not joined by identical "
                                  f"feature rows, found {n_comp}", column=by)
-    labels = df[LABEL].astype(str)
-    per_comp = pd.crosstab(comp, labels)
+    per_comp = pd.crosstab(comp, y)
     order = rng.permutation(per_comp.index.to_numpy())
     test_comps = _draw_groups(per_comp, order, test_size * len(df), keep_classes=True)
     report["every_class_in_train"] = bool(test_comps)
