@@ -7,7 +7,9 @@ DataFrame in an *ephemeral* GX context: nothing is written to disk (no
 are asked for, and then only into the given directory.
 
 Great Expectations takes seconds to import, so it is imported inside the
-functions that run it; loading and inspecting a suite does not need it.
+functions that need it: running a suite, and checking one when it is loaded
+(:mod:`curation.suites`: a suite GX cannot build in full is refused, never run
+in part).
 
 >>> import pandas as pd
 >>> suite = {"name": "demo", "expectations": [
@@ -34,15 +36,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curation.errors import InputError, MappingError, UsageError
+from curation.errors import InputError, MappingError
 from curation.schema import SOURCE
+from curation.suites import (
+    EXPECTATION_KEYS,
+    available_suites,
+    check_suite,
+    expectation_problems,
+    load_suite,
+    suite_search_dirs,
+)
 
 ResultFormat = Literal["BOOLEAN_ONLY", "BASIC", "SUMMARY", "COMPLETE"]
 """How much GX reports per expectation; ``SUMMARY`` keeps up to 20 example values."""
 
 log = logging.getLogger(__name__)
 
-SUITE_DIR_NAME = "expectations"
 MAX_EXAMPLES = 5
 
 # --------------------------------------------------------------------------- frames
@@ -96,80 +105,12 @@ def gx_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- suites
 
-
-def suite_search_dirs() -> list[Path]:
-    """Where a suite NAME is looked up: ``expectations/`` next to the package, then cwd."""
-    package_root = Path(__file__).resolve().parent.parent
-    return list(dict.fromkeys([package_root / SUITE_DIR_NAME, Path.cwd() / SUITE_DIR_NAME]))
-
-
-def available_suites() -> list[str]:
-    """Names of the suites found in :func:`suite_search_dirs`."""
-    names = {p.stem for d in suite_search_dirs() if d.is_dir() for p in d.glob("*.json")}
-    return sorted(names)
-
-
-def load_suite(name_or_path: str | os.PathLike[str]) -> dict[str, Any]:
-    """A suite as a dict, from a path to a JSON file or a NAME in ``expectations/``.
-
-    Raises :class:`~curation.errors.UsageError` when no such suite exists and
-    :class:`~curation.errors.MappingError` when the file is not a suite.
-
-    >>> import tempfile
-    >>> path = Path(tempfile.mkdtemp()) / "mine.json"
-    >>> _ = path.write_text('{"name": "mine", "expectations": []}')
-    >>> load_suite(path)["name"]
-    'mine'
-    """
-    text = str(name_or_path)
-    path = Path(text)
-    if not (path.suffix == ".json" or os.sep in text or "/" in text):
-        found = [d / f"{text}.json" for d in suite_search_dirs() if (d / f"{text}.json").is_file()]
-        found = found or _by_alias(text)
-        if not found:
-            known = ", ".join(available_suites()) or "none"
-            raise UsageError(f"expected a suite name or a JSON file, found no suite {text!r}",
-                             hint=f"known suites: {known}")
-        path = found[0]
-    if not path.is_file():
-        raise UsageError(f"expected a suite JSON file, found no file {str(path)!r}")
-    try:
-        suite = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise MappingError(f"expected a JSON suite, found unreadable JSON ({exc})",
-                           path=str(path)) from None
-    check_suite(suite, origin=str(path))
-    return suite
-
-
-def _by_alias(name: str) -> list[Path]:
-    """Suites whose ``meta.iotforge.aliases`` lists ``name`` (e.g. ``flows``)."""
-    hits = []
-    for d in suite_search_dirs():
-        for path in sorted(d.glob("*.json")) if d.is_dir() else ():
-            try:
-                meta = json.loads(path.read_text(encoding="utf-8")).get("meta") or {}
-            except (OSError, json.JSONDecodeError, AttributeError):
-                continue
-            if name in ((meta.get("iotforge") or {}).get("aliases") or []):
-                hits.append(path)
-    return hits
-
-
-def check_suite(suite: Any, *, origin: str = "<suite>") -> None:
-    """Raise :class:`~curation.errors.MappingError` unless ``suite`` looks like a suite."""
-    if not isinstance(suite, dict) or not isinstance(suite.get("name"), str):
-        raise MappingError("expected a JSON object with a string 'name'", path=origin)
-    exps = suite.get("expectations")
-    if not isinstance(exps, list):
-        raise MappingError("expected a list 'expectations'", path=origin)
-    for i, exp in enumerate(exps):
-        if not isinstance(exp, dict) or not str(exp.get("type", "")).startswith("expect_"):
-            raise MappingError(f"expectation {i}: expected an object with 'type': "
-                               f"'expect_...', found {exp!r}", path=origin)
-        if not isinstance(exp.get("kwargs", {}), dict):
-            raise MappingError(f"expectation {i}: expected 'kwargs' to be an object",
-                               path=origin)
+# Finding, reading and checking suites lives in curation.suites; these names stay
+# importable from here, where callers have always found them.
+__all__ = ["FailedExpectation", "ValidationReport", "applies_to", "available_suites",
+           "check_suite", "expectation_problems", "gx_frame", "load_suite", "read_canonical",
+           "select_rows", "source_patterns", "suite_columns", "suite_search_dirs", "to_frame",
+           "validate_frame"]
 
 
 # --------------------------------------------------------------------------- results
@@ -239,7 +180,7 @@ def validate_frame(
     >>> validate_frame(pd.DataFrame({"x": [1]}), suite).failures[0].message
     "column 'label' is missing"
     """
-    check_suite(dict(suite))
+    check_suite(dict(suite), origin=f"suite {suite.get('name')!r}")
     df, patterns = select_rows(df, suite)
     if df.empty:
         return ValidationReport(suite=str(suite["name"]), success=False, rows=0, evaluated=0,
@@ -334,14 +275,7 @@ def _run_gx(df: pd.DataFrame, suite: Mapping[str, Any], result_format: ResultFor
     batch_def = (context.data_sources.add_pandas("iotforge")
                  .add_dataframe_asset("batch")
                  .add_batch_definition_whole_dataframe("whole"))
-    body = {k: v for k, v in suite.items() if k in ("name", "expectations", "meta")}
-    body["expectations"] = [{k: v for k, v in e.items() if k in ("type", "kwargs", "meta")}
-                            for e in body["expectations"]]
-    try:
-        gx_suite = context.suites.add(gx.ExpectationSuite(**body))
-    except Exception as exc:  # GX raises several unrelated types for a bad suite
-        raise MappingError(f"expected a valid GX suite, found: {exc}",
-                           path=str(suite.get("name"))) from None
+    gx_suite = context.suites.add(_gx_suite(suite))
     if docs_dir is None:
         batch = batch_def.get_batch(batch_parameters={"dataframe": df})
         return batch.validate(gx_suite, result_format=result_format)
@@ -360,6 +294,37 @@ def _run_gx(df: pd.DataFrame, suite: Mapping[str, Any], result_format: ResultFor
         result_format=result_format))
     run = checkpoint.run(batch_parameters={"dataframe": df})
     return next(iter(run.run_results.values()))
+
+
+def _gx_suite(suite: Mapping[str, Any]) -> Any:
+    """``suite`` as a GX ``ExpectationSuite``, refused unless GX built every expectation.
+
+    GX logs and drops an expectation of an unknown type; a suite that lost one
+    would check less than it says. The count of expectations built is compared
+    with the count in the suite; on a difference (or an exception) the per-
+    expectation check says which ones and why.
+    """
+    import great_expectations as gx
+
+    body = {k: v for k, v in suite.items() if k in ("name", "expectations", "meta")}
+    body["expectations"] = [{k: v for k, v in e.items() if k in EXPECTATION_KEYS}
+                            for e in body["expectations"]]
+    origin = f"suite {suite.get('name')!r}"
+    gx_log = logging.getLogger("great_expectations.core.expectation_suite")
+    quiet, gx_log.disabled = gx_log.disabled, True  # its traceback is reported below, once
+    try:
+        gx_suite = gx.ExpectationSuite(**body)
+    except Exception as exc:  # GX raises several unrelated types for a bad suite
+        check_suite(dict(suite), origin=origin)
+        raise MappingError(f"expected a valid GX suite, found: {exc}", path=origin) from None
+    finally:
+        gx_log.disabled = quiet
+    built, wanted = len(gx_suite.expectations), len(body["expectations"])
+    if built != wanted:
+        check_suite(dict(suite), origin=origin)
+        raise MappingError(f"expected Great Expectations to build all {wanted} expectations, "
+                           f"found {built}", path=origin)
+    return gx_suite
 
 
 def _report(result: Any, *, suite_name: str, rows: int, columns: Sequence[str]) -> ValidationReport:

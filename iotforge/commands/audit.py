@@ -20,7 +20,7 @@ import argparse
 import json
 import sys
 
-from iotforge.commands.validate import add_input_arguments, load_data
+from iotforge.commands.validate import add_input_arguments, load_input
 
 NAME = "audit"
 HELP = "leakage audit: single-column label leaks, time-disjoint classes, train/test overlap"
@@ -50,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
     from curation.audit import audit
     from curation.schema import atomic_text
 
-    data = load_data(args.data, args.format)
-    test = load_data([args.test]).frame if args.test else None
+    data = load_input(args)
+    test = load_input(args, [args.test]).frame if args.test else None
     report = audit(data.frame, data.meta, test=test, exclude=args.exclude,
                    accept=args.accept, random_state=args.random_state,
                    near_perfect=args.near_perfect, strong=args.strong)

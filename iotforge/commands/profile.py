@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from iotforge.commands.validate import add_input_arguments, load_data
+from iotforge.commands.validate import add_input_arguments, load_input
 
 NAME = "profile"
 HELP = "draft a data-contract suite (JSON) from reference data"
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from curation.profile import dump_suite, profile_frame
     from curation.schema import atomic_text
 
-    data = load_data(args.data, args.format)
+    data = load_input(args)
     name = args.name or Path(args.out).stem
     suite = profile_frame(data.frame, data.meta, margin=args.margin, name=name,
                           max_categories=args.max_categories, extra_labels=args.allow_label)

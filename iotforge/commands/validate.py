@@ -1,9 +1,13 @@
 """Check a capture against its data contract (a Great Expectations suite).
 
-DATA is curated Parquet (from 'iotforge curate') or any capture 'curate' reads;
-a raw capture is curated on the fly into a temporary directory first. --suite is
-a NAME (expectations/NAME.json, looked up next to the package, then in the
-current directory) or a path to a suite JSON file.
+DATA is curated Parquet (from 'iotforge curate'; its 'iotforge' metadata is
+optional when it has the canonical columns) or any capture 'curate' reads; a raw
+capture is curated on the fly into a temporary directory first, with the same
+--format/--mapping/--default-label options as 'curate'. --suite is a NAME
+(expectations/NAME.json, looked up next to the package, then in the current
+directory) or a path to a suite JSON file. A suite Great Expectations cannot
+build in full (a misspelled type, an unknown or missing argument) is refused
+with exit 2, every problem named.
 
 Exit status: 0 the data meets the contract, 1 it does not (a table of failed
 expectations with counts and example values is printed), 2 usage or input error.
@@ -40,63 +44,82 @@ class Loaded:
 
 
 def add_input_arguments(p: argparse.ArgumentParser) -> None:
-    """DATA and --format, shared by profile, validate, audit and split."""
+    """DATA and how to read it, shared by profile, validate, audit and split.
+
+    The options are curate's input options: a raw capture is curated on the fly
+    with them, so every hint an adapter gives ("give --format", "--mapping FILE",
+    "--default-label", "--label-rules") names an option these commands have.
+    """
     p.add_argument("data", nargs="+", metavar="DATA",
-                   help="curated Parquet, or capture files (or directories) 'iotforge curate' "
-                        "reads")
-    p.add_argument("--format", metavar="F",
-                   help="capture format when curating on the fly (default: detected)")
+                   help="curated Parquet (with or without its 'iotforge' metadata), or "
+                        "capture files (or directories) 'iotforge curate' reads")
+    g = p.add_argument_group("reading raw captures (curated on the fly, as 'iotforge curate')")
+    g.add_argument("--format", metavar="F",
+                   help="capture format (default: detected per file)")
+    g.add_argument("--mapping", metavar="FILE",
+                   help="YAML mapping for any other CSV/TSV/Parquet/JSON-lines capture (implies "
+                        "--format mapping); on curated Parquet its roles: set column roles")
+    g.add_argument("--default-label", metavar="CLASS",
+                   help="label for records that carry none (an unlabelled capture)")
+    g.add_argument("--label-rules", metavar="FILE", help="pcap label rules (YAML)")
+    g.add_argument("--taxonomy", action="append", default=[], metavar="FILE",
+                   help="extra label taxonomy YAML merged over the built-in one")
 
 
-def load_data(paths: list[str], fmt: str | None = None) -> Loaded:
-    """Read curated Parquet, or curate raw captures into a temporary directory."""
-    import pyarrow as pa
+def load_input(args: argparse.Namespace, paths: list[str] | None = None) -> Loaded:
+    """:func:`load_data` with the options of :func:`add_input_arguments`."""
+    from iotforge.commands._common import load_yaml
+
+    mapping = load_yaml(args.mapping) if args.mapping else None
+    return load_data(args.data if paths is None else paths, args.format, mapping=mapping,
+                     mapping_path=args.mapping, default_label=args.default_label,
+                     label_rules=args.label_rules, taxonomy=args.taxonomy)
+
+
+def load_data(paths: list[str], fmt: str | None = None, *, mapping: Any = None,
+              mapping_path: str | None = None, default_label: str | None = None,
+              label_rules: str | None = None, taxonomy: list[str] | None = None) -> Loaded:
+    """Read curated Parquet, or curate raw captures into a temporary directory.
+
+    Parquet is read as a curated table when it has the 'iotforge' metadata or
+    the canonical columns (:mod:`curation.tables`); Parquet with neither is a raw
+    capture only with a ``mapping`` (curated on the fly), and otherwise an error
+    naming the canonical columns it lacks.
+    """
     import pyarrow.parquet as pq
 
-    from curation.errors import InputError, UsageError
-    from curation.schema import META_KEY, TableMeta, read_meta
+    from curation.errors import MappingError, UsageError
+    from curation.schema import TableMeta, read_meta
+    from curation.tables import is_parquet, is_stage_table, read_stage_tables
     from curation.validate import to_frame
 
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise UsageError(f"expected input files, found no file {', '.join(missing)}")
-    parquet = [p for p in paths if Path(p).is_file() and _is_iotforge_parquet(p, META_KEY)]
+    if mapping is not None and not isinstance(mapping, dict):
+        raise MappingError(f"expected a YAML mapping, found {type(mapping).__name__}",
+                           path=mapping_path)
+    parquet = [p for p in paths if is_parquet(p)]
     if parquet and len(parquet) != len(paths):
         raise UsageError("expected either curated Parquet or raw captures, found both",
                          hint="curate the raw captures first")
-    if parquet:
-        metas = [read_meta(p) for p in parquet]
-        tables = [pq.read_table(p) for p in parquet]
-        try:
-            table = pa.concat_tables(tables, promote_options="permissive")
-        except pa.ArrowInvalid as exc:
-            raise InputError(f"expected Parquet files with compatible schemas ({exc})",
-                             path=parquet[-1]) from None
-        meta = metas[0]
-        for m in metas[1:]:
-            meta.roles.update({k: v for k, v in m.roles.items() if k not in meta.roles})
-            meta.sources += [s for s in m.sources if s not in meta.sources]
+    raw_parquet = [p for p in parquet if not is_stage_table(p)]
+    if parquet and not (mapping is not None and raw_parquet == parquet):
+        roles = (mapping or {}).get("roles")
+        table, meta = read_stage_tables(parquet, roles=roles, roles_origin=mapping_path)
         return Loaded(to_frame(table), meta, table.schema)
     from curation.curate import curate
 
+    if mapping is not None and fmt is None:
+        fmt = "mapping"
     with tempfile.TemporaryDirectory(prefix="iotforge.") as tmp:
-        report = curate(paths, tmp, format=fmt)
+        report = curate(paths, tmp, format=fmt, mapping=mapping, default_label=default_label,
+                        label_rules=label_rules, taxonomy_files=taxonomy or ())
         path = Path(tmp) / "curated.parquet"
         table = pq.read_table(path)
         curated_meta: TableMeta = read_meta(path)
     return Loaded(to_frame(table), curated_meta, table.schema, curation=report.get("total"))
 
-
-def _is_iotforge_parquet(path: str, key: bytes) -> bool:
-    import pyarrow.parquet as pq
-
-    with open(path, "rb") as fh:
-        if fh.read(4) != b"PAR1":
-            return False
-    try:
-        return key in (pq.read_schema(path).metadata or {})
-    except Exception:  # a damaged Parquet file: let the curate path report it
-        return False
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -118,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     from curation.validate import load_suite, validate_frame
 
     suites = [load_suite(s) for s in args.suite]
-    data = load_data(args.data, args.format)
+    data = load_input(args)
     frame = data.frame
     if args.synthetic:
         from curation.contract import for_rows

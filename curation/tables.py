@@ -1,0 +1,240 @@
+"""Stage tables as profile, validate, audit and split read them.
+
+A curated table is Parquet with the canonical columns (provenance and labels,
+see :mod:`curation.schema`), and normally the ``iotforge`` schema metadata with
+the role of every column. A user who edits the table with pandas
+(``pd.read_parquet(p).to_parquet(p)``) loses that metadata; the table is still
+the canonical table. So:
+
+- Parquet is recognised by its magic bytes, never handed to the capture adapters
+  (which would call it "binary data").
+- The metadata is optional. Without it, and for any column it does not list, a
+  role is inferred as ``curate`` infers one for a column no adapter declared:
+  the fixed roles of the canonical columns, then the column name
+  (:func:`curation.roles.infer_spec`), then the stored type (a string or bool
+  column named like a number is ``categorical``, a timestamp is ``time``).
+- Parquet with neither the metadata nor the canonical columns is not a curated
+  table: the error names the canonical columns it lacks.
+- Roles given by the caller (a mapping file's ``roles:``) override both.
+
+>>> import pyarrow as pa
+>>> schema = pa.schema([("source", pa.string()), ("bytes", pa.float64()),
+...                     ("proto", pa.string()), ("src_ip", pa.string())])
+>>> infer_roles(schema)
+{'source': 'provenance', 'bytes': 'numeric', 'proto': 'categorical', 'src_ip': 'endpoint'}
+>>> missing_canonical(schema.names)
+['source_file', 'source_row', 'label', 'label_raw', 'is_attack']
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from curation._typing import Role
+from curation.errors import InputError, MappingError
+from curation.roles import infer_spec
+from curation.schema import (
+    FIXED_ROLES,
+    IS_ATTACK,
+    LABEL,
+    LABEL_RAW,
+    META_KEY,
+    ROLES,
+    SOURCE,
+    SOURCE_FILE,
+    SOURCE_ROW,
+    TableMeta,
+)
+
+log = logging.getLogger(__name__)
+
+PARQUET_MAGIC = b"PAR1"
+
+REQUIRED_COLUMNS = (SOURCE, SOURCE_FILE, SOURCE_ROW, LABEL, LABEL_RAW, IS_ATTACK)
+"""Columns every curated table has; with them, Parquet without metadata is still one."""
+
+INFERRED_STAGE = "unknown"
+"""``TableMeta.stage`` of a table read without metadata."""
+
+
+def is_parquet(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a file that starts with the Parquet magic bytes."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == PARQUET_MAGIC
+    except (IsADirectoryError, FileNotFoundError):
+        return False
+
+
+def is_stage_table(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is Parquet with the 'iotforge' metadata or the canonical columns.
+
+    Unreadable Parquet counts as a stage table, so that reading it names the damage.
+    """
+    if not is_parquet(path):
+        return False
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowInvalid):
+        return True
+    return META_KEY in (schema.metadata or {}) or not missing_canonical(schema.names)
+
+
+def missing_canonical(columns: Sequence[str]) -> list[str]:
+    """The columns of :data:`REQUIRED_COLUMNS` that ``columns`` lacks, in canonical order."""
+    have = set(columns)
+    return [c for c in REQUIRED_COLUMNS if c not in have]
+
+
+def infer_role(name: str, dtype: pa.DataType) -> Role:
+    """The role ``curate`` would give a column it knows only by name and stored type.
+
+    >>> infer_role("flow_bytes", pa.string()), infer_role("ts", pa.timestamp("us"))
+    ('categorical', 'time')
+    """
+    if name in FIXED_ROLES:
+        return FIXED_ROLES[name]
+    if pa.types.is_timestamp(dtype) or pa.types.is_date(dtype):
+        return "time"
+    role = infer_spec(name).role
+    if role == "numeric" and (pa.types.is_string(dtype) or pa.types.is_large_string(dtype)
+                              or pa.types.is_dictionary(dtype) or pa.types.is_boolean(dtype)):
+        return "categorical"
+    return role
+
+
+def infer_roles(schema: pa.Schema) -> dict[str, str]:
+    """:func:`infer_role` for every field of ``schema``."""
+    return {f.name: infer_role(f.name, f.type) for f in schema}
+
+
+def table_meta(path: str | os.PathLike[str], schema: pa.Schema) -> TableMeta:
+    """The :class:`TableMeta` of a curated Parquet file, inferred where it is absent.
+
+    Raises :class:`~curation.errors.InputError` for Parquet that is not a curated
+    table: no ``iotforge`` metadata and some :data:`REQUIRED_COLUMNS` missing.
+    """
+    raw = (schema.metadata or {}).get(META_KEY)
+    inferred = infer_roles(schema)
+    if raw is not None:
+        try:
+            meta = TableMeta.from_json(raw)
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"expected JSON under the 'iotforge' schema metadata, found "
+                             f"unreadable metadata ({exc})", path=str(path)) from None
+        meta.roles = {**{c: r for c, r in inferred.items() if c not in (meta.roles or {})},
+                      **{c: r for c, r in (meta.roles or {}).items() if c in inferred}}
+        return meta
+    missing = missing_canonical(schema.names)
+    if missing:
+        shown = ", ".join(schema.names[:12]) + (" ..." if len(schema.names) > 12 else "")
+        raise InputError(
+            f"expected a curated table (Parquet with 'iotforge' metadata or the canonical "
+            f"columns), found Parquet without metadata that lacks the canonical columns "
+            f"{missing} (its columns: {shown})", path=str(path),
+            hint="to read it as a raw capture give --mapping FILE (a YAML mapping, "
+                 "format: parquet; see docs/formats.md); an edited curated table must keep "
+                 "the canonical columns")
+    log.warning("%s: no 'iotforge' metadata; column roles inferred from names and types "
+                "(roles in a mapping file override them)", path)
+    return TableMeta(stage=INFERRED_STAGE, roles=inferred,
+                     extra={"roles_inferred": sorted(inferred)})
+
+
+def without_pandas_index(table: pa.Table) -> pa.Table:
+    """``table`` without what pandas added: its index columns and its schema metadata.
+
+    ``DataFrame.to_parquet`` stores a non-default index as ``__index_level_0__``
+    and describes it under the ``pandas`` metadata key, which would turn it back
+    into an index. Curated tables carry no pandas metadata and no index; a named
+    index (``df.set_index("uid")``) was a column and stays one.
+
+    >>> import pandas as pd
+    >>> t = pa.Table.from_pandas(pd.DataFrame({"x": [1, 2, 3]}).iloc[1:])
+    >>> without_pandas_index(t).column_names, without_pandas_index(t).schema.metadata
+    (['x'], None)
+    """
+    md = dict(table.schema.metadata or {})
+    raw = md.pop(b"pandas", None)
+    if raw is None:
+        return table
+    try:
+        index = json.loads(raw).get("index_columns") or []
+    except (ValueError, AttributeError):
+        index = []
+    drop = [c for c in index if isinstance(c, str) and re.fullmatch(r"__index_level_\d+__", c)
+            and c in table.column_names]
+    return table.drop_columns(drop).replace_schema_metadata(md or None)
+
+
+def apply_roles(meta: TableMeta, roles: Mapping[str, Any], columns: Sequence[str],
+                *, origin: str | None = None) -> TableMeta:
+    """``meta`` with ``roles`` (column -> role) over its roles; every problem in one error.
+
+    >>> meta = TableMeta(stage="curate", roles={"uid": "id", "label": "label"})
+    >>> apply_roles(meta, {"uid": "categorical"}, ["uid", "label"]).roles["uid"]
+    'categorical'
+    """
+    if not isinstance(roles, Mapping):
+        raise MappingError(f"expected 'roles' to be a mapping of column to role, found "
+                           f"{type(roles).__name__}", path=origin)
+    problems = []
+    for col, role in roles.items():
+        if col not in columns:
+            problems.append(f"no column {col!r} in the table")
+        elif role not in ROLES:
+            problems.append(f"column {col!r}: expected a role in {list(ROLES)}, found {role!r}")
+        elif col in FIXED_ROLES and role != FIXED_ROLES[col]:
+            problems.append(f"column {col!r} has the fixed role {FIXED_ROLES[col]!r}")
+    if problems:
+        raise MappingError("roles: " + "; ".join(problems), path=origin,
+                           hint="name columns of the table and roles in "
+                                f"{', '.join(ROLES)}")
+    meta.roles = {**meta.roles, **{str(c): str(r) for c, r in roles.items()}}
+    return meta
+
+
+def read_stage_tables(paths: Sequence[str | os.PathLike[str]], *,
+                      roles: Mapping[str, Any] | None = None,
+                      roles_origin: str | None = None) -> tuple[pa.Table, TableMeta]:
+    """Read one or more curated Parquet files as one table and one :class:`TableMeta`.
+
+    Files are concatenated with permissive type promotion; roles and sources are
+    merged (the first file wins a disagreement). ``roles`` override every file's.
+    """
+    tables: list[pa.Table] = []
+    metas: list[TableMeta] = []
+    for path in paths:
+        try:
+            table = pq.read_table(path)
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise InputError(f"expected a Parquet file, found unreadable data ({exc})",
+                             path=str(path)) from None
+        table = without_pandas_index(table)
+        metas.append(table_meta(path, table.schema))
+        tables.append(table)
+    try:
+        table = pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise InputError(f"expected Parquet files with compatible schemas ({exc})",
+                         path=str(paths[-1])) from None
+    meta = metas[0]
+    for m in metas[1:]:
+        meta.roles.update({k: v for k, v in m.roles.items() if k not in meta.roles})
+        meta.sources += [s for s in m.sources if s not in meta.sources]
+    if meta.stage == INFERRED_STAGE and SOURCE in table.column_names:
+        found = pc.unique(table[SOURCE].drop_null()).to_pylist()
+        meta.sources += sorted(str(s) for s in found if s not in meta.sources)
+    if roles:
+        meta = apply_roles(meta, roles, table.column_names, origin=roles_origin)
+    return table, meta
+
