@@ -36,7 +36,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from iotforge.commands.validate import add_input_arguments, load_data
+from iotforge.commands.validate import add_input_arguments, load_input
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     if (args.test_files or column) and args.mode != "predefined":
         raise UsageError(f"--test-files and --test-where need --mode predefined, found "
                          f"--mode {args.mode}")
-    data = load_data(args.data, args.format)
+    data = load_input(args)
     result = split(data.frame, data.meta, mode=args.mode, by=args.by,
                    test_size=args.test_size, random_state=args.random_state,
                    target=args.target, test_files=args.test_files, test_column=column,
