@@ -29,3 +29,6 @@ FormatName = Literal[
     "ton_iot", "zeek", "cicflowmeter", "kdd", "unsw_nb15", "pcap", "mapping"
 ]
 """Names of the built-in source adapters."""
+
+OnBadFile = Literal["fail", "skip"]
+"""What curate does with an input file it cannot read at all: stop, or skip and report."""

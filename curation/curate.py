@@ -21,8 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -34,9 +32,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from curation._typing import Policy
+from curation._output import OutputSet
+from curation._typing import OnBadFile, Policy
 from curation.clean import QUARANTINE_COLUMNS, RULES, clean_batch
-from curation.errors import UsageError
+from curation.errors import InputError, Problem, UnusableInputsError, UsageError
 from curation.schema import (
     ARROW_TYPES,
     FIXED_ROLES,
@@ -115,13 +114,39 @@ def curate(
     default_label: str | None = None,
     label_rules: Any = None,
     progress: Progress | None = None,
+    on_bad_file: OnBadFile = "fail",
 ) -> dict[str, Any]:
     """Curate ``inputs`` into ``out_dir``: curated.parquet, quarantine.parquet, report.json.
 
-    Returns the report (also written as report.json).
+    Returns the report (also written as report.json). The three files are replaced
+    as one set (:mod:`curation._output`): a crash leaves the previous set, and a
+    second run into the same ``out_dir`` while one is writing raises
+    :class:`~curation.errors.OutputBusyError`.
+
+    Parameters
+    ----------
+    inputs : iterable of path
+        Capture files and directories (searched recursively).
+    out_dir : path
+        Output directory; created when missing.
+    on_bad_file : {"fail", "skip"}
+        What to do with inputs that cannot be curated at all (unreadable, empty,
+        unknown or ambiguous format, a header the format rejects). Every such file is
+        found before anything is written. ``"fail"``: raise one error naming each of
+        them and write nothing. ``"skip"``: curate the others and list the unusable
+        ones under ``skipped`` in the report (``"unusable": true``); still an error
+        when none is left.
+
+    Other keyword arguments select the format, column mapping, extra taxonomies,
+    rule policies, a label for unlabelled captures, pcap label rules and a progress
+    callback.
     """
-    paths, skipped = expand_inputs(inputs)
-    if not paths:
+    if on_bad_file not in ("fail", "skip"):
+        raise UsageError(f"on_bad_file: expected 'fail' or 'skip', found {on_bad_file!r}")
+    unusable: list[InputError] = []
+    paths, listed = expand_inputs(inputs, unreadable=unusable)
+    skipped: list[dict[str, Any]] = list(listed)
+    if not paths and not unusable:
         raise UsageError("expected at least one capture file, found none"
                          + (f" ({len(skipped)} files skipped)" if skipped else ""))
     for rule, pol in (policies or {}).items():
@@ -136,20 +161,81 @@ def curate(
     taxonomy = Taxonomy.load(*taxonomy_files)
     options = SourceOptions(mapping=mapping, label_rules=label_rules,
                             default_label=default_label)
-    adapters = [get_adapter(format) if format else detect(p) for p in paths]
+    paths, adapters = _usable_inputs(paths, format, options, unusable)
+    if unusable:
+        if on_bad_file == "fail" or not paths:
+            raise _unusable_error(unusable, others=bool(paths))
+        skipped = [*skipped, *({"path": str(e.path), "reason": _why(e), "unusable": True}
+                               for e in unusable)]
+        log.info("skipped %d unusable input files: %s", len(unusable),
+                 "; ".join(f"{e.path}: {_why(e)}" for e in unusable))
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".curate.", dir=out))
-    try:
-        report = _run(paths, adapters, work, options, taxonomy, policies, progress)
+    with OutputSet(out_dir, OUTPUTS, stage="curate") as output:
+        report = _run(paths, adapters, output.staging, options, taxonomy, policies, progress)
         report["skipped"] = skipped
-        (work / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-        for name in ("curated.parquet", "quarantine.parquet", "report.json"):
-            os.replace(work / name, out / name)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        (output.staging / "report.json").write_text(
+            json.dumps(report, indent=2, default=str) + "\n")
+        output.commit()
     return report
+
+
+OUTPUTS = ("curated.parquet", "quarantine.parquet", "report.json")
+"""curate's output set; report.json, written last, marks a complete set."""
+
+
+def _usable_inputs(paths: list[Path], format: str | None, options: SourceOptions,
+                   unusable: list[InputError]) -> tuple[list[Path], list[Any]]:
+    """Detect and open every file once; the ones that fail go to ``unusable``.
+
+    Opening reads only the first chunk, so a directory of bad files is reported in
+    one run instead of one file per run.
+    """
+    fixed = get_adapter(format) if format else None
+    usable: list[Path] = []
+    adapters = []
+    for path in paths:
+        try:
+            adapter = fixed or detect(path)
+            source = adapter.open(path, options)
+            close = getattr(source.batches, "close", None)
+            if close is not None:
+                close()
+        except InputError as exc:
+            unusable.append(exc)
+            continue
+        except OSError as exc:
+            unusable.append(InputError(
+                _reason(exc), path=str(path),
+                hint="check the file's permissions" if isinstance(exc, PermissionError)
+                else None))
+            continue
+        usable.append(path)
+        adapters.append(adapter)
+    return usable, adapters
+
+
+def _reason(exc: OSError) -> str:
+    return (exc.strerror or str(exc)).lower()
+
+
+def _why(exc: InputError) -> str:
+    return exc.message + (f"; {exc.hint}" if exc.hint else "")
+
+
+def _unusable_error(errors: list[InputError], *, others: bool) -> InputError:
+    """One error for every unusable input (the file's own error when it is the only input)."""
+    if len(errors) == 1 and not others:
+        return errors[0]
+    problems = [Problem(path=str(e.path), message=e.message, line=e.line, column=e.column)
+                for e in errors]
+    if not others:
+        return UnusableInputsError.of(
+            problems, lead=f"none of the {len(errors)} input files can be curated",
+            hint="fix or remove them, or give --format / --mapping")
+    return UnusableInputsError.of(
+        problems, lead=f"{len(errors)} input files cannot be curated",
+        hint="fix or remove them, give --format / --mapping, or pass --on-bad-file skip "
+             "to curate the others")
 
 
 SKIP_NAMES = frozenset({"readme", "readme.md", "readme.txt", "license", "license.txt",
@@ -158,20 +244,43 @@ SKIP_NAMES = frozenset({"readme", "readme.md", "readme.txt", "license", "license
 
 def expand_inputs(
     inputs: Iterable[str | os.PathLike[str]],
+    *,
+    unreadable: list[InputError] | None = None,
 ) -> tuple[list[Path], list[dict[str, str]]]:
     """Files from files and directories (recursive, sorted); skipped files with why.
 
     A file named on the command line is always taken. Inside a directory, hidden
     files and documentation (README, LICENSE) are skipped and listed in the report.
+    A directory that cannot be listed (permission denied) is appended to
+    ``unreadable`` when given; otherwise one error names every such directory.
     """
     paths: list[Path] = []
     skipped: list[dict[str, str]] = []
+    errors: list[InputError] = []
     for item in inputs:
         p = Path(item)
-        if not p.is_dir():
+        try:
+            is_dir = p.is_dir()
+        except OSError as exc:  # a parent folder that cannot be searched
+            errors.append(InputError(_reason(exc), path=str(p),
+                                     hint="check the permissions of its folders"))
+            continue
+        if not is_dir:
             paths.append(p)
             continue
-        for f in sorted(q for q in p.rglob("*") if q.is_file()):
+        found: list[Path] = []
+
+        def cannot_list(exc: OSError, top: Path = p) -> None:
+            where = Path(exc.filename or top)
+            if any(part.startswith(".") for part in where.relative_to(top).parts):
+                skipped.append({"path": str(where), "reason": "hidden directory"})
+                return
+            errors.append(InputError(f"{_reason(exc)} (cannot list this directory)",
+                                     path=str(where), hint="check its permissions"))
+
+        for root, _dirs, files in os.walk(p, onerror=cannot_list):
+            found.extend(f for f in (Path(root) / name for name in files) if f.is_file())
+        for f in sorted(found):
             rel = f.relative_to(p).parts
             if any(part.startswith(".") for part in rel):
                 skipped.append({"path": str(f), "reason": "hidden file"})
@@ -179,6 +288,10 @@ def expand_inputs(
                 skipped.append({"path": str(f), "reason": "documentation, not a capture"})
             else:
                 paths.append(f)
+    if unreadable is not None:
+        unreadable.extend(errors)
+    elif errors:
+        raise _unusable_error(errors, others=False)
     return paths, skipped
 
 

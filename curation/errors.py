@@ -101,3 +101,22 @@ class Problem:
     message: str
     line: int | None = None
     column: str | None = None
+
+
+class OutputBusyError(IotforgeError, RuntimeError):
+    """Another process holds the lock of the output directory (exit 2)."""
+
+
+class UnusableInputsError(InputError):
+    """Several input files cannot be curated at all; :attr:`problems` lists each one."""
+
+    problems: tuple[Problem, ...] = ()
+
+    @classmethod
+    def of(cls, problems: list[Problem], *, lead: str, hint: str | None = None,
+           ) -> UnusableInputsError:
+        """One error whose single line names every file and why it cannot be used."""
+        listed = "; ".join(f"{p.path}: {p.message}" for p in problems)
+        err = cls(f"{lead}: {listed}", hint=hint)
+        err.problems = tuple(problems)
+        return err

@@ -80,8 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("iotforge: interrupted", file=sys.stderr)
         return 130
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        print(f"iotforge {args.command}: error: {exc.filename}: {exc.strerror}",
+    except OSError as exc:  # the environment: permissions, a path that is a file, disk full
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"iotforge {args.command}: error: {where}{exc.strerror or exc}",
               file=sys.stderr)
         return 2
 

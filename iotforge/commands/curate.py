@@ -10,21 +10,32 @@ examples:
   iotforge curate flows.csv --format mapping --mapping my_tool.yaml --out data/curated
   iotforge curate capture.pcap --label-rules rules.yaml --out data/curated
   iotforge curate x.csv --policy range=quarantine --taxonomy extra_labels.yaml --out d
+  iotforge curate captures/ --on-bad-file skip --out data/curated
+
+The three outputs are replaced together: an interrupted run leaves the previous
+set, and a second run into the same --out while one is writing stops with exit 2.
+Every input that cannot be read at all is named in one error (exit 2); with
+--on-bad-file skip the others are curated and the unusable ones are listed under
+"skipped" in report.json.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from iotforge.commands._common import load_yaml, parse_policies, progress_bar
+
+if TYPE_CHECKING:
+    from curation._typing import Policy
 
 NAME = "curate"
 HELP = "ingest, clean, dedupe and account captures -> curated.parquet"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="capture files")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="capture files or directories")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
     p.add_argument("--format", metavar="F",
                    help="ton_iot, zeek, cicflowmeter, kdd, unsw_nb15, pcap or mapping "
@@ -37,6 +48,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--default-label", metavar="CLASS",
                    help="label for records that carry none (an unlabelled capture)")
     p.add_argument("--label-rules", metavar="FILE", help="pcap label rules (YAML)")
+    p.add_argument("--on-bad-file", choices=("fail", "skip"), default="fail",
+                   help="inputs that cannot be read at all (unreadable, empty, unknown "
+                        "format): fail names them all and writes nothing (default); skip "
+                        "curates the others and lists them in report.json")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,22 +62,39 @@ def run(args: argparse.Namespace) -> int:
     mapping = load_yaml(args.mapping) if args.mapping else None
     if mapping is not None and args.format is None:
         args.format = "mapping"
-    total = sum(Path(p).stat().st_size for p in args.inputs if Path(p).is_file())
+    total = sum(_size(Path(p)) for p in args.inputs)
     with progress_bar("curating", total) as advance:
         report = curate(
             args.inputs, args.out, format=args.format, mapping=mapping,
-            taxonomy_files=args.taxonomy, policies=parse_policies(args.policy),
+            taxonomy_files=args.taxonomy,
+            policies=cast("dict[str, Policy]", parse_policies(args.policy)),  # curate checks
             default_label=args.default_label, label_rules=args.label_rules,
-            progress=advance,
+            progress=advance, on_bad_file=args.on_bad_file,
         )
     t = report["total"]
     console = Console(stderr=True)
     console.print(
         f"[bold]{t['rows_read']}[/] rows read: {t['rows_out']} out, "
         f"{t['rows_quarantined']} quarantined, {t['rows_duplicate']} duplicates "
-        f"-> {Path(args.out) / 'curated.parquet'}")
+        f"-> {Path(args.out) / 'curated.parquet'}", soft_wrap=True)
     quarantined = {k: v for f in report["files"] for k, v in f["quarantine_rules"].items()}
     if quarantined:
         console.print("quarantine by rule: " + ", ".join(
             f"{k} {v}" for k, v in sorted(quarantined.items())))
+    unusable = [s for s in report.get("skipped", []) if s.get("unusable")]
+    if unusable:
+        console.print(f"[bold yellow]warning:[/] skipped {len(unusable)} unusable input "
+                      f"file{'s' if len(unusable) > 1 else ''} (listed under 'skipped' in "
+                      f"{Path(args.out) / 'report.json'}):", highlight=False, soft_wrap=True)
+        for s in unusable:
+            console.print(f"  {s['path']}: {s['reason']}", highlight=False, markup=False,
+                          soft_wrap=True)
     return 0
+
+
+def _size(path: Path) -> int:
+    """Bytes of a file named on the command line, for the progress bar (0 otherwise)."""
+    try:
+        return path.stat().st_size if path.is_file() else 0
+    except OSError:  # curate itself reports what is wrong with the path
+        return 0
