@@ -215,16 +215,23 @@ def test_mapping_roles_override_inferred_roles(
         edited: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from curation.roles import infer_spec
 
-    mapping = tmp_path / "roles.yaml"
-    mapping.write_text("roles: {orig_ip_bytes: numeric, uid: categorical}\n")
     rc, _, err = _cli(capsys, "split", edited, "--out", tmp_path / "plain")
     assert rc == 0, err
     plain = read_meta(tmp_path / "plain" / "train.parquet").roles
-    assert plain["orig_ip_bytes"] == infer_spec("orig_ip_bytes").role == "endpoint"
+    # as curate infers a column no adapter declares: by name (uid, orig_ip_bytes), by type
+    for col in ("uid", "orig_ip_bytes", "duration"):
+        assert plain[col] == infer_spec(col).role, col
+    assert plain["proto"] == "categorical" and plain["ts"] == "time"
+    wanted = {"uid": "categorical",
+              "orig_ip_bytes": "categorical" if plain["orig_ip_bytes"] != "categorical"
+              else "numeric"}
+    mapping = tmp_path / "roles.yaml"
+    mapping.write_text(json.dumps({"roles": wanted}))  # JSON is YAML
     rc, _, err = _cli(capsys, "split", edited, "--out", tmp_path / "mapped", "--mapping", mapping)
     assert rc == 0, err
     mapped = read_meta(tmp_path / "mapped" / "train.parquet").roles
-    assert (mapped["orig_ip_bytes"], mapped["uid"]) == ("numeric", "categorical")
+    assert {c: mapped[c] for c in wanted} == wanted
+    assert all(plain[c] != r for c, r in wanted.items())
     bad = tmp_path / "bad.yaml"
     bad.write_text("roles: {no_such_column: numeric, uid: feature}\n")
     rc, _, err = _cli(capsys, "split", edited, "--out", tmp_path / "x", "--mapping", bad)
