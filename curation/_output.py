@@ -35,18 +35,21 @@ that finds the lock held is refused with :class:`~curation.errors.OutputBusyErro
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import re
 import secrets
 import shutil
 import socket
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
 from curation.errors import OutputBusyError, UsageError
+
+if sys.platform != "win32":
+    import fcntl
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +218,8 @@ class _Lock:
                 raise UsageError(f"cannot write to the output directory: {_reason(exc)}",
                                  path=str(out)) from None
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if sys.platform != "win32":  # Windows: no lock, one writer is up to the user
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 holder = _holder(fd)
                 os.close(fd)
