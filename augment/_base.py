@@ -50,6 +50,7 @@ from sklearn_compat.utils.validation import _check_feature_names, _check_n_featu
 
 from curation.errors import TooLittleDataError
 
+from ._columns import _as_frame, _categorical_columns, _infer_numeric
 from ._strategies import _factorize, _resolve, resolve_sampling_strategy
 
 __all__ = [
@@ -159,40 +160,6 @@ def apply_constraints(
     return pd.DataFrame(out, columns=constraints.dtypes.index), invalid
 
 
-def _categorical_columns(X: pd.DataFrame, spec: Any) -> list[Hashable]:
-    non_numeric = [
-        c
-        for c in X.columns
-        if not pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])
-    ]
-    if isinstance(spec, str):  # 'auto', checked by _parameter_constraints
-        return non_numeric
-    chosen = []
-    for item in spec:
-        if item in X.columns:
-            chosen.append(item)
-        elif isinstance(item, numbers.Integral) and 0 <= int(item) < X.shape[1]:
-            chosen.append(X.columns[int(item)])
-        else:
-            raise ValueError(
-                f"categorical_features: expected column names or positions of X, "
-                f"found {item!r}; columns are {list(X.columns)[:10]}"
-            )
-    return list(dict.fromkeys(chosen + non_numeric))
-
-
-def _as_frame(X: Any) -> pd.DataFrame:
-    if isinstance(X, pd.DataFrame):
-        dense = {
-            c: X[c].sparse.to_dense() for c in X.columns if isinstance(X[c].dtype, pd.SparseDtype)
-        }
-        return X.assign(**dense) if dense else X
-    array = X.toarray() if sparse.issparse(X) else np.asarray(X)
-    if array.ndim != 2:
-        raise ValueError(f"expected a 2-d X, found an array of shape {array.shape}")
-    return pd.DataFrame(array)
-
-
 class BaseAugmenter(BaseOverSampler):
     """Base class of all iotforge augmenters (an imbalanced-learn over-sampler).
 
@@ -231,6 +198,12 @@ class BaseAugmenter(BaseOverSampler):
         Rejected / generated synthetic rows (invalid or duplicate).
     n_duplicates_kept_ : int
         Duplicate rows kept because retries ran out.
+    n_jittered_ : int
+        Copies of training rows made new by a little noise (see ``_jitter_copies``).
+
+    Every ``fit`` and ``fit_resample`` starts by dropping the fitted attributes of the
+    previous one: two fits on the same data with the same ``random_state`` leave the
+    same state, whatever came before.
     """
 
     _parameter_constraints: dict = {
@@ -314,7 +287,13 @@ class BaseAugmenter(BaseOverSampler):
                 X_res = sparse.csr_matrix(X_res).asformat(X.format)
         return transformer.transform(X_res, y_res)
 
+    def _forget_fit(self) -> None:
+        """Drop every fitted attribute (name ending in ``_``) of an earlier fit."""
+        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
+            delattr(self, name)
+
     def _check_inputs(self, X: Any, y: Any) -> tuple[pd.DataFrame, np.ndarray, bool]:
+        self._forget_fit()
         y_type = type_of_target(y, input_name="y")  # once: it sorts the labels
         if y_type == "multilabel-indicator":  # one-hot is fine, multilabel raises
             y1d, binarize_y = check_target_type(y, indicate_one_vs_all=True)
@@ -327,6 +306,21 @@ class BaseAugmenter(BaseOverSampler):
                 f"Unknown label type: {y_type!r}; expected class labels (binary or multiclass)"
             )
         frame = _as_frame(X)
+        # an object array or a list has no column types (a string array has one)
+        untyped = getattr(X, "dtype", np.dtype(object)).kind == "O"
+        if not isinstance(X, pd.DataFrame) and untyped and all(t.kind == "O" for t in frame.dtypes):
+            frame, categorical = _infer_numeric(frame)
+            if categorical:
+                shown = f"{categorical[:10]}"[:-1] + (", ...]" if len(categorical) > 10 else "]")
+                warnings.warn(
+                    f"{type(self).__name__}: X has no column types (an object array or a "
+                    f"list), so they were inferred: {len(categorical)} of {frame.shape[1]} "
+                    f"columns are treated as categorical (positions {shown}: not all values "
+                    f"are numbers), {frame.shape[1] - len(categorical)} as numeric; pass a "
+                    "DataFrame with dtypes, or categorical_features, to choose",
+                    UserWarning,
+                    stacklevel=4,
+                )
         check_consistent_length(frame, y1d)
         _check_feature_names(self, X, reset=True)
         _check_n_features(self, X, reset=True)
@@ -381,7 +375,6 @@ class BaseAugmenter(BaseOverSampler):
         standard deviation (of the column's, where the class has none) on its numeric
         columns; rows that are then valid and new count, ``n_jittered_`` says how many.
         """
-        self.n_jittered_ = getattr(self, "n_jittered_", 0)
         numeric = [col for col in X.columns if col not in self.categorical_features_
                    and pd.api.types.is_numeric_dtype(X[col])]
         if need[c] <= 0 or not len(dups) or not numeric:
@@ -441,6 +434,7 @@ class BaseAugmenter(BaseOverSampler):
                 need[c] -= len(good)
         self.reject_rate_ = rejected / generated if generated else 0.0
         self.n_duplicates_kept_ = 0
+        self.n_jittered_ = 0
         spares = {
             c: pd.concat(spare[c]) if spare[c] else X.iloc[:0] for c, n in need.items() if n > 0
         }

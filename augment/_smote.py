@@ -14,9 +14,10 @@ library lacks for IoT captures:
 - **Exact counts.** ADASYN rounds per-sample counts, Borderline-SMOTE makes nothing when
   no row is "in danger", SVM-SMOTE and KMeans-SMOTE may find no support vector or
   cluster to work with. A surplus is trimmed at random (by the base class); a shortfall
-  is topped up with plain SMOTE on the same class and encoding (logged, counted in
-  ``n_topped_up_``); a variant that raises for a class falls back to plain SMOTE for that
-  class with a warning.
+  is topped up with plain SMOTE on the same class and encoding (per class in
+  ``topped_up_``, in total in ``n_topped_up_``); a variant that raises for a class falls
+  back to plain SMOTE for that class with a warning, and ``fallbacks_`` records the class
+  and the reason (as it does for the jitter fallback of tiny classes).
 """
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ class _ImblearnAugmenter(BaseAugmenter):
         self._counts = dict(self._label_counts)
         self._code = {c: i for i, c in enumerate(self._label_counts)}
         self.n_topped_up_ = 0
+        self.topped_up_: dict[Hashable, int] = {}
         self.fallbacks_: dict[Hashable, str] = {}
 
     def _generate_class(
@@ -152,13 +154,17 @@ class _ImblearnAugmenter(BaseAugmenter):
                     out.update(self._run_group(y, {c: n}, k, rng))
                 return out
             (c,) = need
+            reason = (
+                f"plain SMOTE (k_neighbors={k}): {type(self).__name__.removesuffix('Augmenter')}"
+                f" raised {type(exc).__name__}: {exc}"
+            )
             warnings.warn(
                 f"{type(self).__name__}: class {c!r}: {exc} Falling back to plain SMOTE "
                 f"(k_neighbors={k}) for this class.",
                 UserWarning,
                 stacklevel=2,
             )
-            self.fallbacks_[c] = str(exc)
+            self.fallbacks_[c] = reason
             new_Z, new_y = self._call(self._plain_smote(self._targets(need), k, _seed(rng)), y)
         out = {c: new_Z[new_y == self._code[c]] for c in need}
         short = {c: n - len(out[c]) for c, n in need.items() if len(out[c]) < n}
@@ -167,10 +173,11 @@ class _ImblearnAugmenter(BaseAugmenter):
             top_Z, top_y = self._call(self._plain_smote(self._targets(short), k, _seed(rng)), y)
             for c in short:
                 out[c] = np.vstack([out[c], top_Z[top_y == self._code[c]]])
+                self.topped_up_[c] = self.topped_up_.get(c, 0) + short[c]
             self.n_topped_up_ += sum(short.values())
         return out
 
-    def _targets(self, need: dict[Hashable, int]) -> dict[Hashable, int]:
+    def _targets(self, need: dict[Hashable, int]) -> dict[int, int]:
         """Target counts keyed by class code, the form imbalanced-learn is called with."""
         return {self._code[c]: self._counts[c] + n for c, n in need.items()}
 
@@ -223,6 +230,15 @@ max_retries
         Neighbours to interpolate with; per class ``min(k_neighbors, n_c - 1)``.
     jitter : float, default=0.05
         Noise (times the column's standard deviation) for classes of one or two rows.
+
+    Attributes
+    ----------
+    fallbacks_ : dict
+        Class -> why its rows come from another method than asked: ``'jitter'`` (one or
+        two rows), or ``'plain SMOTE ...'`` with what the variant raised.
+    topped_up_ : dict
+        Class -> rows plain SMOTE generated where the variant made too few (per fit);
+        ``n_topped_up_`` is their sum.
 
     Examples
     --------

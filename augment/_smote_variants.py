@@ -209,8 +209,9 @@ class ADASYNAugmenter(_NeighbourAugmenter):
     """ADASYN: more synthetic rows where the class is harder to learn.
 
     ADASYN rounds a count per seed row, so its total is off by a few; the wrapper trims
-    or tops up with plain SMOTE. A class with no neighbour of another class falls back to
-    plain SMOTE with a warning (imbalanced-learn raises there).
+    or tops up with plain SMOTE (``topped_up_``). A class with no neighbour of another
+    class falls back to plain SMOTE with a warning (imbalanced-learn raises there), and
+    ``fallbacks_`` records the class and the reason.
 
     Parameters
     ----------
@@ -221,6 +222,13 @@ max_retries
         imbalanced-learn's ``n_neighbors``; per class ``min(k_neighbors, n_c - 1)``.
     jitter : float, default=0.05
         Noise (times the column's standard deviation) for classes of one or two rows.
+
+    Attributes
+    ----------
+    fallbacks_ : dict
+        Class -> why its rows come from another method (plain SMOTE, or ``'jitter'``).
+    topped_up_ : dict
+        Class -> rows plain SMOTE added where ADASYN made too few.
 
     Examples
     --------

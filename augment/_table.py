@@ -11,6 +11,13 @@ mode): real rows are returned unchanged. Synthetic rows get ``is_synthetic``,
 When data-contract suites are given, synthetic rows that break them are replaced
 (bounded rounds) so per-class counts stay exact; generative augmenters check the
 contract while generating, the SMOTE family afterwards.
+
+Nothing the augmenter falls back to is silent: the report of each source lists, per
+class, the classes made by another method than the one asked for (``fallbacks``),
+rows topped up with plain SMOTE (``topped_up``), what a hybrid's cleaning step removed
+(``cleaning_removed``, real and synthetic rows; real rows are kept in the output all
+the same), and copies jittered or kept (``n_jittered``, ``n_duplicates_kept``), the
+replacement rounds for the contract included.
 """
 
 from __future__ import annotations
@@ -177,18 +184,16 @@ def augment_table(
         mask = np.asarray(sampler.synthetic_mask_, dtype=bool)
         synth_X = pd.DataFrame(X_res).loc[mask].reset_index(drop=True)
         synth_y = np.asarray(y_res)[mask]
-        rejected = 0
+        rejected, extra = 0, []
         if contract is not None and "contract" not in sampler.get_params():
-            synth_X, synth_y, rejected = _enforce(contract, synth_X, synth_y, X, y, method,
-                                                  strategy, seed, params)
+            synth_X, synth_y, rejected, extra = _enforce(contract, synth_X, synth_y, X, y,
+                                                         method, strategy, seed, params)
         entry["n_synthetic"] = pd.Series(synth_y).value_counts().to_dict()
         entry["after"] = (counts.add(pd.Series(entry["n_synthetic"]), fill_value=0)
                           .astype(int).to_dict())
         entry["reject_rate"] = float(getattr(sampler, "reject_rate_", 0.0) or 0.0)
         entry["contract_rejected"] = rejected
-        for attr in ("hit_rate_", "fallbacks_", "n_removed_", "variant_"):
-            if hasattr(sampler, attr):
-                entry[attr.rstrip("_")] = _plain(getattr(sampler, attr))
+        entry.update(_fitted_report(sampler, extra))
         synth = _canonical_synthetic(synth_X, synth_y, df, source, method, info)
         pieces.append(synth)
     # all-null columns of synthetic rows must not decide the concatenated dtypes
@@ -198,10 +203,44 @@ def augment_table(
     return AugmentResult(frame=frame, report=report)
 
 
+_REPORTED = ("hit_rate_", "variant_", "n_oversampled_", "cleaning_removed_")
+_MERGED = ("fallbacks_", "topped_up_", "n_jittered_", "n_duplicates_kept_")
+
+
+def _fitted_report(sampler: Any, extra: Sequence[Any]) -> dict[str, Any]:
+    """What the fitted augmenter says it did; the ``_MERGED`` ones summed (or joined)
+    over the augmenters of the contract's replacement rounds too."""
+    out: dict[str, Any] = {}
+    for attr in _REPORTED:
+        if hasattr(sampler, attr):
+            out[attr.rstrip("_")] = _plain(getattr(sampler, attr))
+    for attr in _MERGED:
+        values = [getattr(s, attr) for s in (sampler, *extra) if hasattr(s, attr)]
+        if not values:
+            continue
+        if isinstance(values[0], dict):
+            merged: dict[Any, Any] = {}
+            for v in values:
+                for c, x in v.items():
+                    if c not in merged:
+                        merged[c] = x
+                    elif isinstance(x, int):  # row counts add up; a reason is kept once
+                        merged[c] += x
+            out[attr.rstrip("_")] = _plain(merged)
+        else:
+            out[attr.rstrip("_")] = int(sum(values))
+    return out
+
+
 def _enforce(contract, X_syn, y_syn, X, y, method, strategy, seed, params):  # type: ignore[no-untyped-def]
-    """Replace synthetic rows that break the contract, keeping per-class counts."""
+    """Replace synthetic rows that break the contract, keeping per-class counts.
+
+    Returns the rows, how many were rejected, and the augmenters of the replacement
+    rounds (their fallbacks belong in the report too).
+    """
     ok = contract(X_syn)
     rejected = int((~ok).sum())
+    samplers = []
     for round_ in range(1, MAX_CONTRACT_ROUNDS + 1):
         if ok.all():
             break
@@ -210,6 +249,7 @@ def _enforce(contract, X_syn, y_syn, X, y, method, strategy, seed, params):  # t
                                                    for c, n in need.items()},
                                  random_state=seed + round_, params=params)
         X2, y2 = sampler.fit_resample(X, y)
+        samplers.append(sampler)
         m = np.asarray(sampler.synthetic_mask_, dtype=bool)
         X2 = pd.DataFrame(X2).loc[m].reset_index(drop=True)
         y2 = np.asarray(y2)[m]
@@ -218,7 +258,7 @@ def _enforce(contract, X_syn, y_syn, X, y, method, strategy, seed, params):  # t
         X_syn = pd.concat([X_syn.loc[ok], X2.loc[ok2]], ignore_index=True)
         y_syn = np.concatenate([y_syn[ok], y2[ok2]])
         ok = np.ones(len(y_syn), dtype=bool)
-    return X_syn, y_syn, rejected
+    return X_syn, y_syn, rejected, samplers
 
 
 def _canonical_synthetic(X, y, like: pd.DataFrame, source, method, info) -> pd.DataFrame:  # type: ignore[no-untyped-def]

@@ -22,3 +22,8 @@ SmoteVariant = Literal["SMOTE", "SMOTENC", "SMOTEN"]
 
 BorderlineKind = Literal["borderline-1", "borderline-2"]
 """The two variants of Borderline-SMOTE (Han et al., 2005)."""
+
+HybridClean = Literal["others", "imblearn"]
+"""Which classes the cleaning step of SMOTE-Tomek/SMOTE-ENN may remove rows of:
+``'others'`` (those the strategy did not grow) or ``'imblearn'`` (all, imbalanced-learn's
+behaviour)."""

@@ -6,7 +6,15 @@ augmenting anything else would leak synthetic copies of test rows. Each source
 real rows followed by the synthetic ones (is_synthetic, augmenter set), and
 FILE's report (.json beside it): per source and class, counts before and after,
 rejected rows, conditional hit rates, and distance to closest record when
---holdout is given.
+--holdout is given. Nothing falls back silently: the report also lists, per class,
+classes made by plain SMOTE because the method could not (fallbacks), rows topped
+up with plain SMOTE (topped_up), and what the cleaning step of smote_tomek /
+smote_enn removed (cleaning_removed; every real row stays in FILE all the same);
+the same is printed as a summary.
+
+smote_tomek and smote_enn clean only the classes the strategy did not grow, so a
+grown class ends at its requested count; --param clean=imblearn cleans every
+class, as imbalanced-learn does (a rare class can then lose all its rows).
 
 methods: smote, borderline_smote, svm_smote, adasyn, kmeans_smote,
 random_oversampler, smote_tomek, smote_enn, ctgan, tvae, gaussian_copula, copulagan
@@ -18,13 +26,17 @@ examples:
       --out data/augmented/smote.parquet
   iotforge augment train.parquet --method ctgan --param epochs=30 --suite demo_flows \\
       --holdout data/split/test.parquet --out ctgan.parquet
+  iotforge augment train.parquet --method smote_enn --strategy "floor:300" \\
+      --param clean=imblearn --out smote_enn.parquet
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 NAME = "augment"
 HELP = "synthesize rare-class rows for a train split"
@@ -86,9 +98,27 @@ def run(args: argparse.Namespace) -> int:
     report_path = Path(args.out).with_suffix(".json")
     atomic_text(report_path, json.dumps(report, indent=2, default=str) + "\n")
     n = int(result.frame["is_synthetic"].sum())
-    Console(stderr=True).print(f"{len(df)} real + {n} synthetic rows ({args.method}, "
-                               f"{args.strategy}) -> {args.out}; report {report_path}")
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    for line in _notes(report):
+        console.print(line, markup=False)
+    console.print(f"{len(df)} real + {n} synthetic rows ({args.method}, "
+                  f"{args.strategy}) -> {args.out}; report {report_path}", markup=False)
     return 0
+
+
+def _notes(report: dict[str, Any]) -> Iterator[str]:
+    """One line per source for each thing the report says the augmenter fell back to."""
+    for source, entry in report["sources"].items():
+        for cls, reason in (entry.get("fallbacks") or {}).items():
+            short = reason if len(reason) <= 160 else reason[:157] + "..."
+            yield f"{source}: class {cls!r} made by {short}"
+        topped = {c: n for c, n in (entry.get("topped_up") or {}).items() if n}
+        if topped:
+            yield f"{source}: rows topped up with plain SMOTE per class: {topped}"
+        removed = {c: n for c, n in (entry.get("cleaning_removed") or {}).items() if n}
+        if removed:
+            yield (f"{source}: the cleaning step removed per class (real rows are kept in "
+                   f"the output): {removed}")
 
 
 def _dcr(result, train, holdout, meta):  # type: ignore[no-untyped-def]
