@@ -23,9 +23,11 @@ specs the adapters and mapping files declare. docs/cleaning.md lists them.
 from __future__ import annotations
 
 import json
+import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -75,7 +77,8 @@ RULES: dict[str, Rule] = {r.name: r for r in (
     Rule("numeric", "text that is not a number in a numeric column, or a fraction in an "
          "integer column", "quarantine", ("quarantine", "set_missing")),
     Rule("timestamp", "timestamps in mixed formats and epochs (s, ms, us, ns), made UTC; "
-         "unparsable ones", "set_missing", ("set_missing", "quarantine")),
+         "text without a full date (year, month, day), numbers that are no plausible "
+         "epoch (1990-2100), unparsable ones", "set_missing", ("set_missing", "quarantine")),
     Rule("sentinel", "-1 (or a declared sentinel) in a column that cannot be negative: "
          "a 'not measured' marker", "set_missing", ("set_missing", "quarantine")),
     Rule("range", "values outside a physical or protocol range: ports 0-65535, "
@@ -89,8 +92,9 @@ RULES: dict[str, Rule] = {r.name: r for r in (
          "row's label", "quarantine", ("quarantine", "report")),
     Rule("constant_column", "a column with one value (or none) in a whole file", "report",
          ("report",)),
-    Rule("exact_duplicate", "a row identical to an earlier row (all columns except "
-         "provenance), within and across the input files", "drop", ("drop", "report")),
+    Rule("exact_duplicate", "a record identical to an earlier one in its raw values (every "
+         "column but id-role ones, before any rule changed a value), within and across "
+         "the input files", "drop", ("drop", "report")),
     Rule("conflicting_duplicate", "rows with identical features but different labels",
          "report", ("report",)),
 )}
@@ -117,11 +121,16 @@ QUARANTINE_COLUMNS = ("source", "source_file", "source_row", "rule", "reason", "
 
 @dataclass
 class CleanResult:
-    """The rows a batch keeps, the rows it quarantines, and what each rule touched."""
+    """The rows a batch keeps, the rows it quarantines, and what each rule touched.
+
+    ``row_hash`` holds, for each row of ``frame``, a 64-bit hash of its raw record
+    (see :func:`dedupe_key_columns`): the exact-duplicate key.
+    """
 
     frame: pd.DataFrame
     quarantine: pd.DataFrame
     counts: Counter[str] = field(default_factory=Counter)
+    row_hash: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
 
 
 def _strip(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -165,44 +174,195 @@ def _boolean_words(arr: pa.Array, values: np.ndarray, bad: np.ndarray,
     return values, bad & ~words
 
 
+def dedupe_key_columns(
+    column_names: Sequence[str],
+    specs: Mapping[str, ColumnSpec],
+    label_columns: Sequence[str] = (),
+    binary_label: str | None = None,
+) -> list[str]:
+    """The columns whose raw values decide whether two records are exact duplicates.
+
+    Every column that becomes part of a curated row or of its label: the columns
+    with a spec, except ``id``-role ones (a row counter or flow id makes every record
+    unique without making it a different record), and the label columns. Columns an
+    adapter reads but does not keep (a mapping's ``drop``) are not part of it.
+
+    Parameters
+    ----------
+    column_names : sequence of str
+        Columns of a raw batch, as the adapter delivers them.
+    specs : mapping of str to ColumnSpec
+        The source's column specs.
+    label_columns : sequence of str
+        The source's label columns.
+    binary_label : str, optional
+        The source's 0/1 attack flag column.
+
+    Returns
+    -------
+    list of str
+        The key columns, in batch order.
+
+    >>> specs = {"uid": ColumnSpec("uid", "id", "string"),
+    ...          "bytes": ColumnSpec("bytes", "numeric", "float")}
+    >>> dedupe_key_columns(["uid", "bytes", "debug", "type"], specs, ["type"])
+    ['bytes', 'type']
+    """
+    return [c for c in column_names
+            if (c in specs and specs[c].role != "id") or c in label_columns
+            or c == binary_label]
+
+
+_NULL_HASH = np.uint64(0x9E3779B97F4A7C15)
+_TEXT_SALT = np.uint64(0xC2B2AE3D27D4EB4F)
+
+
+def _hash_text(arr: pa.Array) -> np.ndarray:
+    """A 64-bit hash of each exact string (nulls: one value), hashing each distinct one once."""
+    enc = pc.dictionary_encode(arr)
+    words = np.asarray(enc.dictionary.to_pylist(), dtype=object)
+    table = np.append(pd.util.hash_array(words, categorize=False), _NULL_HASH)
+    return table[np.asarray(enc.indices.fill_null(len(words)), dtype=np.int64)]
+
+
+def _hash_raw(arr: pa.Array) -> np.ndarray:
+    """A hash of each value as the adapter delivered it: exact text, or typed values."""
+    if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+        return _hash_text(arr)
+    if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
+        values = np.array(arr.cast(pa.float64()).fill_null(np.nan), dtype=np.float64)
+        return _hash_numbers(values, arr, np.zeros(len(values), dtype=bool))
+    return pd.util.hash_pandas_object(pd.Series(arr.to_pandas()), index=False).to_numpy(
+        dtype=np.uint64)
+
+
+def _hash_numbers(values: np.ndarray, text: pa.Array, is_text: np.ndarray) -> np.ndarray:
+    """Hash of a numeric column: numbers by value, non-finite as missing, other text as text.
+
+    The adapters parse clean numeric chunks straight to float64 (any spelling of a
+    number, surrounding spaces and every missing marker gone), so the text path must
+    give the same key for the same record.
+    """
+    canonical = np.where(np.isfinite(values), values + 0.0, np.nan)  # -0.0 -> 0.0
+    h = pd.util.hash_array(canonical)
+    if is_text.any():
+        h[is_text] = _hash_text(text.filter(pa.array(is_text))) ^ _TEXT_SALT
+    return h
+
+
+def _combine(parts: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+    """One 64-bit hash per row from the hashes of its columns, in column-name order."""
+    h = np.zeros(n, dtype=np.uint64)
+    for name in sorted(parts):
+        salt = pd.util.hash_array(np.array([name], dtype=object), categorize=False)[0]
+        h = h ^ parts[name] ^ salt
+        # splitmix64's finaliser: every input bit moves every output bit
+        h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        h = h ^ (h >> np.uint64(31))
+    return h
+
+
+EPOCH_SECONDS = (631152000.0, 4102444800.0)
+"""Plausible epochs: from 1990-01-01 (inclusive) to 2100-01-01 (exclusive), UTC."""
+_PER_SECOND = (1.0, 1e3, 1e6, 1e9)  # s, ms, us, ns: their plausible ranges do not overlap
+_ISO_FULL_DATE = r"\d{4}(?:-\d{2}-\d{2}|\d{4})(?:\D|$)"
+# Two defaults that differ in year, month and day: a field dateutil took from the
+# default, not from the text, shows up as a difference.
+_DEFAULTS = (datetime(2000, 1, 1), datetime(2004, 2, 2))
+
+
+def _epochs(n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Microseconds since 1970 and a mask of numbers that are plausible epochs."""
+    micros = np.zeros(len(n), dtype=np.int64)
+    ok = np.zeros(len(n), dtype=bool)
+    lo, hi = EPOCH_SECONDS
+    with np.errstate(invalid="ignore"):
+        for per_s in _PER_SECOND:
+            unit = (n >= lo * per_s) & (n < hi * per_s)
+            micros[unit] = np.round(n[unit] * (1e6 / per_s)).astype(np.int64)
+            ok |= unit
+    return micros, ok
+
+
+def _full_date(text: str) -> pd.Timestamp | None:
+    """``text`` read by dateutil (month first), or None unless it names year, month, day."""
+    from dateutil import parser
+
+    first, second = _DEFAULTS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # unknown time zone names: read as UTC
+            a = parser.parse(text, default=first)
+            # a field that differs from the default came from the text; only when one
+            # does not is a second reading needed to tell
+            if (a.year == first.year or a.month == first.month or a.day == first.day) \
+                    and parser.parse(text, default=second) != a:
+                return None
+    except (ValueError, OverflowError):
+        return None
+    stamp = pd.Timestamp(a)
+    return stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize("UTC")
+
+
 def parse_timestamps(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """UTC timestamps from mixed formats and epoch numbers; mask of unparsable values.
+    """UTC timestamps from mixed formats and epoch numbers; mask of values that are none.
+
+    A timestamp is read, never completed by a guess. A number is an epoch when its
+    magnitude puts it in [1990, 2100) in one of s, ms, us, ns (the four ranges do not
+    overlap, so each number has at most one reading), else an ISO 8601 basic date
+    (``20190425``). Text is ISO 8601 first, then any format dateutil reads (month
+    first on ambiguous dates), and only when it names a year, a month and a day: a
+    field missing from the text is never taken from a default. Everything else is
+    flagged.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Text (trimmed or not) or numbers; missing values stay missing, unflagged.
+
+    Returns
+    -------
+    timestamps : pandas.Series
+        ``datetime64[us, UTC]``, missing where nothing was read.
+    bad : numpy.ndarray
+        True where a present value is no timestamp by these rules.
 
     >>> ts, bad = parse_timestamps(pd.Series(["2019-04-25 19:19:40", "1547127288.02",
-    ...                                       "25-Apr-19 19:19:40", "soon", None]))
+    ...                                       "25-Apr-19 19:19:40", "soon", None,
+    ...                                       "2021 11:44:10.08", "6.0"]))
     >>> [str(t) for t in ts[:3]], bad.tolist()
     (['2019-04-25 19:19:40+00:00', '2019-01-10 13:34:48.020000+00:00', \
-'2019-04-25 19:19:40+00:00'], [False, False, False, True, False])
+'2019-04-25 19:19:40+00:00'], [False, False, False, True, False, True, True])
     """
     present = values.notna().to_numpy()
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
     try:
         nums = pd.Series(np.array(pc.cast(pa.array(values, pa.string()), pa.float64())
                                   .fill_null(np.nan)), index=values.index)
-        nums[~np.isfinite(nums)] = np.nan
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         nums = pd.to_numeric(values, errors="coerce")
+    nums = nums.astype("float64").where(np.isfinite(nums))
     is_num = nums.notna().to_numpy()
     if is_num.any():
-        n = nums[is_num].astype("float64")
-        mag = n.abs().median()
-        to_us = 1e6 if mag < 1e11 else 1e3 if mag < 1e14 else 1.0 if mag < 1e17 else 1e-3
-        micros = np.round(n.to_numpy() * to_us)
-        ok = np.isfinite(micros) & (np.abs(micros) < 9e18)
-        stamps = pd.to_datetime(np.where(ok, micros, 0).astype(np.int64), unit="us", utc=True)
-        stamps = pd.Series(stamps, index=n.index).astype("datetime64[us, UTC]")
-        stamps[~ok] = pd.NaT
-        out[is_num] = stamps
-    text = present & ~is_num
-    if text.any():
-        sub = values[text].astype(str)
-        parsed = pd.to_datetime(sub, format="ISO8601", utc=True, errors="coerce")
-        parsed = parsed.astype("datetime64[us, UTC]")
-        redo = parsed.isna().to_numpy()
-        if redo.any():
-            parsed[redo] = pd.to_datetime(sub[redo], format="mixed", utc=True,
-                                          errors="coerce").astype("datetime64[us, UTC]")
-        out[text] = parsed
+        micros, ok = _epochs(nums[is_num].to_numpy())
+        stamps = pd.Series(pd.to_datetime(micros, unit="us", utc=True),
+                           index=nums.index[is_num]).astype("datetime64[us, UTC]")
+        out[is_num] = stamps.where(ok)
+    # text, and numbers that are no plausible epoch (maybe a basic ISO date)
+    todo = present & out.isna().to_numpy()
+    if todo.any():
+        sub = values[todo].astype(str).str.strip()
+        full = sub.str.match(_ISO_FULL_DATE).to_numpy()
+        parsed = pd.to_datetime(sub.where(full), format="ISO8601", utc=True,
+                                errors="coerce").astype("datetime64[us, UTC]")
+        rest = parsed.isna().to_numpy() & ~is_num[todo]
+        if rest.any():
+            words = sub[rest]
+            read = {text: _full_date(text) for text in words.unique()}
+            parsed[rest] = pd.Series([read[t] for t in words], index=words.index,
+                                     dtype="datetime64[us, UTC]")
+        out[todo] = parsed
     bad = present & out.isna().to_numpy()
     return out, bad
 
@@ -241,6 +401,7 @@ def clean_batch(
         reason_of[new] = reasons[new] if isinstance(reasons, np.ndarray) else reasons
 
     out: dict[str, object] = {}
+    key: dict[str, np.ndarray] = {}  # per column: hash of the raw value, the dedupe key
     raw_text: dict[str, pa.Array] = {}
     fast: dict[str, np.ndarray] = {}
     for name in table.column_names:
@@ -293,6 +454,7 @@ def clean_batch(
                 values, bad = fast[name], np.zeros(n, dtype=bool)
             else:
                 values, bad = _to_float(arr, present)
+            key[name] = _hash_numbers(values, arr, bad)
             if bad.any():
                 values, bad = _boolean_words(arr, values, bad, counts)
             if spec.kind == "int":
@@ -338,13 +500,13 @@ def clean_batch(
             values_s = arr
             if spec.role == "categorical" and not spec.case_sensitive:
                 lowered = pc.utf8_lower(arr)
+                counts["case"] += int(pc.sum(pc.not_equal(lowered, arr)).as_py() or 0)
                 if policy["case"] == "fix":
-                    counts["case"] += int(pc.sum(pc.not_equal(lowered, arr)).as_py() or 0)
                     values_s = lowered
             out[name] = values_s.to_pandas()
 
     labels = _labels(raw_text, n, label_columns, binary_label, fixed_label, taxonomy,
-                     counts, flag, label_map or {})
+                     counts, flag, label_map or {}, policy["label_conflict"])
     frame = pd.DataFrame({**labels, **out})
     frame.insert(0, IS_SYNTHETIC, False)
     frame.insert(1, AUGMENTER, pd.Series([None] * n, dtype=object))
@@ -365,8 +527,16 @@ def clean_batch(
         quarantine = pd.concat([extra, quarantine], ignore_index=True)
     for rule in quarantine["rule"]:
         counts[f"quarantine:{rule}"] += 1
+    for record in invalid:
+        counts[record.rule] += 1
+    for name in dedupe_key_columns(table.column_names, specs, label_columns, binary_label):
+        if name not in key:
+            key[name] = _hash_raw(table.column(name).combine_chunks())
+    if fixed_label is not None:
+        key["\0fixed_label"] = _hash_raw(pa.array([fixed_label] * n, pa.string()))
     return CleanResult(frame=frame.loc[~bad_rows].reset_index(drop=True),
-                       quarantine=quarantine, counts=counts)
+                       quarantine=quarantine, counts=counts,
+                       row_hash=_combine(key, n)[~bad_rows])
 
 
 def _apply_domain(values, spec, counts, policy, flag):  # type: ignore[no-untyped-def]
@@ -399,7 +569,7 @@ def _apply_domain(values, spec, counts, policy, flag):  # type: ignore[no-untype
 
 
 def _labels(raw_text, n, label_columns, binary_label, fixed_label, taxonomy, counts,
-            flag, label_map):  # type: ignore[no-untyped-def]
+            flag, label_map, conflict_policy):  # type: ignore[no-untyped-def]
     raw = np.full(n, None, dtype=object)
     for col in label_columns:
         if col in raw_text:
@@ -409,6 +579,7 @@ def _labels(raw_text, n, label_columns, binary_label, fixed_label, taxonomy, cou
     if fixed_label is not None:
         raw[raw == None] = fixed_label  # noqa: E711
     missing = raw == None  # noqa: E711
+    counts["missing_label"] += int(missing.sum())
     flag(missing, "missing_label", ",".join(label_columns) or "label",
          "no label value in " + (", ".join(label_columns) or "the record"))
     label = np.full(n, None, dtype=object)
@@ -427,6 +598,7 @@ def _labels(raw_text, n, label_columns, binary_label, fixed_label, taxonomy, cou
             continue
         label[i], attack[i], family[i] = info.label, info.is_attack, info.family  # type: ignore[union-attr]
     if unknown.any():
+        counts["unknown_label"] += int(unknown.sum())
         reasons = np.full(n, "", dtype=object)
         reasons[unknown] = [f"label {v!r} is not in the taxonomy; add it with --taxonomy FILE"
                             for v in raw[unknown]]
@@ -441,8 +613,9 @@ def _labels(raw_text, n, label_columns, binary_label, fixed_label, taxonomy, cou
         conflict = known & ((says_attack & ~attack) | (says_normal & attack))
         if conflict.any():
             counts["label_conflict"] += int(conflict.sum())
-            flag(conflict, "label_conflict", binary_label,
-                 f"{binary_label} contradicts the class of the label")
+            if conflict_policy == "quarantine":
+                flag(conflict, "label_conflict", binary_label,
+                     f"{binary_label} contradicts the class of the label")
     return {
         LABEL: label, LABEL_RAW: raw, IS_ATTACK: attack,
         ATTACK_FAMILY: family,

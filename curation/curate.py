@@ -40,7 +40,6 @@ from curation.schema import (
     ARROW_TYPES,
     FIXED_ROLES,
     LABEL,
-    PROVENANCE_COLUMNS,
     ColumnSpec,
     TableMeta,
     arrow_schema,
@@ -61,17 +60,16 @@ Progress = Callable[[str, int], None]
 class _Dedupe:
     """Exact-duplicate index: 8 bytes per distinct row, amortised O(log n) per row.
 
-    The key is every column except provenance and ``id``-role columns: a row
-    counter or a flow identifier makes every record unique without making it a
-    different record. Hashes live in a few sorted runs (merged when there are too
-    many), so a batch never re-sorts everything seen before it.
+    It holds the raw-record hashes :func:`~curation.clean.clean_batch` computes
+    (``CleanResult.row_hash``), so a duplicate is decided on the record as read, not
+    on values a rule changed. Hashes live in a few sorted runs (merged when there
+    are too many), so a batch never re-sorts everything seen before it.
     """
 
     MAX_RUNS = 8
 
-    def __init__(self, id_columns: Iterable[str] = ()) -> None:
+    def __init__(self) -> None:
         self.runs: list[np.ndarray] = []
-        self.skip = set(PROVENANCE_COLUMNS) | set(id_columns)
 
     def _known(self, h: np.ndarray) -> np.ndarray:
         known = np.zeros(len(h), dtype=bool)
@@ -81,11 +79,10 @@ class _Dedupe:
                 known |= run[pos] == h
         return known
 
-    def new_rows(self, frame: pd.DataFrame) -> np.ndarray:
-        cols = [c for c in frame.columns if c not in self.skip]
-        if frame.empty:
+    def new_rows(self, h: np.ndarray) -> np.ndarray:
+        """Which of the hashes ``h`` were not seen before (in earlier calls or in ``h``)."""
+        if len(h) == 0:
             return np.zeros(0, dtype=bool)
-        h = pd.util.hash_pandas_object(frame[cols], index=False).to_numpy(dtype=np.uint64)
         first = ~pd.Series(h).duplicated().to_numpy()
         keep = first & ~self._known(h)
         self.runs.append(np.sort(h[keep]))
@@ -332,7 +329,7 @@ def _plan(paths, adapters, options):  # type: ignore[no-untyped-def]
 
 def _run(paths, adapters, work, options, taxonomy, policies, progress):  # type: ignore[no-untyped-def]
     meta, schema = _plan(paths, adapters, options)
-    dedupe = _Dedupe(id_columns=[c for c, r in meta.roles.items() if r == "id"])
+    dedupe = _Dedupe()
     files: list[dict[str, Any]] = []
     strings = [f.name for f in schema if pa.types.is_string(f.type)]
     with pq.ParquetWriter(work / "quarantine.parquet", QUARANTINE_SCHEMA) as qwriter, \
@@ -376,6 +373,7 @@ def _one_file(path, adapter, schema, writer, options, taxonomy, policies, dedupe
     fhash: list[np.ndarray] = []
     flabel: list[np.ndarray] = []
     codes: dict[str, int] = {}
+    drop_duplicates = (policies or {}).get("exact_duplicate", "drop") == "drop"
     for batch in source.batches:
         res = clean_batch(
             batch.table, batch.source_row, source.specs,
@@ -385,11 +383,12 @@ def _one_file(path, adapter, schema, writer, options, taxonomy, policies, dedupe
             source=source.name, source_file=str(path), invalid=batch.invalid)
         counts.update(res.counts)
         counts["encoding"] += batch.encoding_fixed
-        keep = dedupe.new_rows(res.frame)
-        kept = res.frame.loc[keep]
+        new = dedupe.new_rows(res.row_hash)
+        counts["exact_duplicate"] += int((~new).sum())
+        kept = res.frame.loc[new] if drop_duplicates else res.frame
         rows["rows_read"] += batch.table.num_rows + len(batch.invalid)
         rows["rows_out"] += len(kept)
-        rows["rows_duplicate"] += int((~keep).sum())
+        rows["rows_duplicate"] += len(res.frame) - len(kept)
         rows["rows_quarantined"] += len(res.quarantine)
         if len(res.quarantine):
             qwriter.write_table(pa.Table.from_pandas(
@@ -411,7 +410,6 @@ def _one_file(path, adapter, schema, writer, options, taxonomy, policies, dedupe
     head = read_head(path, 65536)
     if not looks_binary(head) and text_info(head).line_endings != "lf":
         counts["line_endings"] += 1
-    counts["exact_duplicate"] += rows["rows_duplicate"]
     groups, conflict_rows = _conflicts(fhash, flabel)
     counts["conflicting_duplicate"] += conflict_rows
     if rows["rows_read"] != rows["rows_out"] + rows["rows_quarantined"] + rows["rows_duplicate"]:

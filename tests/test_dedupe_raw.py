@@ -1,0 +1,117 @@
+"""Exact duplicates are decided on the raw record, before any rule changed a value.
+
+The independent count is pandas' ``duplicated`` over the text of the same columns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from curation.clean import clean_batch, dedupe_key_columns
+from curation.curate import curate
+from curation.schema import ColumnSpec
+from curation.sources import SourceOptions, get_adapter
+
+GPS = """date,time,latitude,longitude,label,type
+25-Apr-19,18:31:39,116.5217044,132.1625042,1,ddos
+25-Apr-19,18:31:39,121.7429329,132.1625042,1,ddos
+25-Apr-19,18:31:39,95.25,132.1625042,1,ddos
+25-Apr-19,18:31:39,116.5217044,132.1625042,1,ddos
+25-Apr-19,18:31:39,45.5,200.5,1,ddos
+25-Apr-19,18:31:39,45.5,201.5,1,ddos
+25-Apr-19,18:31:39,45.5,201.5,0,normal
+25-Apr-19, 18:31:39 ,45.5,201.5,0,normal
+"""
+
+
+def _pandas_duplicates(path: Path, columns: list[str]) -> int:
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    return int(raw.duplicated(subset=columns).sum())
+
+
+def _key_columns(path: Path) -> list[str]:
+    """The dedupe key of a file, on the columns its CSV has (derived ones are functions
+    of those, so they do not change which rows are equal)."""
+    adapter = get_adapter("ton_iot")
+    source = adapter.open(path, SourceOptions())
+    table = next(source.batches).table
+    key = dedupe_key_columns(table.column_names, source.specs, source.label_columns,
+                             source.binary_label)
+    assert set(key) >= {"latitude", "longitude", "type", "label"}
+    header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+    assert set(key) - set(header) <= {"timestamp"}  # date + time
+    return [c for c in key if c in header]
+
+
+def test_rows_that_differ_only_in_a_value_a_rule_set_missing_are_kept(tmp_path: Path) -> None:
+    f = tmp_path / "Train_Test_IoT_GPS_Tracker.csv"
+    f.write_text(GPS)
+    report = curate([f], tmp_path / "out")
+    entry = report["files"][0]
+    expected = _pandas_duplicates(f, _key_columns(f))
+    assert expected == 1  # row 4 repeats row 1; nothing else repeats
+    assert entry["rows_duplicate"] == expected
+    assert entry["rows_out"] == 8 - expected and entry["rows_quarantined"] == 0
+    # the latitudes above 90 and longitudes above 180 were still set missing
+    assert entry["rules"]["range"] == 4 + 4
+    curated = pd.read_parquet(tmp_path / "out" / "curated.parquet")
+    assert curated["source_row"].tolist() == [2, 3, 4, 6, 7, 8, 9]
+    # the conflict check sees the cleaned features: rows 2-4 are one feature group
+    # (both values missing after cleaning) with one class; rows 6-9 are (45.5, missing)
+    # with ddos and normal
+    assert entry["conflicting_duplicate_groups"] == 1
+    assert entry["rules"]["conflicting_duplicate"] == 4
+
+
+def test_rows_with_other_labels_are_not_exact_duplicates(tmp_path: Path) -> None:
+    f = tmp_path / "Train_Test_IoT_Fridge.csv"
+    f.write_text("date,time,fridge_temperature,temp_condition,label,type\n"
+                 "25-Apr-19,18:31:39,9.0,high,1,ddos\n25-Apr-19,18:31:39,9.0,high,1,xss\n"
+                 "25-Apr-19,18:31:39,9.0,high,1,xss\n")
+    entry = curate([f], tmp_path / "out")["files"][0]
+    assert entry["rows_duplicate"] == _pandas_duplicates(f, list(pd.read_csv(f).columns)) == 1
+
+
+def test_number_spellings_and_markers_are_one_value_in_numeric_columns() -> None:
+    # The adapter reads clean numeric chunks as numbers, so a number's spelling is not
+    # part of the record: 80 == 80.0 == " 80", and every missing marker is one missing
+    # value. Text columns keep their exact text.
+    specs = {"dst_port": ColumnSpec("dst_port", "numeric", "int", "port"),
+             "proto": ColumnSpec("proto", "categorical", "string")}
+    text = pa.table({"dst_port": ["80", "80.0", " 80", "8e1", "-", "NaN", "", "x"],
+                     "proto": ["tcp"] * 8, "type": ["normal"] * 8})
+    res = clean_batch(text, range(8), specs, label_columns=["type"],
+                      policies={"numeric": "set_missing"})
+    h = res.row_hash.tolist()
+    assert len(set(h[:4])) == 1 and len(set(h[4:7])) == 1 and len(set(h)) == 3
+    typed = pa.table({"dst_port": pa.array([80.0, None], pa.float64()),
+                      "proto": ["tcp", "tcp"], "type": ["normal", "normal"]})
+    res_typed = clean_batch(typed, range(2), specs, label_columns=["type"])
+    assert res_typed.row_hash.tolist() == [h[0], h[4]]
+    spaced = pa.table({"dst_port": ["80"] * 2, "proto": ["tcp", " tcp"],
+                       "type": ["normal"] * 2})
+    h2 = clean_batch(spaced, range(2), specs, label_columns=["type"]).row_hash
+    assert h2[0] == h[0] and h2[1] != h2[0]
+
+
+def test_id_columns_are_not_part_of_the_key() -> None:
+    specs = {"flow_id": ColumnSpec("flow_id", "id", "string"),
+             "bytes": ColumnSpec("bytes", "numeric", "float", "nonnegative")}
+    table = pa.table({"flow_id": ["a", "b"], "bytes": ["1", "1"], "type": ["normal"] * 2})
+    res = clean_batch(table, range(2), specs, label_columns=["type"])
+    assert res.row_hash[0] == res.row_hash[1]
+
+
+def test_exact_duplicates_on_the_shared_gps_tracker_capture(datasets: Path,
+                                                             tmp_path: Path) -> None:
+    files = sorted((datasets / "ton_iot_telemetry").glob("*GPS*"))
+    if not files:
+        pytest.skip("no TON_IoT GPS tracker capture in the datasets folder")
+    entry = curate(files[:1], tmp_path / "out")["files"][0]
+    assert entry["rows_duplicate"] == _pandas_duplicates(files[0], _key_columns(files[0]))
+    assert entry["rows_read"] == entry["rows_out"] + entry["rows_quarantined"] \
+        + entry["rows_duplicate"]
