@@ -10,6 +10,7 @@ equal the cell of the same line in a clean run.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -165,8 +166,8 @@ def _run(tmp_path: Path, data: bytes, policies: dict[str, str]) -> tuple[dict, p
                                                                           pd.DataFrame]:
     f = tmp_path / "capture.csv"
     f.write_bytes(data)
-    report = curate([f], tmp_path / "out", format="mapping", mapping=MAPPING,
-                    policies=policies)
+    curate([f], tmp_path / "out", format="mapping", mapping=MAPPING, policies=policies)
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
     return (report["files"][0], pd.read_parquet(tmp_path / "out" / "curated.parquet"),
             pd.read_parquet(tmp_path / "out" / "quarantine.parquet"))
 
