@@ -32,3 +32,6 @@ FormatName = Literal[
 
 OnBadFile = Literal["fail", "skip"]
 """What curate does with an input file it cannot read at all: stop, or skip and report."""
+
+DedupeScope = Literal["global", "file"]
+"""Where curate looks for exact duplicates: across all input files, or within each file."""

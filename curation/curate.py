@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curation._output import OutputSet
-from curation._typing import OnBadFile, Policy
+from curation._typing import DedupeScope, OnBadFile, Policy
 from curation.clean import QUARANTINE_COLUMNS, RULES, clean_batch
 from curation.errors import InputError, Problem, UnusableInputsError, UsageError
 from curation.schema import (
@@ -112,6 +112,7 @@ def curate(
     label_rules: Any = None,
     progress: Progress | None = None,
     on_bad_file: OnBadFile = "fail",
+    dedupe_scope: DedupeScope = "global",
 ) -> dict[str, Any]:
     """Curate ``inputs`` into ``out_dir``: curated.parquet, quarantine.parquet, report.json.
 
@@ -133,6 +134,12 @@ def curate(
         them and write nothing. ``"skip"``: curate the others and list the unusable
         ones under ``skipped`` in the report (``"unusable": true``); still an error
         when none is left.
+    dedupe_scope : {"global", "file"}
+        ``"global"``: a record identical to one in any earlier file is a duplicate.
+        ``"file"``: duplicates are removed within each file only, so files that are
+        official train and test sets keep every record (the split then removes the
+        training copies of test rows and counts them). Either way every file's
+        ``rows_repeating_earlier_files`` counts its records seen in earlier files.
 
     Other keyword arguments select the format, column mapping, extra taxonomies,
     rule policies, a label for unlabelled captures, pcap label rules and a progress
@@ -140,6 +147,8 @@ def curate(
     """
     if on_bad_file not in ("fail", "skip"):
         raise UsageError(f"on_bad_file: expected 'fail' or 'skip', found {on_bad_file!r}")
+    if dedupe_scope not in ("global", "file"):
+        raise UsageError(f"dedupe_scope: expected 'global' or 'file', found {dedupe_scope!r}")
     unusable: list[InputError] = []
     paths, listed = expand_inputs(inputs, unreadable=unusable)
     skipped: list[dict[str, Any]] = list(listed)
@@ -168,7 +177,8 @@ def curate(
                  "; ".join(f"{e.path}: {_why(e)}" for e in unusable))
 
     with OutputSet(out_dir, OUTPUTS, stage="curate") as output:
-        report = _run(paths, adapters, output.staging, options, taxonomy, policies, progress)
+        report = _run(paths, adapters, output.staging, options, taxonomy, policies, progress,
+                      dedupe_scope)
         report["skipped"] = skipped
         (output.staging / "report.json").write_text(
             json.dumps(report, indent=2, default=str) + "\n")
@@ -327,17 +337,24 @@ def _plan(paths, adapters, options):  # type: ignore[no-untyped-def]
     return meta, schema
 
 
-def _run(paths, adapters, work, options, taxonomy, policies, progress):  # type: ignore[no-untyped-def]
+def _run(paths, adapters, work, options, taxonomy, policies, progress,  # type: ignore[no-untyped-def]
+         dedupe_scope="global"):
     meta, schema = _plan(paths, adapters, options)
-    dedupe = _Dedupe()
+    seen = _Dedupe()  # every file's records, for the cross-file counts
     files: list[dict[str, Any]] = []
+    fingerprints: list[tuple[frozenset[str], np.ndarray]] = []
     strings = [f.name for f in schema if pa.types.is_string(f.type)]
     with pq.ParquetWriter(work / "quarantine.parquet", QUARANTINE_SCHEMA) as qwriter, \
             pq.ParquetWriter(work / "curated.parquet", schema, use_dictionary=strings,
                              compression="zstd") as writer:
         for path, adapter in zip(paths, adapters, strict=True):
-            files.append(_one_file(path, adapter, schema, writer, options, taxonomy,
-                                   policies, dedupe, qwriter, progress))
+            # a per-file index tells a file's own repeats from earlier files' records
+            local = _Dedupe() if len(paths) > 1 else None
+            entry, fingerprint = _one_file(path, adapter, schema, writer, options, taxonomy,
+                                           policies, seen, local, dedupe_scope, qwriter,
+                                           progress)
+            files.append(entry)
+            fingerprints.append(fingerprint)
     table_rows = pq.read_metadata(work / "curated.parquet").num_rows
     total = {k: sum(f[k] for f in files)
              for k in ("rows_read", "rows_out", "rows_quarantined", "rows_duplicate")}
@@ -355,14 +372,24 @@ def _run(paths, adapters, work, options, taxonomy, policies, progress):  # type:
         "policies": {name: (policies or {}).get(name, r.policy) for name, r in RULES.items()},
         "taxonomy": taxonomy.origin,
         "roles": meta.roles,
+        "dedupe_scope": dedupe_scope,
+        "warnings": same_records(files, fingerprints),
     }
+    for warning in report["warnings"]:
+        log.warning("%s", warning)
     if table_rows != total["rows_out"]:
         raise AssertionError("curated rows differ from the accounting")
     return report
 
 
-def _one_file(path, adapter, schema, writer, options, taxonomy, policies, dedupe, qwriter,
-              progress):  # type: ignore[no-untyped-def]
+def _one_file(path, adapter, schema, writer, options, taxonomy, policies, seen, local,
+              scope, qwriter, progress):  # type: ignore[no-untyped-def]
+    """Curate one file into the writers; its report entry and feature-row fingerprint.
+
+    ``seen`` indexes the records of every file so far, ``local`` (several inputs
+    only) this file's: a record new to ``local`` but known to ``seen`` repeats an
+    earlier file. ``scope`` says which of the two decides a duplicate.
+    """
     source = adapter.open(path, options)
     counts: Counter[str] = Counter()
     classes: Counter[str] = Counter()
@@ -374,6 +401,7 @@ def _one_file(path, adapter, schema, writer, options, taxonomy, policies, dedupe
     flabel: list[np.ndarray] = []
     codes: dict[str, int] = {}
     drop_duplicates = (policies or {}).get("exact_duplicate", "drop") == "drop"
+    repeating = 0
     for batch in source.batches:
         res = clean_batch(
             batch.table, batch.source_row, source.specs,
@@ -383,7 +411,11 @@ def _one_file(path, adapter, schema, writer, options, taxonomy, policies, dedupe
             source=source.name, source_file=str(path), invalid=batch.invalid)
         counts.update(res.counts)
         counts["encoding"] += batch.encoding_fixed
-        new = dedupe.new_rows(res.row_hash)
+        new_overall = seen.new_rows(res.row_hash)
+        if local is not None:
+            new_here = local.new_rows(res.row_hash)
+            repeating += int((new_here & ~new_overall).sum())
+        new = new_here if local is not None and scope == "file" else new_overall
         counts["exact_duplicate"] += int((~new).sum())
         kept = res.frame.loc[new] if drop_duplicates else res.frame
         rows["rows_read"] += batch.table.num_rows + len(batch.invalid)
@@ -399,7 +431,7 @@ def _one_file(path, adapter, schema, writer, options, taxonomy, policies, dedupe
             classes.update(kept[LABEL].value_counts().to_dict())
             _track_constant(table, constant, distinct)
             if features:
-                fhash.append(pd.util.hash_pandas_object(kept[features], index=False)
+                fhash.append(pd.util.hash_pandas_object(kept[sorted(features)], index=False)
                              .to_numpy(dtype=np.uint64))
                 for value in kept[LABEL].unique():
                     codes.setdefault(value, len(codes))
@@ -424,10 +456,45 @@ def _one_file(path, adapter, schema, writer, options, taxonomy, policies, dedupe
                              if k.startswith("quarantine:")},
         "constant_columns": sorted(constant),
         "conflicting_duplicate_groups": groups,
+        "rows_repeating_earlier_files": repeating,
         "classes": dict(classes.most_common()),
         "notes": notes,
     }
-    return entry
+    rows_seen = np.unique(np.concatenate(fhash)) if fhash else np.zeros(0, dtype=np.uint64)
+    return entry, (frozenset(features), rows_seen)
+
+
+SAME_RECORDS_SHARE = 0.5
+"""Share of a file's distinct feature rows found in another file that makes them "the same
+records" (e.g. NSL-KDD's .txt and .arff copies of one set) and earns a warning."""
+
+
+def same_records(files: list[dict[str, Any]],
+                 fingerprints: list[tuple[frozenset[str], np.ndarray]]) -> list[str]:
+    """Warnings for pairs of files that hold mostly the same feature rows.
+
+    Files are compared when they have the same feature columns; their distinct
+    feature-row hashes (labels left out, so a copy relabelled ``attack`` still
+    matches) are intersected. Curating both counts every such record twice.
+    """
+    warnings = [
+        f"{f['path']} repeats {f['rows_repeating_earlier_files']:,} of its {f['rows_read']:,} "
+        f"records from earlier input files: the same capture given twice?"
+        for f in files
+        if f["rows_repeating_earlier_files"] >= SAME_RECORDS_SHARE * max(f["rows_read"], 1)]
+    for i, (cols_a, a) in enumerate(fingerprints):
+        for j in range(i + 1, len(fingerprints)):
+            cols_b, b = fingerprints[j]
+            if cols_a != cols_b or not len(a) or not len(b):
+                continue
+            common = len(np.intersect1d(a, b, assume_unique=True))
+            smaller = min(len(a), len(b))
+            if common >= SAME_RECORDS_SHARE * smaller:
+                warnings.append(
+                    f"{files[j]['path']} and {files[i]['path']} hold the same records "
+                    f"({common:,} of {smaller:,} distinct feature rows in common): the same "
+                    f"capture in two formats? Curate one of them")
+    return warnings
 
 
 def _conflicts(fhash: list[np.ndarray], flabel: list[np.ndarray]) -> tuple[int, int]:

@@ -52,6 +52,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="inputs that cannot be read at all (unreadable, empty, unknown "
                         "format): fail names them all and writes nothing (default); skip "
                         "curates the others and lists them in report.json")
+    p.add_argument("--dedupe-scope", choices=("global", "file"), default="global",
+                   help="exact duplicates across all inputs (default), or within each file "
+                        "only: for official train/test files, whose shared records the "
+                        "predefined split then removes from train")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
             policies=cast("dict[str, Policy]", parse_policies(args.policy)),  # curate checks
             default_label=args.default_label, label_rules=args.label_rules,
             progress=advance, on_bad_file=args.on_bad_file,
+            dedupe_scope=args.dedupe_scope,
         )
     t = report["total"]
     console = Console(stderr=True)
@@ -81,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
     if quarantined:
         console.print("quarantine by rule: " + ", ".join(
             f"{k} {v}" for k, v in sorted(quarantined.items())))
+    for warning in report.get("warnings", []):
+        console.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     unusable = [s for s in report.get("skipped", []) if s.get("unusable")]
     if unusable:
         console.print(f"[bold yellow]warning:[/] skipped {len(unusable)} unusable input "
