@@ -12,6 +12,7 @@ from pathlib import Path
 
 from curation.errors import AmbiguousFormatError, InputError, UnknownFormatError, UsageError
 from curation.sources._base import Adapter, Probe, RawBatch, Source, SourceOptions
+from curation.sources._stream import describe_binary
 
 MODULES = ("ton_iot", "zeek", "cicflowmeter", "kdd", "unsw_nb15", "pcap", "mapping")
 
@@ -49,14 +50,23 @@ def detect(path: str | os.PathLike[str]) -> Adapter:
                          hint="pass the files inside it (a shell glob works)")
     if path.stat().st_size == 0:
         raise InputError("the file is empty", path=str(path))
-    probe = Probe.of(path)
+    probe = Probe.of(path)  # decompressed when compressed; a zip archive is refused
+    if not probe.head:
+        raise InputError("the file is empty once decompressed", path=str(path))
     scores = {name: a.sniff(probe) for name, a in adapters().items()}
     best = max(scores.values(), default=0.0)
     if best <= 0:
-        kind = "binary data" if probe.binary else f"first line {probe.first_data_line[:80]!r}"
+        if probe.binary:
+            what = describe_binary(probe.head)
+            what = "" if what.startswith("binary") else f": {what}"
+            raise UnknownFormatError(
+                f"no adapter recognises this file (binary data{what}); supported formats: "
+                f"{', '.join(sorted(scores))}",
+                path=str(path), hint="a capture is text (CSV, TSV, Zeek log, ARFF) or "
+                "pcap/pcapng, possibly compressed (.gz, .bz2, .xz, .zst)")
         raise UnknownFormatError(
-            f"no adapter recognises this file ({kind}); supported formats: "
-            f"{', '.join(sorted(scores))}",
+            f"no adapter recognises this file (first line {probe.first_data_line[:80]!r}); "
+            f"supported formats: {', '.join(sorted(scores))}",
             path=str(path), hint="give --format, or --mapping FILE for any other CSV")
     top = sorted(n for n, s in scores.items() if s == best)
     if len(top) > 1:

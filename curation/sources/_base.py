@@ -19,25 +19,32 @@ from typing import Any, ClassVar
 import numpy as np
 import pyarrow as pa
 
-from curation.errors import SchemaMismatchError
+from curation.errors import InputError, SchemaMismatchError
 from curation.schema import ColumnSpec
+from curation.sources._stream import Compression, compression_of, describe_binary
 from curation.sources._text import InvalidRecord, head_lines, looks_binary, read_head
 
 
 @dataclass
 class Probe:
-    """The first bytes and lines of a file, read once, shown to every adapter."""
+    """The first bytes and lines of a file, read once, shown to every adapter.
+
+    For a compressed file (gzip, bzip2, xz, zstd) they are the decompressed ones and
+    ``compression`` says which; a zip archive is refused here with one clear line.
+    """
 
     path: Path
     head: bytes
     lines: list[str]
+    compression: Compression | None = None
 
     @classmethod
     def of(cls, path: str | os.PathLike[str]) -> Probe:
         path = Path(path)
+        compression = compression_of(path)
         head = read_head(path)
         lines = [] if looks_binary(head) else head_lines(path, 50)
-        return cls(path=path, head=head, lines=lines)
+        return cls(path=path, head=head, lines=lines, compression=compression)
 
     @property
     def binary(self) -> bool:
@@ -104,6 +111,21 @@ class Adapter(ABC):
     @abstractmethod
     def open(self, path: Path, options: SourceOptions) -> Source:
         """Open ``path`` for streaming."""
+
+    def text_probe(self, path: Path) -> Probe:
+        """The probe of a file this text format is asked to read (with ``--format``
+        too): binary or empty input is one clear :class:`InputError`, not a crash."""
+        probe = Probe.of(path)
+        if probe.binary:
+            raise InputError(
+                f"expected {self.name} text ({self.description}), found "
+                f"{describe_binary(probe.head)}"
+                + (f" inside the {probe.compression} data" if probe.compression else ""),
+                path=str(path), hint="check the file, or leave out --format to detect it")
+        if not probe.head.strip():
+            raise InputError("the file is empty" + (" once decompressed" if probe.compression
+                                                    else ""), path=str(path))
+        return probe
 
 
 _NON_ALNUM = re.compile(r"[^0-9a-zA-Z]+")

@@ -1,17 +1,23 @@
 """Streaming reader for delimited text captures with exact line numbers.
 
 pyarrow parses each chunk (fast path). Its invalid-row handler runs ahead of the
-batches it belongs to and does not know line numbers, so a chunk that holds any
-irregular line (wrong field count, comment, blank line, bytes that are not UTF-8)
-is re-split here line by line (slow path) and only its good lines go to pyarrow.
-Clean chunks, the common case, never leave the fast path. Every record keeps its
-1-based physical line number; every irregular record is returned with the reason.
+batches it belongs to and does not know line numbers, so the reader checks that the
+chunk held one record per line. When it did not, quoted values with line breaks
+(valid CSV) are located by :class:`~curation.sources._records.QuoteScanner` and the
+pyarrow rows keep their start lines; a chunk that holds any irregular line (wrong
+field count, comment, bytes that are not UTF-8, an unbalanced quote) is re-read here
+record by record (slow path, :func:`~curation.sources._records.read_records`) and only
+its good records become rows. Clean chunks, the common case, never leave the fast
+path. Every record keeps the 1-based physical line it starts on (CR, LF and CRLF each
+end a line); every irregular record is returned with the reason.
+
+Compressed files (gzip, bzip2, xz, zstd) are read decompressed
+(:mod:`curation.sources._stream`); line numbers are those of the decompressed text.
 """
 
 from __future__ import annotations
 
 import codecs
-import csv
 import io
 import logging
 import os
@@ -23,6 +29,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from curation.sources._records import (
+    FALLBACK_ENCODING,
+    OPEN_TAIL,
+    InvalidRecord,
+    QuoteScanner,
+    read_records,
+    strip_terminator,
+)
+from curation.sources._stream import open_capture, read_head
+
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 16 << 20
@@ -33,17 +49,9 @@ BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-FALLBACK_ENCODING = "cp1252"
 
-
-@dataclass
-class InvalidRecord:
-    """A line that could not become a row, kept for the quarantine."""
-
-    line: int
-    text: str
-    reason: str
-    rule: str = "row_shape"
+__all__ = ["FALLBACK_ENCODING", "InvalidRecord", "TextChunk", "TextInfo", "head_lines",
+           "iter_text_chunks", "looks_binary", "read_head", "sniff_delimiter", "text_info"]
 
 
 @dataclass
@@ -90,18 +98,37 @@ def text_info(head: bytes) -> TextInfo:
     return TextInfo(encoding=encoding, bom=bom, line_endings=endings)
 
 
-def read_head(path: str | os.PathLike[str], size: int = 65536) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read(size)
-
-
 def head_lines(path: str | os.PathLike[str], n: int = 50, size: int = 1 << 20) -> list[str]:
-    """The first ``n`` lines of a text file, decoded, BOM removed."""
+    """The first ``n`` lines of a (decompressed) text file, decoded, BOM removed."""
     head = read_head(path, size)
     info = text_info(head)
     text = head[len(info.bom):].decode(info.encoding if info.bom else "utf-8", "replace")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text.split("\n")[:n]
+
+
+def _last_line_end(buf: bytes) -> int:
+    """Offset just after the last CR, LF or CRLF in ``buf`` (0: none).
+
+    A CR at the very end may be the first half of a CRLF: it is not cut after.
+    """
+    return max(buf.rfind(b"\n"), buf.rfind(b"\r", 0, len(buf) - 1)) + 1
+
+
+def _first_line_end(buf: bytes) -> int:
+    """Offset just after the first line terminator (``len(buf)``: none)."""
+    lf, cr = buf.find(b"\n"), buf.find(b"\r")
+    if cr < 0 or 0 <= lf < cr:
+        return len(buf) if lf < 0 else lf + 1
+    return cr + 2 if buf[cr + 1:cr + 2] == b"\n" else cr + 1
+
+
+def count_lines(buf: bytes) -> int:
+    """Physical lines in ``buf`` (CR, LF and CRLF each end one), as ``splitlines``."""
+    n = buf.count(b"\n")
+    if b"\r" in buf:
+        n += buf.count(b"\r") - buf.count(b"\r\n")
+    return n + (0 if not buf or buf.endswith((b"\n", b"\r")) else 1)
 
 
 def _raw_chunks(path: Path, info: TextInfo) -> Iterator[bytes]:
@@ -111,8 +138,8 @@ def _raw_chunks(path: Path, info: TextInfo) -> Iterator[bytes]:
     """
     transcode = info.encoding not in ("utf-8",)
     decoder = codecs.getincrementaldecoder(info.encoding)("replace") if transcode else None
-    with open(path, "rb") as fh:
-        fh.seek(len(info.bom))
+    with open_capture(path) as fh:
+        fh.read(len(info.bom))
         rest = b""
         while True:
             block = fh.read(CHUNK_BYTES)
@@ -123,14 +150,116 @@ def _raw_chunks(path: Path, info: TextInfo) -> Iterator[bytes]:
                     yield rest
                 return
             buf = rest + block
-            cut = buf.rfind(b"\n")
-            if cut < 0:
-                cut = buf.rfind(b"\r")
-            if cut < 0:
+            cut = _last_line_end(buf)
+            if cut == 0:
                 rest = buf
                 continue
-            yield buf[: cut + 1]
-            rest = buf[cut + 1:]
+            yield buf[:cut]
+            rest = buf[cut:]
+
+
+class _ChunkParser:
+    """Parses one chunk that starts at a record boundary; says what it left over."""
+
+    def __init__(self, column_names: list[str], delimiter: str, quote_char: str | bool,
+                 comment_prefix: str | None) -> None:
+        self.column_names = column_names
+        self.delimiter = delimiter
+        self.quote_char = quote_char
+        self.comment_prefix = comment_prefix
+        self.scanner = QuoteScanner(delimiter, str(quote_char)) if quote_char is not False \
+            else None
+        self.convert = pacsv.ConvertOptions(
+            column_types={c: pa.string() for c in column_names},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        )
+        self.typed_convert: pacsv.ConvertOptions | None = None
+
+    def _arrow(self, chunk: bytes) -> tuple[pa.Table | None, list[object]]:
+        bad: list[object] = []
+
+        def collect(row: object) -> str:
+            bad.append(row)
+            return "skip"
+
+        parse = pacsv.ParseOptions(delimiter=self.delimiter, quote_char=self.quote_char,
+                                   newlines_in_values=True, invalid_row_handler=collect)
+        read = pacsv.ReadOptions(column_names=self.column_names, block_size=len(chunk) + 1024,
+                                 use_threads=True)
+        for options in [c for c in (self.typed_convert, self.convert) if c is not None]:
+            bad.clear()
+            try:
+                return pacsv.read_csv(io.BytesIO(chunk), read_options=read,
+                                      parse_options=parse, convert_options=options), bad
+            except pa.ArrowInvalid:
+                continue
+        return None, bad
+
+    def _has_comment(self, chunk: bytes) -> bool:
+        if self.comment_prefix is None:
+            return False
+        p = self.comment_prefix.encode()
+        return chunk.startswith(p) or b"\n" + p in chunk or b"\r" + p in chunk
+
+    def _starts(self, lines: list[bytes], final: bool) -> tuple[list[int], int] | None:
+        """Start index of every record and where an open record begins (``len(lines)``:
+        none); None when a line needs the slow path (whitespace only, unbalanced quote)."""
+        starts: list[int] = []
+        i, n = 0, len(lines)
+        while i < n:
+            raw = strip_terminator(lines[i])
+            if not raw:
+                i += 1  # pyarrow skips empty lines, as the slow path does
+                continue
+            if not raw.strip():
+                return None
+            end = i if self.scanner is None else self.scanner.record_end(lines, i)
+            if end == OPEN_TAIL and not final:
+                return starts, i
+            if end < 0:
+                return None
+            starts.append(i)
+            i = end + 1
+        return starts, n
+
+    def parse(self, chunk: bytes, first_line: int, final: bool
+              ) -> tuple[TextChunk, int, bytes]:
+        """The chunk's rows, the physical lines used, and the bytes left for the next."""
+        n_lines = count_lines(chunk)
+        comment = self._has_comment(chunk)
+        table, bad = (None, []) if comment else self._arrow(chunk)
+        quoted = self.scanner is not None and self.scanner.quote in chunk
+        if table is not None and not bad and table.num_rows == n_lines:
+            last = chunk[_last_line_end(chunk[:-1] if chunk.endswith((b"\n", b"\r"))
+                                        else chunk):]
+            if not quoted or self.scanner.record_end([last], 0) == 0:  # type: ignore[union-attr]
+                lines = np.arange(first_line, first_line + n_lines, dtype=np.int64)
+                return TextChunk(table=table, lines=lines), n_lines, b""
+        split = chunk.splitlines(keepends=True)
+        if table is not None and not comment:
+            found = self._starts(split, final)
+            if found is not None:
+                starts, tail = found
+                if tail < len(split):  # pyarrow read the open record's first part too
+                    table, bad = self._arrow(b"".join(split[:tail])) if tail else (
+                        self._empty(), [])
+                if table is not None and not bad and table.num_rows == len(starts):
+                    lines = np.asarray(starts, dtype=np.int64) + first_line
+                    return TextChunk(table=table, lines=lines), tail, b"".join(split[tail:])
+        rec = read_records(split, first_line, ncols=len(self.column_names),
+                           delimiter=self.delimiter, quote_char=self.quote_char,
+                           comment_prefix=self.comment_prefix, final=final)
+        columns = list(zip(*rec.rows, strict=True)) if rec.rows else \
+            [() for _ in self.column_names]
+        table = pa.table({name: pa.array(col, pa.string())
+                          for name, col in zip(self.column_names, columns, strict=True)})
+        return (TextChunk(table=table, lines=np.asarray(rec.numbers, dtype=np.int64),
+                          invalid=rec.invalid, encoding_fixed=rec.encoding_fixed),
+                rec.consumed, b"".join(split[rec.consumed:]))
+
+    def _empty(self) -> pa.Table:
+        return pa.table({c: pa.array([], pa.string()) for c in self.column_names})
 
 
 def iter_text_chunks(
@@ -150,117 +279,39 @@ def iter_text_chunks(
     first chunk, once it knows the column kinds) are first tried as float64, with
     the missing-value markers as nulls: a clean chunk then skips the text-to-number
     work; any value that does not parse sends the chunk back to the string path.
+    A record whose quoted value continues past the end of a chunk is completed with
+    the next one, so a record is never cut in two.
     """
     path = Path(path)
     info = text_info(read_head(path, 4096))
-    ncols = len(column_names)
+    parser = _ChunkParser(column_names, delimiter, quote_char, comment_prefix)
     line = skip_lines + 1
     to_skip = skip_lines
-    read_opts = pacsv.ReadOptions(column_names=column_names, block_size=CHUNK_BYTES + 1024,
-                                  use_threads=True)
-    convert = pacsv.ConvertOptions(
-        column_types={c: pa.string() for c in column_names},
-        strings_can_be_null=False,
-        quoted_strings_can_be_null=False,
-    )
-    typed_convert = None
-    for chunk in _raw_chunks(path, info):
-        if numeric_columns and typed_convert is None:
+    carry = b""
+    chunks = _raw_chunks(path, info)
+    pending = next(chunks, None)
+    while pending is not None:
+        chunk, pending = carry + pending, next(chunks, None)
+        carry = b""
+        if numeric_columns and parser.typed_convert is None:
             from curation.clean import MISSING_MARKERS
 
-            typed_convert = pacsv.ConvertOptions(
+            parser.typed_convert = pacsv.ConvertOptions(
                 column_types={c: pa.float64() if c in numeric_columns else pa.string()
                               for c in column_names},
                 null_values=sorted(MISSING_MARKERS),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             )
-        if b"\r" in chunk:
-            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         while to_skip and chunk:
-            cut = chunk.find(b"\n")
-            chunk = b"" if cut < 0 else chunk[cut + 1:]
+            chunk = chunk[_first_line_end(chunk):]
             to_skip -= 1
         if not chunk:
             continue
-        n_lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
-        bad: list[object] = []
-
-        def _collect(row: object, bad: list[object] = bad) -> str:
-            bad.append(row)
-            return "skip"
-
-        table = None
-        has_comment = comment_prefix is not None and (
-            chunk.startswith(comment_prefix.encode()) or f"\n{comment_prefix}".encode() in chunk
-        )
-        if not has_comment and b"\n\n" not in chunk and not chunk.startswith(b"\n"):
-            parse = pacsv.ParseOptions(delimiter=delimiter, quote_char=quote_char,
-                                       invalid_row_handler=_collect)
-            for options in ([typed_convert] if typed_convert is not None else []) + [convert]:
-                bad.clear()
-                try:
-                    table = pacsv.read_csv(io.BytesIO(chunk), read_options=read_opts,
-                                           parse_options=parse, convert_options=options)
-                    break
-                except pa.ArrowInvalid:
-                    table = None
-        if table is not None and not bad and table.num_rows == n_lines:
-            yield TextChunk(table=table, lines=np.arange(line, line + n_lines, dtype=np.int64))
-        else:
-            yield _slow_chunk(chunk, line, column_names, ncols, delimiter, quote_char,
-                              comment_prefix)
-        line += n_lines
-
-
-def _slow_chunk(
-    chunk: bytes,
-    first_line: int,
-    column_names: list[str],
-    ncols: int,
-    delimiter: str,
-    quote_char: str | bool,
-    comment_prefix: str | None,
-) -> TextChunk:
-    raw_lines = chunk.split(b"\n")
-    if chunk.endswith(b"\n"):
-        raw_lines.pop()
-    rows: list[list[str]] = []
-    numbers: list[int] = []
-    invalid: list[InvalidRecord] = []
-    fixed = 0
-    reader_kw = {"delimiter": delimiter}
-    if quote_char is False:
-        reader_kw["quoting"] = csv.QUOTE_NONE
-    else:
-        reader_kw["quotechar"] = str(quote_char)
-    for offset, raw in enumerate(raw_lines):
-        number = first_line + offset
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = raw.decode(FALLBACK_ENCODING, "replace")
-            fixed += 1
-        if not text.strip():
-            continue  # a blank line is no record
-        if comment_prefix is not None and text.startswith(comment_prefix):
-            continue
-        try:
-            fields = next(csv.reader([text], **reader_kw))  # type: ignore[arg-type]
-        except csv.Error as exc:
-            invalid.append(InvalidRecord(number, text[:500], f"unparsable line ({exc})"))
-            continue
-        if len(fields) != ncols:
-            invalid.append(InvalidRecord(
-                number, text[:500], f"expected {ncols} fields, found {len(fields)}"))
-            continue
-        rows.append(fields)
-        numbers.append(number)
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in column_names]
-    table = pa.table({name: pa.array(col, pa.string())
-                      for name, col in zip(column_names, columns, strict=True)})
-    return TextChunk(table=table, lines=np.asarray(numbers, dtype=np.int64), invalid=invalid,
-                     encoding_fixed=fixed)
+        parsed, used, carry = parser.parse(chunk, line, final=pending is None)
+        line += used
+        if parsed.table.num_rows or parsed.invalid or parsed.encoding_fixed:
+            yield parsed
 
 
 def sniff_delimiter(line: str, candidates: str = ",\t;|") -> str:

@@ -119,7 +119,7 @@ class CICFlowMeterAdapter(Adapter):
         return 0.0
 
     def open(self, path: Path, options: SourceOptions) -> Source:
-        probe = Probe.of(path)
+        probe = self.text_probe(path)
         header = probe.first_data_line
         delim = sniff_delimiter(header)
         raw_names = header.split(delim)

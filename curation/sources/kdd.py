@@ -25,6 +25,7 @@ the period, so ``smurf.`` and ``smurf`` are one class.
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ from curation.errors import SchemaMismatchError
 from curation.schema import ColumnSpec
 from curation.sources._base import Adapter, Probe, Source, SourceOptions, canonical_name
 from curation.sources._delimited import SpecFor, open_delimited
+from curation.sources._stream import open_capture
 from curation.sources._text import read_head, text_info
 
 FEATURES: tuple[str, ...] = (
@@ -111,7 +113,8 @@ def parse_arff_header(path: Path) -> ArffHeader:
     info = text_info(read_head(path, 4096))
     encoding = "utf-8-sig" if info.encoding == "utf-8" else info.encoding
     relation, attributes = "", []
-    with open(path, encoding=encoding, errors="replace", newline=None) as fh:
+    with open_capture(path) as raw, io.TextIOWrapper(raw, encoding=encoding, errors="replace",
+                                                      newline=None) as fh:
         for number, line in enumerate(fh, start=1):
             text = line.strip()
             low = text.lower()
@@ -182,7 +185,7 @@ class KDDAdapter(Adapter):
         return 0.0
 
     def open(self, path: Path, options: SourceOptions) -> Source:
-        probe = Probe.of(path)
+        probe = self.text_probe(path)
         if _is_arff(probe):
             return self._open_arff(path, options)
         first = probe.first_data_line

@@ -18,8 +18,13 @@ without writing code::
     missing: ["unknown", "-1"]   # extra missing-value markers
     drop: [debug_column]
 
-Columns are named after renaming and snake-casing (``Pkts In`` -> ``pkts_in``).
-Columns the mapping does not mention get a role from their name and values.
+Columns are named after renaming and snake-casing (``Pkts In`` -> ``pkts_in``); the
+keys of ``roles``, ``kinds`` and ``domains`` are snake-cased the same way. A column
+that ``roles``, ``kinds``, ``domains``, ``binary_label`` or ``drop`` names and the file
+does not have is a :class:`~curation.errors.MappingError` (a misspelt name would
+otherwise leave its column with the inferred role). Columns the mapping does not
+mention get a role from their name and values. CSV, TSV and JSON-lines files may be
+compressed (gzip, bzip2, xz, zstd).
 """
 
 from __future__ import annotations
@@ -42,12 +47,27 @@ from curation.sources._base import (
     Source,
     SourceOptions,
     canonical_name,
+    unique_names,
 )
 from curation.sources._delimited import open_delimited
+from curation.sources._stream import open_capture
 from curation.sources._text import sniff_delimiter
 
 KEYS = {"format", "delimiter", "header", "columns", "source", "rename", "roles", "kinds",
         "domains", "label", "binary_label", "label_map", "missing", "drop"}
+
+
+class MappingFile(dict):  # type: ignore[type-arg]
+    """A mapping as read from a YAML file: a dict that remembers the file (``origin``),
+    so an error in it names the file the user has to fix.
+
+    >>> MappingFile({"label": ["y"]}, origin="tool.yaml").origin
+    'tool.yaml'
+    """
+
+    def __init__(self, data: Mapping[str, Any], *, origin: str | None = None) -> None:
+        super().__init__(data)
+        self.origin = origin
 
 
 def _check(mapping: Mapping[str, Any]) -> dict[str, Any]:
@@ -63,7 +83,35 @@ def _check(mapping: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("rename", "roles", "kinds", "domains", "label_map"):
         if not isinstance(m.get(key) or {}, Mapping):
             raise MappingError(f"'{key}' must be a mapping, found {m[key]!r}")
+    for key in COLUMN_KEYS:  # columns by their canonical names, as the table has them
+        m[key] = {canonical_name(str(c)): v for c, v in (m.get(key) or {}).items()}
     return m
+
+
+COLUMN_KEYS = ("roles", "kinds", "domains")
+
+
+def check_columns(m: Mapping[str, Any], columns: list[str], path: Path,
+                  rename: Mapping[str, str]) -> None:
+    """Every column the mapping's ``roles``/``kinds``/``domains``/``binary_label``/``drop``
+    name exists in ``columns``; else one :class:`MappingError` that lists them all.
+
+    A misspelt name would otherwise be ignored and its column keep the inferred role.
+    """
+    named = [(key, col) for key in COLUMN_KEYS for col in (m.get(key) or {})]
+    if m.get("binary_label"):
+        named.append(("binary_label", canonical_name(str(m["binary_label"]))))
+    named += [("drop", canonical_name(str(c))) for c in m.get("drop") or []]
+    missing = [(key, col) for key, col in named if col not in columns]
+    if not missing:
+        return
+    what = "; ".join(f"{key}: {col!r}" + (f" (renamed to {rename[col]!r})" if col in rename
+                                           else "") for key, col in missing)
+    shown = ", ".join(columns[:15]) + (f", ... ({len(columns)} in all)" if len(columns) > 15
+                                       else "")
+    raise MappingError(f"the mapping names columns that {path} does not have: {what}; its "
+                       f"columns are {shown}",
+                       hint="fix the names (snake_case, after 'rename:') or remove them")
 
 
 class MappingAdapter(Adapter):
@@ -77,6 +125,15 @@ class MappingAdapter(Adapter):
         if options.mapping is None:
             raise MappingError("the mapping format needs a mapping file",
                                hint="pass --mapping FILE")
+        try:
+            return self._open(path, options)
+        except MappingError as exc:
+            if exc.path is None:  # the mistake is in the mapping: name its file
+                exc.path = getattr(options.mapping, "origin", None)
+            raise
+
+    def _open(self, path: Path, options: SourceOptions) -> Source:
+        assert options.mapping is not None
         m = _check(options.mapping)
         rename = {canonical_name(k): canonical_name(v) for k, v in (m.get("rename") or {}).items()}
         labels = [canonical_name(c) for c in m.get("label") or []]
@@ -84,9 +141,12 @@ class MappingAdapter(Adapter):
         drop = tuple(canonical_name(c) for c in m.get("drop") or [])
         missing = [str(v) for v in m.get("missing") or []]
         label_map = {str(k).strip(): str(v) for k, v in (m.get("label_map") or {}).items()}
+        suffixes = [x.lower() for x in path.suffixes]
+        if suffixes and suffixes[-1] in (".gz", ".bz2", ".xz", ".zst"):
+            suffixes.pop()  # flows.jsonl.gz is JSON lines
         fmt = m.get("format") or {".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet",
                                   ".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl"
-                                  }.get(path.suffix.lower(), "csv")
+                                  }.get(suffixes[-1] if suffixes else "", "csv")
 
         def spec_for(col: str, values: list[str | None]) -> ColumnSpec | None:
             roles, kinds, domains = (m.get("roles") or {}), (m.get("kinds") or {}), (
@@ -111,7 +171,7 @@ class MappingAdapter(Adapter):
 
         name = str(m.get("source") or "mapping")
         if fmt in ("csv", "tsv"):
-            probe = Probe.of(path)
+            probe = self.text_probe(path)
             if m.get("header", True):
                 header = probe.first_data_line
                 delim = m.get("delimiter") or ("\t" if fmt == "tsv" else sniff_delimiter(header))
@@ -124,6 +184,8 @@ class MappingAdapter(Adapter):
                 delim = m.get("delimiter") or ("\t" if fmt == "tsv" else sniff_delimiter(
                     probe.first_data_line))
                 header_lines = 0
+            names = [rename.get(c, c) for c in map(canonical_name, raw_names)]
+            check_columns(m, unique_names(names, path)[0], path, rename)
             source = open_delimited(
                 path, name=name, raw_names=raw_names, delimiter=delim,
                 header_lines=header_lines, spec_for=spec_for, rename=rename,
@@ -133,13 +195,13 @@ class MappingAdapter(Adapter):
             return source
         if fmt in ("parquet", "jsonl"):
             source = self._columnar(path, fmt, name, rename, labels, binary, drop, spec_for,
-                                    derive, options)
+                                    derive, options, m)
             source.label_map = label_map
             return source
         raise MappingError(f"expected format csv, tsv, parquet or jsonl, found {fmt!r}")
 
     def _columnar(self, path, fmt, name, rename, labels, binary, drop, spec_for, derive,
-                  options):  # type: ignore[no-untyped-def]
+                  options, m):  # type: ignore[no-untyped-def]
         def tables() -> Iterator[pa.Table]:
             try:
                 if fmt == "parquet":
@@ -150,9 +212,9 @@ class MappingAdapter(Adapter):
                 else:
                     import pyarrow.json as pj
 
-                    reader = pj.open_json(path)
-                    for batch in reader:
-                        yield pa.Table.from_batches([batch])
+                    with open_capture(path) as fh:  # JSON lines may be compressed
+                        for batch in pj.open_json(fh):
+                            yield pa.Table.from_batches([batch])
             except (pa.ArrowInvalid, OSError) as exc:
                 raise InputError(f"cannot read as {fmt}: {exc}".replace("\n", " "),
                                  path=str(path)) from None
@@ -169,6 +231,7 @@ class MappingAdapter(Adapter):
         if first is None or first.num_rows == 0:
             raise InputError("expected records, found none", path=str(path))
         first = as_text(first)
+        check_columns(m, first.column_names, path, rename)
         if not labels and options.default_label is None:
             raise SchemaMismatchError("the mapping names no 'label' column",
                                       path=str(path))

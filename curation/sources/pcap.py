@@ -45,6 +45,7 @@ from curation.errors import InputError, UsageError
 from curation.schema import ColumnSpec
 from curation.sources._base import Adapter, Probe, RawBatch, Source, SourceOptions
 from curation.sources._flow_labels import ConnLogLabels, LabelRules, first_known
+from curation.sources._stream import DECOMPRESS_HINT, compression_of
 from curation.sources._text import InvalidRecord
 
 log = logging.getLogger(__name__)
@@ -233,6 +234,12 @@ class PcapAdapter(Adapter):
 
     def open(self, path: Path, options: SourceOptions) -> Source:
         path = Path(path)
+        compression = compression_of(path)  # a zip archive is refused here
+        if compression is not None:
+            raise InputError(f"expected a pcap or pcapng capture, found {compression}-"
+                             "compressed data; decompress it first", path=str(path),
+                             hint=f"'{DECOMPRESS_HINT[compression]} FILE', then pass the "
+                                  "decompressed capture")
         scan = scan_capture(path)
         if scan.damage is not None and scan.packets == 0:
             raise InputError(f"{scan.kind} file is damaged before its first packet "

@@ -50,7 +50,7 @@ class TonIoTAdapter(Adapter):
         return 0.0
 
     def open(self, path: Path, options: SourceOptions) -> Source:
-        probe = Probe.of(path)
+        probe = self.text_probe(path)
         header = probe.first_data_line
         delim = sniff_delimiter(header)
         time_spec = {"date": ColumnSpec("date", "time", "string"),

@@ -169,7 +169,7 @@ class UNSWNB15Adapter(Adapter):
         return 0.0
 
     def open(self, path: Path, options: SourceOptions) -> Source:
-        probe = Probe.of(path)
+        probe = self.text_probe(path)
         line = probe.first_data_line
         at = probe.lines.index(line)
         fields = line.split(",")

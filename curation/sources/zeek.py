@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -100,9 +101,9 @@ class ZeekAdapter(Adapter):
         return 0.95 if any(line.startswith("#fields") for line in probe.lines) else 0.4
 
     def open(self, path: Path, options: SourceOptions) -> Source:
-        probe = Probe.of(path)
+        probe = self.text_probe(path)
         info = parse_header(probe.lines)
-        fields = info.get("fields")
+        fields = cast(list[str], info.get("fields"))
         if not fields:
             raise SchemaMismatchError("expected a '#fields' header line, found none",
                                       path=str(path))
@@ -110,7 +111,7 @@ class ZeekAdapter(Adapter):
         split_at: list[int] = []
         names: list[str] = []
         ztypes: list[str] = []
-        for i, field in enumerate(fields):  # type: ignore[union-attr]
+        for i, field in enumerate(fields):
             parts = _WS.split(field.strip())
             tparts = _WS.split(types[i].strip()) if i < len(types) else ["string"]
             if len(parts) > 1:
@@ -119,7 +120,7 @@ class ZeekAdapter(Adapter):
             ztypes += tparts + ["string"] * (len(parts) - len(tparts))
         names = [canonical_name(n) for n in names]
         names, notes = unique_names(names, path)
-        raw_cols = [canonical_name(f) for f in fields]  # type: ignore[union-attr]
+        raw_cols = [canonical_name(f) for f in fields]
         raw_cols, _ = unique_names(raw_cols, path)
         sep = str(info["separator"])
         markers = {str(info["empty"]), str(info["unset"])}

@@ -19,11 +19,16 @@ def load_yaml(path: str) -> Any:
     except FileNotFoundError:
         raise UsageError("file not found", path=path) from None
     try:
-        return yaml.safe_load(text)
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise MappingError(f"not valid YAML: {getattr(exc, 'problem', exc)}", path=path,
                            line=mark.line + 1 if mark else None) from None
+    if isinstance(data, dict):  # remembers its file, so a mapping error can name it
+        from curation.sources.mapping import MappingFile
+
+        return MappingFile(data, origin=path)
+    return data
 
 
 def parse_policies(items: list[str]) -> dict[str, str]:
