@@ -173,6 +173,29 @@ def test_a_quote_closed_far_away_is_one_record_that_says_its_span(tmp_path: Path
     assert sorted(r["source_row"] for r in curated) == [ln for ln, _ in expected if ln != 6]
 
 
+def test_a_quote_open_past_the_line_limit_costs_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_QUOTED_LINES the opening quote is taken for a stray character, also when
+    the open record crosses chunk boundaries."""
+    from curation.sources import _records
+
+    monkeypatch.setattr(_records, "MAX_QUOTED_LINES", 20)
+    monkeypatch.setattr(_text, "CHUNK_BYTES", 300)
+    rows = cic_rows(80)
+    lines = to_csv(rows).splitlines(keepends=True)
+    lines[5] = lines[5].replace(",6,", ',"6,', 1)
+    lines[70] = lines[70].replace(",6,", ',6",', 1)  # 65 lines later: past the limit
+    path = tmp_path / "flows.csv"
+    path.write_text("".join(lines))
+    got, bad = [], []
+    for part in _text.iter_text_chunks(path, column_names=[f"c{i}" for i in range(8)],
+                                       delimiter=",", skip_lines=1):
+        got += part.lines.tolist()
+        bad += [(r.line, r.reason) for r in part.invalid]
+    assert [line for line, _ in bad] == [6] and "within 20 lines" in bad[0][1]
+    assert got == [n for n in range(2, 82) if n != 6]
+
+
 record_text = st.text(alphabet=st.sampled_from(list('ab ,"\n\r\t')), max_size=12)
 
 
