@@ -18,6 +18,7 @@ a failure leaves the previous outputs or none.
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
 import os
@@ -245,6 +246,21 @@ def _unusable_error(errors: list[InputError], *, others: bool) -> InputError:
              "to curate the others")
 
 
+def _globbed(inputs: Iterable[str | os.PathLike[str]]) -> list[str | os.PathLike[str]]:
+    out: list[str | os.PathLike[str]] = []
+    for item in inputs:
+        text = os.fspath(item)
+        if os.path.lexists(text) or not any(c in text for c in "*?["):
+            out.append(item)
+            continue
+        matches = sorted(glob.glob(text, recursive=True))
+        if not matches:
+            raise UsageError(f"expected files matching {text!r}, found none",
+                             hint="check the pattern (quote it so the shell leaves it alone)")
+        out.extend(matches)
+    return out
+
+
 SKIP_NAMES = frozenset({"readme", "readme.md", "readme.txt", "license", "license.txt",
                         "licence", "notice", ".gitignore", ".dvcignore"})
 
@@ -260,11 +276,15 @@ def expand_inputs(
     files and documentation (README, LICENSE) are skipped and listed in the report.
     A directory that cannot be listed (permission denied) is appended to
     ``unreadable`` when given; otherwise one error names every such directory.
+    An input that does not exist but holds a glob pattern (``*``, ``?``, ``[``;
+    ``**`` crosses folders) stands for the files and folders it matches, sorted; a
+    pattern that matches nothing is a usage error, so a pipeline never curates
+    less than it names without a word.
     """
     paths: list[Path] = []
     skipped: list[dict[str, str]] = []
     errors: list[InputError] = []
-    for item in inputs:
+    for item in _globbed(inputs):
         p = Path(item)
         try:
             is_dir = p.is_dir()

@@ -39,11 +39,12 @@ def project(datasets, tmp_path_factory):
             rows.sample(min(len(rows), 400), random_state=0).index.to_numpy()
             for _, rows in df.groupby("type")])
         df.loc[np.sort(keep)].to_csv(captures / name, index=False)
-    for item in ("dvc.yaml", "curation", "augment", "evaluation", "expectations"):
+    for item in ("dvc.yaml", "config", "curation", "augment", "evaluation", "expectations"):
         src = ROOT / item
         (shutil.copytree if src.is_dir() else shutil.copy)(src, work / item)
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["curate"]["inputs"] = str(captures)
+    params["curate"]["root"] = str(captures)  # a list of inputs: one file and one glob
+    params["curate"]["args"]["inputs"] = [str(captures / DEVICES[0]), str(captures / "*Weather*")]
     params["validate"]["args"]["suite"] = ["ton_iot_thermostat", "ton_iot_weather"]
     params["audit"]["args"]["accept"] = [
         "single-column:date", "single-column:time", "single-column:timestamp",

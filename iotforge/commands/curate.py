@@ -35,7 +35,11 @@ HELP = "ingest, clean, dedupe and account captures -> curated.parquet"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="capture files or directories")
+    p.add_argument("inputs", nargs="*", metavar="INPUT",
+                   help="capture files, directories (read recursively) or glob patterns")
+    p.add_argument("--inputs", dest="more_inputs", nargs="+", default=[], metavar="INPUT",
+                   help="more inputs, as an option: how params.yaml passes a list "
+                        "(curate.args.inputs)")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
     p.add_argument("--format", metavar="F",
                    help="ton_iot, zeek, cicflowmeter, kdd, unsw_nb15, pcap or mapping "
@@ -62,7 +66,11 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from curation.curate import curate
+    from curation.errors import UsageError
 
+    args.inputs = [*args.inputs, *args.more_inputs]
+    if not args.inputs:
+        raise UsageError("expected at least one INPUT (or --inputs), found none")
     mapping = load_yaml(args.mapping) if args.mapping else None
     if mapping is not None and args.format is None:
         args.format = "mapping"
