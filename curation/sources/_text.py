@@ -22,8 +22,10 @@ import io
 import logging
 import os
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -42,6 +44,9 @@ from curation.sources._stream import open_capture, read_head
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 16 << 20
+READ_RANGE: ContextVar[Any] = ContextVar("READ_RANGE", default=None)
+"""A byte range of one file to read instead of the whole file: set by the Dask engine
+(:class:`curation.engines.ranges.ByteRange`), which splits large files into partitions."""
 BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -285,20 +290,38 @@ def iter_text_chunks(
     path = Path(path)
     info = text_info(read_head(path, 4096))
     parser = _ChunkParser(column_names, delimiter, quote_char, comment_prefix)
-    line = skip_lines + 1
-    to_skip = skip_lines
+
+    def parse(raw: Iterator[bytes], *, line: int, skip: int, at_end: bool = True,
+              open_tail: list[bytes] | None = None) -> Iterator[TextChunk]:
+        return _parse_chunks(raw, parser, line=line, skip=skip, at_end=at_end,
+                             open_tail=open_tail, numeric_columns=numeric_columns)
+
+    part = READ_RANGE.get()
+    if part is not None and part.covers(path):
+        return part.chunks(path, info, parse, skip_lines)
+    return parse(_raw_chunks(path, info), line=skip_lines + 1, skip=skip_lines)
+
+
+def _parse_chunks(raw: Iterator[bytes], parser: _ChunkParser, *, line: int, skip: int,
+                  at_end: bool, open_tail: list[bytes] | None,
+                  numeric_columns: set[str] | None) -> Iterator[TextChunk]:
+    """Parse raw chunks whose first line is number ``line``, after ``skip`` lines.
+
+    ``at_end``: the last chunk ends the file (else a record still open there is left
+    over, appended to ``open_tail`` when given).
+    """
+    to_skip = skip
     carry = b""
-    chunks = _raw_chunks(path, info)
-    pending = next(chunks, None)
+    pending = next(raw, None)
     while pending is not None:
-        chunk, pending = carry + pending, next(chunks, None)
+        chunk, pending = carry + pending, next(raw, None)
         carry = b""
         if numeric_columns and parser.typed_convert is None:
             from curation.clean import MISSING_MARKERS
 
             parser.typed_convert = pacsv.ConvertOptions(
                 column_types={c: pa.float64() if c in numeric_columns else pa.string()
-                              for c in column_names},
+                              for c in parser.column_names},
                 null_values=sorted(MISSING_MARKERS),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
@@ -308,10 +331,12 @@ def iter_text_chunks(
             to_skip -= 1
         if not chunk:
             continue
-        parsed, used, carry = parser.parse(chunk, line, final=pending is None)
+        parsed, used, carry = parser.parse(chunk, line, final=pending is None and at_end)
         line += used
         if parsed.table.num_rows or parsed.invalid or parsed.encoding_fixed:
             yield parsed
+    if carry and open_tail is not None:
+        open_tail.append(carry)
 
 
 def sniff_delimiter(line: str, candidates: str = ",\t;|") -> str:
