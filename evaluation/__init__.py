@@ -2,6 +2,10 @@
 
 - :mod:`evaluation.classifiers`: the IoT intrusion-detection literature's classifiers as
   scikit-learn pipelines (imputation, one-hot, scaling, optional PCA), plus k-means.
+- :mod:`evaluation.deep`, :mod:`evaluation.anomaly`: deep models in torch (MLP, 1-D CNN,
+  GRU, DBN, their ensemble) and the autoencoder anomaly detector.
+- :mod:`evaluation.assoc_rules`, :mod:`evaluation.rule_classifier`: association-rule
+  signatures per class, the rule-based classifier, rule fidelity of synthetic rows.
 - :mod:`evaluation.metrics`: per-class and overall metrics, the paired comparison.
 - :mod:`evaluation.fidelity`: per-column similarity, correlation difference, SDMetrics
   quality, distance to closest record, exact-match rate.
@@ -10,11 +14,21 @@
 - :mod:`evaluation.report`: the self-contained HTML report and its Markdown summary.
 """
 
+from .anomaly import AutoencoderDetector, detection_metrics
+from .assoc_rules import RuleSet, mine_rules, rule_fidelity
 from .classifiers import CLASSIFIERS, make_classifier
+from .deep import (
+    CNNClassifier,
+    DBNClassifier,
+    DeepEnsembleClassifier,
+    DeepMLPClassifier,
+    RNNClassifier,
+)
 from .evaluate import ARMS, EvaluationResult, evaluate, feature_columns, prepare_features
 from .fidelity import fidelity
 from .metrics import PairedComparison, classification_metrics, paired_comparison
 from .report import SECTIONS, Report, build_report, write_report
+from .rule_classifier import AssociationRuleClassifier
 from .store import read_results, write_results
 from .summary import compare, leaderboard, metrics_json
 
@@ -22,21 +36,32 @@ __all__ = [
     "ARMS",
     "CLASSIFIERS",
     "SECTIONS",
+    "AssociationRuleClassifier",
+    "AutoencoderDetector",
+    "CNNClassifier",
+    "DBNClassifier",
+    "DeepEnsembleClassifier",
+    "DeepMLPClassifier",
     "EvaluationResult",
     "PairedComparison",
+    "RNNClassifier",
     "Report",
+    "RuleSet",
     "build_report",
     "classification_metrics",
     "compare",
+    "detection_metrics",
     "evaluate",
     "feature_columns",
     "fidelity",
     "leaderboard",
     "make_classifier",
     "metrics_json",
+    "mine_rules",
     "paired_comparison",
     "prepare_features",
     "read_results",
+    "rule_fidelity",
     "write_results",
     "write_report",
 ]

@@ -15,6 +15,13 @@ ClassifierName = Literal[
     "gradient_boosting",
     "mlp",
     "kmeans",
+    "association_rules",
+    "deep_mlp",
+    "cnn",
+    "rnn",
+    "dbn",
+    "deep_ensemble",
+    "autoencoder",
 ]
 """Built-in classifiers (:data:`evaluation.classifiers.CLASSIFIERS`)."""
 
@@ -23,8 +30,9 @@ Arm = Literal["none", "real+synthetic", "synthetic-only"]
 only (train on synthetic, test on real). The test split is never augmented."""
 
 Metric = Literal["precision", "recall", "f1", "support", "macro_f1", "balanced_accuracy",
-                 "accuracy"]
-"""Names in the ``metric`` column of the results table."""
+                 "accuracy", "detection_rate", "false_positive_rate"]
+"""Names in the ``metric`` column of the results table (an anomaly detector has
+``detection_rate`` and ``false_positive_rate`` instead of macro-F1 and accuracy)."""
 
 Verdict = Literal["improved", "worse", "no clear difference", "untested"]
 """Outcome of a paired comparison against no augmentation."""

@@ -52,12 +52,17 @@ MISSING = "__missing__"
 
 @dataclass(frozen=True)
 class ClassifierSpec:
-    """How to build one model: the estimator, whether it needs scaling, a row cap."""
+    """How to build one model: the estimator, whether it needs scaling, a row cap.
+
+    ``encode=False``: the model takes the prepared feature frame itself (no imputation,
+    one-hot, scaling or PCA), as the association-rule classifier does.
+    """
 
     build: Callable[[int], Any]
     scale: bool
     description: str
     max_rows: int | None = None
+    encode: bool = True
 
 
 def _decision_tree(seed: int) -> Any:
@@ -123,6 +128,28 @@ def _kmeans(seed: int) -> Any:
     return KMeansMajority(random_state=seed)
 
 
+def _deep(name: str) -> Callable[[int], Any]:
+    def build(seed: int) -> Any:
+        from . import deep
+
+        return getattr(deep, name)(random_state=seed)
+
+    build.__name__ = f"_{name}"
+    return build
+
+
+def _autoencoder(seed: int) -> Any:
+    from .anomaly import AutoencoderDetector
+
+    return AutoencoderDetector(random_state=seed)
+
+
+def _association_rules(seed: int) -> Any:
+    from .rule_classifier import AssociationRuleClassifier
+
+    return AssociationRuleClassifier()
+
+
 CLASSIFIERS: dict[str, ClassifierSpec] = {
     "decision_tree": ClassifierSpec(_decision_tree, False, "CART, unpruned"),
     "random_forest": ClassifierSpec(_random_forest, False, "100 trees"),
@@ -137,6 +164,24 @@ CLASSIFIERS: dict[str, ClassifierSpec] = {
     "mlp": ClassifierSpec(_mlp, True, "64-32 ReLU, Adam, <= 60 epochs"),
     "kmeans": ClassifierSpec(_kmeans, True,
                              "unsupervised: 2 clusters per class, majority label"),
+    "association_rules": ClassifierSpec(
+        _association_rules, False, "best matching class association rule (FP-growth, "
+        "support 0.1, confidence 0.5, <= 3 items, 20 rules per class), else majority",
+        encode=False),
+    "deep_mlp": ClassifierSpec(_deep("DeepMLPClassifier"), True,
+                               "torch MLP 64-32 ReLU, Adam, early stopping, <= 40 epochs"),
+    "cnn": ClassifierSpec(_deep("CNNClassifier"), True,
+                          "1-D CNN over the feature vector, 2 x 16 channels, early stopping"),
+    "rnn": ClassifierSpec(_deep("RNNClassifier"), True,
+                          "GRU (32 units) over the feature vector in steps of 4 features"),
+    "dbn": ClassifierSpec(_deep("DBNClassifier"), True,
+                          "2 stacked Bernoulli RBMs (64, 32) feeding a torch MLP"),
+    "deep_ensemble": ClassifierSpec(_deep("DeepEnsembleClassifier"), True,
+                                    "mean probabilities of deep_mlp, cnn and rnn (EDLN)"),
+    "autoencoder": ClassifierSpec(_autoencoder, True,
+                                  "unsupervised: trained on normal rows, flags rows whose "
+                                  "reconstruction error exceeds the 99th percentile",
+                                  encode=False),  # preprocesses the normal rows itself
 }
 """Name -> :class:`ClassifierSpec`; the names are :data:`evaluation._typing.ClassifierName`."""
 
@@ -178,7 +223,8 @@ def make_classifier(name: str, random_state: int = 0, *, pca: float | int | None
         Seed of the model (and of the SVM's subsample).
     pca
         When given, PCA after encoding: a variance fraction in (0, 1) or a number of
-        components.
+        components. Ignored by a model that takes the feature frame itself
+        (``ClassifierSpec.encode`` false).
 
     Examples
     --------
@@ -193,6 +239,8 @@ def make_classifier(name: str, random_state: int = 0, *, pca: float | int | None
     if name not in CLASSIFIERS:
         raise UsageError(f"expected a classifier in {sorted(CLASSIFIERS)}, found {name!r}")
     spec = CLASSIFIERS[name]
+    if not spec.encode:
+        return spec.build(random_state)
     steps: list[tuple[str, Any]] = [("prepare", _preprocessor(spec.scale))]
     if pca is not None:
         steps.append(("pca", PCA(n_components=pca, random_state=random_state)))
@@ -293,9 +341,11 @@ class KMeansMajority(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any) -> KMeansMajority:
         from sklearn.cluster import KMeans
+        from sklearn.utils.multiclass import check_classification_targets
+        from sklearn.utils.validation import validate_data
 
-        X = np.asarray(X, dtype=float)
-        y = np.asarray(y)
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         k = max(1, min(self.clusters_per_class * len(self.classes_), len(np.unique(X, axis=0))))
         self.kmeans_ = KMeans(n_clusters=k, n_init=3, random_state=self.random_state).fit(X)
@@ -306,5 +356,9 @@ class KMeansMajority(ClassifierMixin, BaseEstimator):
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        clusters = self.kmeans_.predict(np.asarray(X, dtype=float))
+        from sklearn.utils.validation import check_is_fitted, validate_data
+
+        check_is_fitted(self, "kmeans_")
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        clusters = self.kmeans_.predict(X)
         return np.asarray(self.classes_[self.cluster_label_[clusters]])

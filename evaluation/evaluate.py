@@ -48,10 +48,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from curation.errors import TooLittleDataError, UsageError
+from curation.errors import IotforgeError, TooLittleDataError, UsageError
 from curation.schema import IS_SYNTHETIC, LABEL
 
 from ._typing import Arm, ClassifierFactory, SamplerFactory
+from .anomaly import detection_metrics
 from .classifiers import classifier_factory
 from .fidelity import fidelity, projection
 from .metrics import classification_metrics, confusion
@@ -63,6 +64,14 @@ log = logging.getLogger(__name__)
 
 ARMS: tuple[Arm, ...] = ("none", "real+synthetic", "synthetic-only")
 MISSING = "__missing__"
+DETECTION_METRICS = ("balanced_accuracy", "detection_rate", "false_positive_rate")
+"""Overall metrics of an anomaly detector (it has no macro-F1: it names no class)."""
+
+
+def _detector(model: Any) -> Any:
+    """The final step of ``model`` when it is an anomaly detector, else None."""
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    return final if getattr(final, "is_anomaly_detector", False) else None
 
 
 @dataclass
@@ -193,6 +202,7 @@ def evaluate(
     arms: Sequence[Arm] = ARMS,
     pca: float | int | None = None,
     quality: bool = False,
+    rules: bool = True,
     label: str = LABEL,
     progress: Callable[[str], None] | None = None,
 ) -> EvaluationResult:
@@ -219,6 +229,10 @@ def evaluate(
         PCA step for the named classifiers (see :func:`~evaluation.classifiers.make_classifier`).
     quality
         Also compute SDMetrics' quality score per synthesized class (slower).
+    rules
+        Mine association rules on the real training rows and report, per augmenter
+        and class, the share of them that still hold on the synthetic rows
+        (:func:`evaluation.assoc_rules.rule_fidelity`).
     progress
         Called with a short description before each fit.
 
@@ -270,6 +284,8 @@ def evaluate(
     counts = {"train": _counts(y_train)}
     fid: dict[str, dict[str, Any]] = {}
     projections: list[pd.DataFrame] = []
+    rule_set = (_mine_rules(X_train, y_train, numeric, categorical, notes)
+                if rules and (augmenters or synthetic) else None)
 
     def fit_score(aug: str, arm: str, clf: str, seed: int, X: pd.DataFrame,
                   y: np.ndarray) -> None:
@@ -282,19 +298,30 @@ def evaluate(
         model = factories[clf](derive_seed(seed, "classifier", clf))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model.fit(X, y)
+            try:
+                model.fit(X, y)
+            except TooLittleDataError as exc:  # e.g. a detector without normal rows
+                notes.append(f"{aug} / {arm} / {clf}: skipped, {exc.message}")
+                return
             predicted = np.asarray(model.predict(X_test)).astype(str)
         for w in caught:
             log.info("%s %s %s seed %d: %s", aug, arm, clf, seed, w.message)
-        m = classification_metrics(y_test, predicted, sorted(set(y_test)))
         key = {"augmenter": aug, "arm": arm, "classifier": clf, "seed": seed}
-        for metric in ("macro_f1", "balanced_accuracy", "accuracy"):
-            runs.append({**key, "metric": metric, "class": "", "value": m[metric]})
+        detector = _detector(model)
+        if detector is not None:
+            m = detection_metrics(y_test, predicted, str(detector.normal_label))
+            overall: tuple[str, ...] = DETECTION_METRICS
+        else:
+            m = classification_metrics(y_test, predicted, sorted(set(y_test)))
+            overall = ("macro_f1", "balanced_accuracy", "accuracy")
+            matrices.append({**key, "labels": labels,
+                             "matrix": confusion(y_test, predicted, labels).tolist()})
+        for metric in overall:
+            if m[metric] is not None:
+                runs.append({**key, "metric": metric, "class": "", "value": m[metric]})
         for cls, values in m["per_class"].items():
             for metric, value in values.items():
                 runs.append({**key, "metric": metric, "class": cls, "value": value})
-        matrices.append({**key, "labels": labels,
-                         "matrix": confusion(y_test, predicted, labels).tolist()})
 
     for seed in seeds:
         if "none" in arms:
@@ -329,7 +356,7 @@ def evaluate(
                                      X_syn.assign(**{label: y_syn}),
                                      holdout.assign(**{label: y_test}), numeric=numeric,
                                      categorical=categorical, label=label,
-                                     quality=quality, random_state=seed)
+                                     quality=quality, random_state=seed, rules=rule_set)
                 projections.append(projection(name, X_train, y_train, X_syn, y_syn, seed))
             for clf in factories:
                 if "real+synthetic" in arms:
@@ -348,6 +375,20 @@ def evaluate(
     return EvaluationResult(results=results, confusion=matrices, class_counts=counts,
                             fidelity=fid, projection=coordinates, config=config,
                             notes=sorted(set(notes), key=notes.index))
+
+
+def _mine_rules(X: pd.DataFrame, y: np.ndarray, numeric: Sequence[str],
+                categorical: Sequence[str], notes: list[str]) -> Any:
+    from .assoc_rules import mine_rules
+
+    try:
+        found = mine_rules(X.assign(**{"__class__": y}), numeric=numeric,
+                           categorical=categorical, label="__class__")
+    except IotforgeError as exc:
+        notes.append(f"no rule fidelity: {exc.message}")
+        return None
+    notes += [f"rule fidelity: {n}" for n in found.notes]
+    return found
 
 
 def _counts(y: np.ndarray) -> dict[str, int]:

@@ -16,7 +16,10 @@ would measure the class mix, not the generator):
   (the test split) that the generator never saw. Synthetic rows much closer to training
   rows than holdout rows are near-copies;
 - **exact-match rate**: the share of synthetic rows equal, on every feature column, to
-  a training row (holdout rows give the baseline; after a leakage-safe split it is 0).
+  a training row (holdout rows give the baseline; after a leakage-safe split it is 0);
+- **rule fidelity** (when given the rules mined on the real training rows): the share of
+  a class's association rules whose support and confidence stay within
+  :data:`~evaluation.assoc_rules.RULE_TOLERANCE` on its synthetic rows.
 
 >>> import numpy as np, pandas as pd
 >>> real = pd.DataFrame({"x": np.arange(50.0), "p": ["tcp", "udp"] * 25})
@@ -34,6 +37,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from .assoc_rules import RuleSet, rule_fidelity
 
 __all__ = ["closest_record_distance", "column_similarity", "correlation_difference",
            "exact_match_rate", "fidelity", "privacy", "projection", "sdmetrics_quality"]
@@ -227,8 +232,13 @@ def sdmetrics_quality(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: Sequ
 
 def fidelity(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame, *,
              numeric: Sequence[str], categorical: Sequence[str], label: str = "label",
-             quality: bool = False, random_state: int = 0) -> dict[str, Any]:
+             quality: bool = False, random_state: int = 0,
+             rules: RuleSet | None = None) -> dict[str, Any]:
     """All measures above, per synthesized class and pooled (weighted by synthetic rows).
+
+    With ``rules`` (mined on the real training rows), each class also gets
+    ``rule_fidelity``: the share of its real rules that still hold on its synthetic rows
+    (:func:`evaluation.assoc_rules.rule_fidelity`), with ``rules_checked``.
 
     Returns
     -------
@@ -247,6 +257,7 @@ def fidelity(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame
     """
     per_class: dict[str, dict[str, Any]] = {}
     distances = []
+    held = rule_fidelity(rules, synthetic, label=label) if rules is not None else {}
     for cls, syn in synthetic.groupby(synthetic[label].astype(str), sort=True):
         real = train[train[label].astype(str) == cls]
         hold = holdout[holdout[label].astype(str) == cls]
@@ -264,12 +275,17 @@ def fidelity(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame
         if quality:
             entry["quality_score"] = sdmetrics_quality(real, syn, numeric, categorical,
                                                        random_state=random_state)
+        if rules is not None:
+            kept = held.get(str(cls), {})
+            entry["rule_fidelity"] = kept.get("rule_fidelity")
+            entry["rules_checked"] = kept.get("rules_checked", 0)
+            entry["rules_held"] = kept.get("rules_held", 0)
         per_class[str(cls)] = entry
     overall: dict[str, Any] = {"n_synthetic": int(sum(e["n_synthetic"]
                                                       for e in per_class.values()))}
     weights = {c: e["n_synthetic"] for c, e in per_class.items()}
     keys = [k for k in next(iter(per_class.values()), {}) if k.startswith(
-        ("mean_", "correlation", "dcr_", "exact", "holdout_", "quality"))]
+        ("mean_", "correlation", "dcr_", "exact", "holdout_", "quality", "rule_fidelity"))]
     for key in keys:
         pairs = [(e[key], weights[c]) for c, e in per_class.items()
                  if e.get(key) is not None and np.isfinite(e[key])]

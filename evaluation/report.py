@@ -3,10 +3,13 @@
 The HTML has inline CSS and inline SVG charts (no scripts, no external files), so it
 can be mailed, attached to a CI run or opened offline. Sections, in order
 (:data:`SECTIONS`): the plain-language summary, the leaderboard of augmenters x
-classifiers, the paired comparison against no augmentation, rare-class recall, class
-counts before and after augmentation (log scale), real versus synthetic rows of the
-rare classes in a 2-D PCA projection, confusion matrices, fidelity and privacy, the
-validation and audit summaries, and the settings.
+classifiers, the paired comparison against no augmentation, rare-class recall, every
+class's recall by classifier with and without augmentation, the anomaly detector's
+detection and false-positive rates, class counts before and after augmentation (log
+scale), real versus synthetic rows of the rare classes in a 2-D PCA projection,
+confusion matrices, the association rules that distinguish each class (from
+``iotforge rules``), fidelity and privacy (with the share of rules synthetic rows
+keep), the validation and audit summaries, and the settings.
 
 The summary says plainly, one sentence per augmenter and arm, whether augmentation
 improved macro-F1 over no augmentation, with the mean difference, its spread, the
@@ -26,7 +29,6 @@ True
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -38,14 +40,17 @@ import pandas as pd
 from curation.schema import atomic_text
 
 from . import _svg
+from ._html import _f, _md_table, _table
+from ._sections import detection_section, recall_section, rule_fidelity_table, rules_section
 from .evaluate import EvaluationResult
 from .summary import ALL_CLASSIFIERS, compare, leaderboard, rare_class_recall, run_label
 
 __all__ = ["SECTIONS", "Report", "build_report", "write_report"]
 
 SECTIONS = ("Summary", "Leaderboard", "Paired comparison against no augmentation",
-            "Rare-class recall", "Class counts before and after augmentation",
-            "Real versus synthetic rows", "Confusion matrices", "Fidelity and privacy",
+            "Rare-class recall", "Per-class recall by classifier", "Anomaly detection",
+            "Class counts before and after augmentation", "Real versus synthetic rows",
+            "Confusion matrices", "Association rules", "Fidelity and privacy",
             "Validation and audit", "Settings")
 """The ``<h2>`` headings of the HTML report, in order."""
 
@@ -73,33 +78,6 @@ class Report:
 
     html: str
     markdown: str
-
-
-def _f(x: Any, digits: int = 3) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return f"{x:.{digits}f}".replace("-", "−")
-
-
-_NUMBER = re.compile(r"[\d\s.,%±−+\-\[\]/–]*")
-_TAG = re.compile(r"<[^>]+>")
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """An HTML table; columns holding only numbers are right-aligned, text left-aligned."""
-    numeric = [i > 0 and all(_NUMBER.fullmatch(_TAG.sub("", r[i])) for r in rows)
-               for i in range(len(header))]
-    align = ["" if n else ' class="t"' for n in numeric]
-    head = "".join(f"<th{a}>{escape(h)}</th>" for h, a in zip(header, align, strict=True))
-    body = "".join("<tr>" + "".join(f"<td{a}>{c}</td>" for c, a in zip(r, align, strict=True))
-                   + "</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 def _badge(verdict: str) -> str:
@@ -173,6 +151,7 @@ def _audit_summary(label: str, data: Mapping[str, Any]) -> tuple[str, str]:
 def build_report(result: EvaluationResult, *,
                  validation: Sequence[tuple[str, Mapping[str, Any]]] = (),
                  audit: Sequence[tuple[str, Mapping[str, Any]]] = (),
+                 rules: Sequence[tuple[str, Mapping[str, Any]]] = (),
                  title: str = "iotforge evaluation") -> Report:
     """Render ``result`` (and optional validation/audit JSON) as HTML and Markdown.
 
@@ -180,9 +159,9 @@ def build_report(result: EvaluationResult, *,
     ----------
     result
         An evaluation, e.g. from :func:`evaluation.store.read_results`.
-    validation, audit
-        ``(label, parsed JSON)`` pairs: ``iotforge validate --json`` and
-        ``iotforge audit`` outputs. Absent ones are reported as not provided.
+    validation, audit, rules
+        ``(label, parsed JSON)`` pairs: ``iotforge validate --json``, ``iotforge audit``
+        and ``iotforge rules`` outputs. Absent ones are reported as not provided.
     """
     res, cfg = result.results, result.config
     comp = compare(res)
@@ -259,8 +238,13 @@ def build_report(result: EvaluationResult, *,
               "over classifiers and seeds.</p>", _table(["run", *cols], rows)]
         md += [_md_table(["run", *cols], [[str(r[0]), *r[1:]] for r in rows]), ""]
 
-    h.append(f"<h2>{SECTIONS[4]}</h2>")
-    md += [f"## {SECTIONS[4]}", ""]
+    for i, (html_parts, md_lines) in ((4, recall_section(res, train_counts)),
+                                      (5, detection_section(res))):
+        h += [f"<h2>{SECTIONS[i]}</h2>", *html_parts]
+        md += [f"## {SECTIONS[i]}", "", *md_lines]
+
+    h.append(f"<h2>{SECTIONS[6]}</h2>")
+    md += [f"## {SECTIONS[6]}", ""]
     counts = result.class_counts
     if counts.get("train"):
         classes = list(counts["train"])
@@ -273,7 +257,7 @@ def build_report(result: EvaluationResult, *,
         h.append("<p>No class counts recorded.</p>")
         md += ["No class counts recorded.", ""]
 
-    h.append(f"<h2>{SECTIONS[5]}</h2>")
+    h.append(f"<h2>{SECTIONS[7]}</h2>")
     proj = result.projection
     if proj is not None and not proj.empty:
         h.append("<p>Each panel: one rare class, its real training rows and the synthetic "
@@ -296,17 +280,22 @@ def build_report(result: EvaluationResult, *,
     else:
         h.append("<p>No synthetic rows to project.</p>")
 
-    h.append(f"<h2>{SECTIONS[6]}</h2>")
+    h.append(f"<h2>{SECTIONS[8]}</h2>")
     h += _confusions(result)
 
-    h.append(f"<h2>{SECTIONS[7]}</h2>")
-    md += [f"## {SECTIONS[7]}", ""]
-    fh, fm = _fidelity(result.fidelity)
-    h += fh
-    md += [*fm, ""]
+    rh, rm = rules_section(rules)
+    h += [f"<h2>{SECTIONS[9]}</h2>", *rh]
+    md += [f"## {SECTIONS[9]}", "", *rm]
 
-    h.append(f"<h2>{SECTIONS[8]}</h2>")
-    md += [f"## {SECTIONS[8]}", ""]
+    h.append(f"<h2>{SECTIONS[10]}</h2>")
+    md += [f"## {SECTIONS[10]}", ""]
+    fh, fm = _fidelity(result.fidelity)
+    rfh, rfm = rule_fidelity_table(result.fidelity)
+    h += [*fh, *rfh]
+    md += [*fm, "", *rfm, ""]
+
+    h.append(f"<h2>{SECTIONS[11]}</h2>")
+    md += [f"## {SECTIONS[11]}", ""]
     for items, fn, kind in ((validation, _validation_summary, "validation"),
                             (audit, _audit_summary, "audit")):
         if not items:
@@ -318,7 +307,7 @@ def build_report(result: EvaluationResult, *,
             md.append(part_m)
     md.append("")
 
-    h.append(f"<h2>{SECTIONS[9]}</h2>")
+    h.append(f"<h2>{SECTIONS[12]}</h2>")
     h += _settings(cfg, result.notes)
     md += ["## Notes", "", *[f"- {n}" for n in result.notes or ["none"]], ""]
     html = ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -354,7 +343,8 @@ def _fidelity(fid: Mapping[str, Mapping[str, Any]]) -> tuple[list[str], list[str
     if not fid:
         return ["<p>No synthetic rows were evaluated.</p>"], ["No synthetic rows were evaluated."]
     header = ["augmenter", "synthetic rows", "mean KS", "mean TV", "corr. diff",
-              "quality", "DCR synth→train", "DCR holdout→train", "exact matches"]
+              "quality", "DCR synth→train", "DCR holdout→train", "exact matches",
+              "rules kept"]
     rows = []
     for name, f in fid.items():
         o = f.get("overall", {})
@@ -362,12 +352,16 @@ def _fidelity(fid: Mapping[str, Mapping[str, Any]]) -> tuple[list[str], list[str
                      _f(o.get("mean_tv")), _f(o.get("correlation_difference")),
                      _f(o.get("quality_score")), _f(o.get("dcr_synthetic_median"), 4),
                      _f(o.get("dcr_holdout_median"), 4),
-                     f"{100 * (o.get('exact_match_rate') or 0):.2f}%"])
+                     f"{100 * (o.get('exact_match_rate') or 0):.2f}%",
+                     "–" if o.get("rule_fidelity") is None
+                     else f"{100 * o['rule_fidelity']:.0f}%"])
     html = ["<p>Synthetic rows of each class against the real training rows of that class, "
             "pooled over classes (weighted by synthetic rows). KS and TV: 0 = same "
             "distribution, 1 = disjoint. DCR: median Gower distance to the closest training "
             "row; synthetic rows much closer than real holdout rows are near-copies, which "
-            "inflates utility and leaks training records.</p>", _table(header, rows)]
+            "inflates utility and leaks training records. Rules kept: the share of the "
+            "classes' association rules that still hold on their synthetic rows.</p>",
+            _table(header, rows)]
     for name, f in fid.items():
         worst = f.get("worst_columns") or []
         if worst:

@@ -22,11 +22,13 @@ import pandas as pd
 
 from .metrics import paired_comparison
 
-__all__ = ["COLUMNS", "compare", "leaderboard", "metrics_json", "per_class_recall",
-           "rare_class_recall", "run_label"]
+__all__ = ["COLUMNS", "compare", "detection_summary", "leaderboard", "metrics_json",
+           "per_class_recall", "rare_class_recall", "recall_by_classifier", "run_label"]
 
 COLUMNS = ["augmenter", "arm", "classifier", "seed", "metric", "class", "value"]
 ALL_CLASSIFIERS = "all classifiers"
+JSON_METRICS = ("macro_f1", "balanced_accuracy", "detection_rate", "false_positive_rate")
+"""Overall metrics in ``metrics.json`` (the last two: anomaly detectors only)."""
 
 
 def run_label(augmenter: str, arm: str) -> str:
@@ -118,6 +120,46 @@ def rare_class_recall(results: pd.DataFrame, train_counts: Mapping[str, int],
     return wide.reindex(index=[r for r in order if r in wide.index], columns=rare)
 
 
+def recall_by_classifier(results: pd.DataFrame, train_counts: Mapping[str, int]
+                         ) -> dict[str, pd.DataFrame]:
+    """Per run without synthetic-only arms (``none``, ``smote (real+synthetic)``, ...): recall
+    of every class (rows, rarest training class first) by classifier (columns), mean over
+    seeds. A detector's recall of an attack class is its detection rate."""
+    table = per_class_recall(results)
+    if table.empty:
+        return {}
+    table = table[~table["run"].astype(str).str.endswith("(synthetic-only)")]
+    order = sorted(set(table["class"]), key=lambda c: (train_counts.get(c, 0), c))
+    classifiers = list(dict.fromkeys(results["classifier"]))
+    out: dict[str, pd.DataFrame] = {}
+    for run in ["none", *sorted(set(table["run"]) - {"none"})]:
+        sub = table[table["run"] == run]
+        if not sub.empty:
+            wide = sub.pivot_table(index="class", columns="classifier", values="recall")
+            out[run] = wide.reindex(index=[c for c in order if c in wide.index],
+                                    columns=[c for c in classifiers if c in wide.columns])
+    return out
+
+
+def detection_summary(results: pd.DataFrame) -> pd.DataFrame:
+    """Anomaly detectors: detection rate, false-positive rate and balanced accuracy per
+    run and detector, mean over seeds (empty when no detector ran)."""
+    rows = results[(results["class"] == "")
+                   & results["metric"].isin(["detection_rate", "false_positive_rate"])]
+    detectors = set(rows["classifier"])
+    rows = results[(results["class"] == "") & results["classifier"].isin(detectors)
+                   & results["metric"].isin(["detection_rate", "false_positive_rate",
+                                             "balanced_accuracy"])]
+    if rows.empty:
+        return pd.DataFrame(columns=["run", "classifier", "detection_rate",
+                                     "false_positive_rate", "balanced_accuracy"])
+    table = (rows.groupby(["augmenter", "arm", "classifier", "metric"], sort=False)["value"]
+             .mean().unstack("metric").reset_index())
+    table.insert(0, "run", [run_label(a, b) for a, b in zip(table["augmenter"], table["arm"],
+                                                              strict=True)])
+    return table.drop(columns=["augmenter", "arm"])
+
+
 def _key(name: Any) -> str:
     return str(name).replace(".", "_")
 
@@ -131,6 +173,8 @@ def metrics_json(results: pd.DataFrame) -> dict[str, dict[str, dict[str, float]]
 
     ``none`` is the baseline; an augmenter's numbers are its real+synthetic arm, with
     ``delta_macro_f1`` against ``none`` and ``synthetic_only_macro_f1`` when that arm ran.
+    An anomaly detector has ``detection_rate`` and ``false_positive_rate`` and no
+    macro-F1.
     Values are means over seeds rounded to 4 places. DVC joins nested keys with dots, so
     dots in names become underscores (``smote:power:0.5`` -> ``smote:power:0_5``).
     """
@@ -139,7 +183,7 @@ def metrics_json(results: pd.DataFrame) -> dict[str, dict[str, dict[str, float]]
     means = overall.groupby(["augmenter", "arm", "classifier", "metric"])["value"]
     mean, sd = means.mean(), means.std(ddof=1)
     for (aug, arm, clf, metric), value in mean.items():
-        if metric not in ("macro_f1", "balanced_accuracy") or arm == "synthetic-only":
+        if metric not in JSON_METRICS or arm == "synthetic-only":
             continue
         entry = out.setdefault(_key(aug), {}).setdefault(_key(clf), {})
         entry[metric] = _r(value)

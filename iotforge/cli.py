@@ -18,7 +18,7 @@ from typing import NoReturn
 from curation.errors import IotforgeError
 
 COMMANDS = ("demo", "curate", "profile", "validate", "audit", "split", "augment", "evaluate",
-            "report")
+            "report", "rules")
 
 EPILOG = """\
 examples:

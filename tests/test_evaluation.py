@@ -17,6 +17,7 @@ from imblearn.over_sampling import RandomOverSampler
 
 from curation.errors import UsageError
 from curation.schema import write_frame_atomic
+from evaluation.anomaly import ANOMALY, detection_metrics
 from evaluation.classifiers import CLASSIFIERS, KMeansMajority, Subsampled, make_classifier
 from evaluation.evaluate import derive_seed, evaluate, prepare_features
 from evaluation.fidelity import fidelity, privacy
@@ -141,12 +142,27 @@ def test_usage_errors() -> None:
 def test_every_classifier_fits_mixed_data_with_missing_values() -> None:
     train, test = split_tables()
     X, Xt = (prepare_features(f, NUMERIC, CATEGORICAL) for f in (train, test))
-    for name in CLASSIFIERS:
+    for name in CLASSIFIERS:  # every registered model, deep ones at their defaults
         pred = make_classifier(name, 0).fit(X, train["label"]).predict(Xt)
-        assert len(pred) == len(test) and set(pred) <= set(train["label"]), name
+        assert len(pred) == len(test), name
+        if name == "autoencoder":  # a detector: normal or anomaly, scored by detection
+            assert set(pred) <= {"normal", ANOMALY}
+            m = detection_metrics(test["label"], pred, "normal")
+            assert m["detection_rate"] > m["false_positive_rate"] + 0.3, name
+            continue
+        assert set(pred) <= set(train["label"]), name
         assert classification_metrics(test["label"], pred)["macro_f1"] > 0.5, name
     pca = make_classifier("knn", 0, pca=2).fit(X, train["label"])
     assert pca.named_steps["pca"].n_components_ == 2
+
+
+def test_classifier_names_agree_everywhere() -> None:
+    from typing import get_args
+
+    from evaluation._typing import ClassifierName
+    from iotforge.commands.evaluate import CLASSIFIER_NAMES
+
+    assert list(CLASSIFIER_NAMES) == list(CLASSIFIERS) == list(get_args(ClassifierName))
 
 
 def test_svm_subsample_keeps_every_class_and_the_skew() -> None:

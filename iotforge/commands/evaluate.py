@@ -14,8 +14,12 @@ DIR/comparison.csv (paired comparisons against no augmentation), DIR/plots/*.csv
 (for 'dvc plots') and DIR/details.json (class counts, fidelity and privacy,
 confusion matrices). 'iotforge report' turns DIR into HTML.
 
-classifiers: decision_tree, random_forest, svm, naive_bayes, knn, ensemble,
-gradient_boosting, mlp, kmeans (unsupervised baseline).
+classifiers (default: the first nine): decision_tree, random_forest, svm,
+naive_bayes, knn, ensemble, gradient_boosting, mlp, kmeans (unsupervised baseline);
+association_rules (the best matching class association rule); deep models in torch:
+deep_mlp, cnn, rnn, dbn, deep_ensemble; autoencoder (unsupervised anomaly detection,
+trained on normal rows only; scored by detection rate per class and false-positive
+rate instead of macro-F1).
 
 examples:
   iotforge evaluate --train data/split/train.parquet --test data/split/test.parquet \\
@@ -52,6 +56,14 @@ AUGMENTERS = {
 }
 
 
+# the names of evaluation.classifiers.CLASSIFIERS, kept here so that building the parser
+# imports no scikit-learn (tests/test_evaluation.py checks the two agree)
+CLASSICAL = ("decision_tree", "random_forest", "svm", "naive_bayes", "knn", "ensemble",
+             "gradient_boosting", "mlp", "kmeans")
+CLASSIFIER_NAMES = (*CLASSICAL, "association_rules", "deep_mlp", "cnn", "rnn", "dbn",
+                    "deep_ensemble", "autoencoder")
+
+
 def _csv(kind: str, cast: Any = str) -> Any:
     def parse(text: str) -> list[Any]:
         items = [t.strip() for t in text.split(",") if t.strip()]
@@ -73,9 +85,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"run an augmenter here, once per seed ({', '.join(AUGMENTERS)}); "
                         "e.g. smote:power:0.5")
     p.add_argument("--classifiers", type=_csv("classifier names"),
-                   default="decision_tree,random_forest,svm,naive_bayes,knn,ensemble,"
-                           "gradient_boosting,mlp,kmeans", metavar="A,B,C",
-                   help="classifiers to train (default: all nine)")
+                   default=",".join(CLASSICAL), metavar="A,B,C",
+                   help=f"classifiers to train, of {', '.join(CLASSIFIER_NAMES)} "
+                        "(default: the first nine)")
     p.add_argument("--seeds", type=_csv("integer seeds", int), default="0,1,2",
                    metavar="0,1,2", help="replicate seeds (default 0,1,2)")
     p.add_argument("--arms", type=_csv("arms"), default="none,real+synthetic,synthetic-only",
@@ -84,6 +96,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="add PCA after encoding: variance fraction (0.95) or components (10)")
     p.add_argument("--quality", action="store_true",
                    help="also compute SDMetrics' quality score per class (slower)")
+    p.add_argument("--no-rules", dest="rules", action="store_false",
+                   help="skip the association-rule fidelity of synthetic rows")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
 
 
@@ -177,7 +191,8 @@ def run(args: argparse.Namespace) -> int:
                           augmenters=_augmenters(args.augment),
                           synthetic=_synthetic(args.synthetic),
                           classifiers=args.classifiers, seeds=args.seeds, arms=args.arms,
-                          pca=pca, quality=args.quality, progress=step)
+                          pca=pca, quality=args.quality, rules=args.rules,
+                          progress=step)
     write_results(result, args.out)
     _print(result, Path(args.out))
     return 0
@@ -205,7 +220,13 @@ def _print(result: Any, out: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from evaluation.summary import ALL_CLASSIFIERS, compare, leaderboard, run_label
+    from evaluation.summary import (
+        ALL_CLASSIFIERS,
+        compare,
+        detection_summary,
+        leaderboard,
+        run_label,
+    )
 
     console = Console(width=None if sys.stdout.isatty() else 160)
     board = leaderboard(result.results)
@@ -221,6 +242,9 @@ def _print(result: Any, out: Path) -> None:
         if any(k[0] == run for k in cells):
             table.add_row(run, *[cells.get((run, c), "–") for c in classifiers])
     console.print(table)
+    for r in detection_summary(result.results).itertuples():
+        console.print(f"{r.classifier} ({r.run}): detection rate {r.detection_rate:.3f}, "
+                      f"false-positive rate {r.false_positive_rate:.3f}")
     comp = compare(result.results)
     for sentence in comp.loc[comp["classifier"] == ALL_CLASSIFIERS, "sentence"]:
         console.print(f"- {sentence}")

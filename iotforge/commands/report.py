@@ -1,16 +1,17 @@
 """Turn evaluation results into one self-contained HTML report and a Markdown summary.
 
 --results takes one or more directories written by 'iotforge evaluate' (merged into
-one report). --validation and --audit take the JSON of 'iotforge validate --json'
-and 'iotforge audit' (repeatable); a path that does not exist is noted in the report
-rather than failing the run, so a pipeline without those stages still gets a report.
+one report). --validation, --audit and --rules take the JSON of 'iotforge validate
+--json', 'iotforge audit' and 'iotforge rules' (repeatable); a path that does not
+exist is noted in the report rather than failing the run, so a pipeline without those
+stages still gets a report.
 
 Writes DIR/report.html (inline CSS and SVG, no scripts) and DIR/report.md.
 
 examples:
   iotforge report --results data/evaluation --out data/report
   iotforge report --results eval_smote eval_ctgan --out report \\
-      --validation data/validation.json --audit data/audit.json
+      --validation data/validation.json --audit data/audit.json --rules reports/rules.json
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="'iotforge validate --json' output (repeatable)")
     p.add_argument("--audit", action="append", default=[], metavar="JSON",
                    help="'iotforge audit' output (repeatable)")
+    p.add_argument("--rules", action="append", default=[], metavar="JSON",
+                   help="'iotforge rules' output: what distinguishes each class (repeatable)")
     p.add_argument("--title", default="iotforge evaluation", help="report title")
 
 
@@ -63,9 +66,10 @@ def run(args: argparse.Namespace) -> int:
     notes: list[str] = []
     validation = _load(args.validation, notes)
     audit = _load(args.audit, notes)
+    rules = _load(args.rules, notes)
     result.notes += notes
     html, md = write_report(build_report(result, validation=validation, audit=audit,
-                                         title=args.title), args.out)
+                                         rules=rules, title=args.title), args.out)
     for note in notes:
         print(f"note: {note}")
     print(f"report -> {html} and {md}")
