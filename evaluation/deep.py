@@ -16,6 +16,9 @@ it like any other model:
     sequence, not a window of consecutive flows: the evaluation scores test rows one by
     one and models never learn from the time and endpoint columns, so a window would
     need exactly what the leakage-safe split withholds);
+:class:`DBNClassifier`
+    a deep belief network: scikit-learn ``BernoulliRBM`` layers pre-trained greedily
+    without labels initialise sigmoid layers, fine-tuned with a softmax layer on top;
 :class:`DeepEnsembleClassifier`
     the survey's ensemble of deep networks (EDLN): the mean of the MLP's, CNN's and
     RNN's probabilities, each with its own child seed.
