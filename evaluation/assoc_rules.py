@@ -221,7 +221,8 @@ class RuleSet:
             rows = self.for_class(cls)
             classes[cls] = {"rows": int(n), "rules": [
                 {"if": list(r["antecedent"]), "then": cls,
-                 **{k: _py(r[k]) for k in RULE_COLUMNS[4:]}} for _, r in rows.iterrows()]}
+                 **{k: _py(r[k]) for k in RULE_COLUMNS[1:] if k != "antecedent"}}
+                for _, r in rows.iterrows()]}
         return {"config": self.config, "notes": self.notes, "classes": classes}
 
 

@@ -256,15 +256,24 @@ def test_cli_evaluate_and_report(tmp_path: Path) -> None:
     out = tmp_path / "eval"
     r = _cli("evaluate", "--train", str(tmp_path / "train.parquet"), "--test",
              str(tmp_path / "test.parquet"), "--synthetic", str(tmp_path / "aug"),
-             "--classifiers", "decision_tree", "--seeds", "0,1", "--out", str(out))
+             "--classifiers", "decision_tree,association_rules,autoencoder", "--seeds", "0,1",
+             "--out", str(out))
     assert r.returncode == 0, r.stderr
-    assert "smote (real+synthetic)" in r.stdout
-    assert set(json.loads((out / "metrics.json").read_text())) == {"none", "smote"}
+    assert "smote (real+synthetic)" in r.stdout and "autoencoder (none): detection" in r.stdout
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics) == {"none", "smote"}
+    # the new models reach dvc metrics and the per-class recall plot like the others
+    assert set(metrics["none"]["autoencoder"]) == {"balanced_accuracy", "detection_rate",
+                                                   "false_positive_rate"}
+    assert "macro_f1" in metrics["smote"]["association_rules"]
+    recall = pd.read_csv(out / "plots" / "per_class_recall.csv")
+    assert {"association_rules", "autoencoder"} <= set(recall["classifier"])
     r = _cli("report", "--results", str(out), "--out", str(tmp_path / "report"),
              "--audit", str(tmp_path / "absent.json"))
     assert r.returncode == 0, r.stderr
     html = (tmp_path / "report" / "report.html").read_text()
     assert "absent.json was given but not found" in html
+    assert "<td class=\"t\">autoencoder</td>" in html  # the anomaly-detection table
     # the test split passed as training data: one line, exit 2
     r = _cli("evaluate", "--train", str(tmp_path / "test.parquet"), "--test",
              str(tmp_path / "test.parquet"), "--out", str(out))
