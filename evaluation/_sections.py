@@ -34,11 +34,9 @@ def recall_section(results: pd.DataFrame, train_counts: Mapping[str, int]
     md: list[str] = []
     for run, wide in tables.items():
         header = ["class", *wide.columns]
-        rows = [[f"{escape(str(c))} ({train_counts.get(c, '?')})",
-                 *[_f(v, 2) for v in values]] for c, values in zip(wide.index,
-                                                                   wide.to_numpy(),
-                                                                   strict=True)]
-        h += [f"<h3>{escape(run)}</h3>", _table(header, rows)]
+        rows = [[f"{c} ({train_counts.get(c, '?')})", *[_f(v, 2) for v in values]]
+                for c, values in zip(wide.index, wide.to_numpy(), strict=True)]
+        h += [f"<h3>{escape(run)}</h3>", _table(header, [[escape(c) for c in r] for r in rows])]
         md += [f"### {run}", "", _md_table(header, rows), ""]
     return h, md
 
@@ -51,15 +49,14 @@ def detection_section(results: pd.DataFrame) -> tuple[list[str], list[str]]:
                "classifiers).")
         return [f"<p>{msg}</p>"], [msg.replace("<code>", "`").replace("</code>", "`"), ""]
     header = ["run", "detector", "detection rate", "false-positive rate", "balanced accuracy"]
-    rows = [[escape(str(r.run)), escape(str(r.classifier)), _f(r.detection_rate),
-             _f(r.false_positive_rate), _f(r.balanced_accuracy)]
-            for r in table.itertuples()]
+    rows = [[str(r.run), str(r.classifier), _f(r.detection_rate), _f(r.false_positive_rate),
+             _f(r.balanced_accuracy)] for r in table.itertuples()]
     h = ["<p>Trained on the normal training rows only; a test row is flagged when its "
          "reconstruction error exceeds the 99th percentile of held-out normal training "
          "rows. Detection rate: attack test rows flagged; false-positive rate: normal test "
          "rows flagged; means over seeds. Per attack class: the recall tables above. "
          "Synthetic rows of attack classes do not change what it learns.</p>",
-         _table(header, rows)]
+         _table(header, [[escape(c) for c in r] for r in rows])]
     return h, [_md_table(header, rows), ""]
 
 
@@ -89,12 +86,13 @@ def rules_section(rules: Sequence[tuple[str, Mapping[str, Any]]]
                 empty.append(cls)
                 continue
             header = ["#", "if", "covers", "matches", "confidence", "lift"]
-            rows = [[str(i), escape(" AND ".join(r["if"])),
+            rows = [[str(i), " AND ".join(r["if"]),
                      f"{r['support_count']:,}/{entry.get('rows', 0):,}",
                      f"{r['antecedent_count']:,}", _f(r["confidence"]), _f(r["lift"], 1)]
                     for i, r in enumerate(found, 1)]
             h += [f"<h3>What distinguishes <code>{escape(cls)}</code> "
-                  f"({entry.get('rows', 0):,} rows)</h3>", _table(header, rows)]
+                  f"({entry.get('rows', 0):,} rows)</h3>",
+                  _table(header, [[escape(c) for c in r] for r in rows])]
             md += [f"### What distinguishes `{cls}` ({entry.get('rows', 0):,} rows)", "",
                    _md_table(header, [[c.replace("|", "\\|") for c in r] for r in rows]), ""]
         if empty:
@@ -116,9 +114,9 @@ def rule_fidelity_table(fid: Mapping[str, Mapping[str, Any]]) -> tuple[list[str]
         return [], []
     augs = list(fid)
     header = ["class", *augs]
-    rows = [[escape(c), *[cells[c].get(a, "–") for a in augs]] for c in sorted(cells)]
+    rows = [[c, *[cells[c].get(a, "–") for a in augs]] for c in sorted(cells)]
     h = ["<p>Association rules of each class mined on the real training rows that still "
          "hold on its synthetic rows: class support and confidence each within 0.1 of the "
          "real value (confidence as if the synthetic rows, at the real class size, replaced "
-         "the real ones).</p>", _table(header, rows)]
+         "the real ones).</p>", _table(header, [[escape(c) for c in r] for r in rows])]
     return h, [_md_table(header, rows)]
