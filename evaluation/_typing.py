@@ -25,6 +25,9 @@ ClassifierName = Literal[
 ]
 """Built-in classifiers (:data:`evaluation.classifiers.CLASSIFIERS`)."""
 
+Device = Literal["cpu", "cuda", "auto"]
+"""Where the torch models train: ``"auto"`` takes CUDA when present (not bit-reproducible)."""
+
 Arm = Literal["none", "real+synthetic", "synthetic-only"]
 """What a classifier trains on: real rows only, real plus synthetic rows, synthetic rows
 only (train on synthetic, test on real). The test split is never augmented."""

@@ -43,6 +43,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from curation.errors import TooLittleDataError
 
+from ._typing import Device
 from .deep import _device, _train_network, torch_session
 
 __all__ = ["ANOMALY", "MIN_VALIDATION_ROWS", "AutoencoderDetector", "detection_metrics"]
@@ -79,7 +80,7 @@ class AutoencoderDetector(BaseEstimator):
     def __init__(self, *, normal_label: str = "normal", hidden: int = 32, bottleneck: int = 8,
                  quantile: float = 0.99, max_epochs: int = 100, batch_size: int = 128,
                  learning_rate: float = 3e-3, validation_fraction: float = 0.2,
-                 patience: int = 5, n_threads: int = 1, device: str = "cpu",
+                 patience: int = 5, n_threads: int = 1, device: Device = "cpu",
                  random_state: int = 0) -> None:
         self.normal_label = normal_label
         self.hidden = hidden

@@ -60,6 +60,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._typing import Device
+
 __all__ = ["RNN_STEP", "CNNClassifier", "DBNClassifier", "DeepEnsembleClassifier",
            "DeepMLPClassifier", "RNNClassifier", "torch_session", "validation_split"]
 
@@ -181,7 +183,7 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, *, hidden: int = 64, max_epochs: int = 30, batch_size: int = 256,
                  learning_rate: float = 3e-3, validation_fraction: float = 0.1,
-                 patience: int = 4, n_threads: int = 1, device: str = "cpu",
+                 patience: int = 4, n_threads: int = 1, device: Device = "cpu",
                  random_state: int = 0) -> None:
         self.hidden = hidden
         self.max_epochs = max_epochs
@@ -322,7 +324,7 @@ class DBNClassifier(_TorchClassifier):
     def __init__(self, *, hidden: int = 64, layers: int = 2, rbm_epochs: int = 5,
                  rbm_learning_rate: float = 0.01, max_epochs: int = 60, batch_size: int = 64,
                  learning_rate: float = 1e-2, validation_fraction: float = 0.1,
-                 patience: int = 5, n_threads: int = 1, device: str = "cpu",
+                 patience: int = 5, n_threads: int = 1, device: Device = "cpu",
                  random_state: int = 0) -> None:
         super().__init__(hidden=hidden, max_epochs=max_epochs, batch_size=batch_size,
                          learning_rate=learning_rate, validation_fraction=validation_fraction,
