@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import Interval
 
-from ._gen_base import _LABEL, _GenerativeAugmenter, read_meta, write_atomic
+from ._gen_base import _LABEL, _GenerativeAugmenter, _jsonable, read_meta, write_atomic
 
 if TYPE_CHECKING:
     from ._ctgan_core import Device
@@ -50,6 +50,25 @@ def _keys_tensor(keys: np.ndarray) -> Any:
     return torch.from_numpy(np.asarray(keys, dtype=np.uint64).view(np.int64).copy())
 
 
+def spec_with_frequencies(model: Any) -> list[dict[str, Any]]:
+    """The decoding spec of a fitted ``ctgan.CTGAN``, with each discrete column's
+    training category frequencies (``"freq"``), so an unconditioned draw picks
+    conditions as ctgan's ``sample_original_condvec`` does."""
+    from ._ctgan_core import spec_from_transformer
+
+    spec = spec_from_transformer(model._transformer)
+    probs = iter(np.asarray(model._data_sampler._discrete_column_category_prob))
+    for col in spec:
+        if col["kind"] == "discrete":
+            col["freq"] = [float(p) for p in next(probs)[: len(col["categories"])]]
+    return spec
+
+
+def class_batch(batch_size: int, pac: int, n_rows: int) -> int:
+    """Batch size for a model of one class: at most its rows, a multiple of ``pac``."""
+    return max(pac, min(batch_size, n_rows // pac * pac))
+
+
 def _prefixed(prefix: str, state: dict[str, Any]) -> dict[str, Any]:
     return {f"{prefix}.{k}": v for k, v in state.items()}
 
@@ -60,14 +79,20 @@ def _unprefixed(prefix: str, tensors: dict[str, Any]) -> dict[str, Any]:
 
 
 class CTGANAugmenter(_GenerativeAugmenter):
-    """Over-sample with one CTGAN conditioned on the class label.
+    """Over-sample with one CTGAN conditioned on the class label, or one CTGAN per class.
 
-    One ``ctgan.CTGAN`` learns all classes with the label as a discrete column; rows of
-    class ``c`` are drawn with the conditional vector set to ``c`` by iotforge's own
-    sampler (right offset, generator in eval mode; ctgan 0.12.1's
+    By default one ``ctgan.CTGAN`` learns all classes with the label as a discrete
+    column; rows of class ``c`` are drawn with the conditional vector set to ``c`` by
+    iotforge's own sampler (right offset, generator in eval mode; ctgan 0.12.1's
     ``sample(condition_column=...)`` gets both wrong, see :mod:`augment._ctgan_core`).
     Rows the generator still labels otherwise are dropped and replaced; their share is
     ``1 - hit_rate_[c]``.
+
+    With ``per_class=True``, each class to grow gets its own CTGAN trained on that
+    class's rows only, and its rows are drawn from it (``hit_rate_`` is 1.0). A small
+    generator on a small class has less to overfit to than one conditional model whose
+    capacity is spent on the majority; the batch is capped at the class size (a multiple
+    of ``pac``), so each epoch is at least one step.
 
     Parameters
     ----------
@@ -97,6 +122,11 @@ max_retries
         CUDA when available, else CPU.
     contract : callable or None, default=None
         ``(rows DataFrame) -> bool mask`` of valid rows; failing rows are regenerated.
+    per_class : bool, default=False
+        One generator per class to grow instead of one conditional model.
+    threads : int or None, default=1
+        torch threads while fitting and sampling (restored afterwards); None leaves
+        torch's setting. One is fastest for these small networks on a few cores.
 
     Attributes
     ----------
@@ -108,7 +138,10 @@ max_retries
     synthesizer_ : ctgan.CTGAN or None
         The fitted library model (None after :meth:`load`).
     generator_ : torch.nn.Module
-        The generator network; ``spec_`` is its JSON decoding spec.
+        The generator network; ``spec_`` is its JSON decoding spec (conditional model).
+    generators_, specs_ : dict
+        Class -> generator network and its spec (``per_class=True``): one per grown
+        class. ``synthesizers_`` holds the library models (empty after :meth:`load`).
 
     Examples
     --------
@@ -138,6 +171,7 @@ max_retries
         "discriminator_steps": _POSITIVE_INT,
         "pac": _POSITIVE_INT,
         "log_frequency": ["boolean"],
+        "per_class": ["boolean"],
     }
 
     def __init__(
@@ -161,6 +195,8 @@ max_retries
         log_frequency: bool = True,
         device: Device = "auto",
         contract: Contract | None = None,
+        per_class: bool = False,
+        threads: int | None = 1,
     ) -> None:
         super().__init__(
             sampling_strategy=sampling_strategy,
@@ -182,12 +218,29 @@ max_retries
         self.log_frequency = log_frequency
         self.device = device
         self.contract = contract
+        self.per_class = per_class
+        self.threads = threads
+
+    def _ctgan(self, batch_size: int, device: Any) -> Any:
+        from ctgan import CTGAN
+
+        return CTGAN(
+            embedding_dim=self.embedding_dim,
+            generator_dim=tuple(self.generator_dim),
+            discriminator_dim=tuple(self.discriminator_dim),
+            generator_lr=self.generator_lr,
+            discriminator_lr=self.discriminator_lr,
+            batch_size=batch_size,
+            discriminator_steps=self.discriminator_steps,
+            log_frequency=self.log_frequency,
+            epochs=self.epochs,
+            pac=self.pac,
+            enable_gpu=device.type == "cuda",
+        )
 
     def _fit_models(
         self, X: pd.DataFrame, y: np.ndarray, classes: list[Hashable], seed: int
     ) -> None:
-        from ctgan import CTGAN
-
         from ._ctgan_core import resolve_device, scoped_global_seed, spec_from_transformer
 
         if self.batch_size % self.pac:
@@ -195,32 +248,48 @@ max_retries
                 f"expected batch_size a multiple of pac={self.pac}, found {self.batch_size}"
             )
         device = resolve_device(self.device)
-        data = X.assign(**{_LABEL: np.asarray(y, dtype=object)})
         discrete = [f"f{list(self.columns_).index(c)}" for c in self.categorical_features_]
-        model = CTGAN(
-            embedding_dim=self.embedding_dim,
-            generator_dim=tuple(self.generator_dim),
-            discriminator_dim=tuple(self.discriminator_dim),
-            generator_lr=self.generator_lr,
-            discriminator_lr=self.discriminator_lr,
-            batch_size=self.batch_size,
-            discriminator_steps=self.discriminator_steps,
-            log_frequency=self.log_frequency,
-            epochs=self.epochs,
-            pac=self.pac,
-            enable_gpu=device.type == "cuda",
-        )
+        if self.per_class:
+            seeds = np.random.RandomState(seed).randint(np.iinfo(np.int32).max, size=len(classes))
+            self.synthesizers_: dict[Hashable, Any] = {}
+            self.generators_: dict[Hashable, Any] = {}
+            self.specs_: dict[Hashable, list[dict[str, Any]]] = {}
+            for c, class_seed in zip(classes, seeds, strict=True):
+                rows = X.loc[np.asarray(y) == c].reset_index(drop=True)
+                model = self._ctgan(class_batch(self.batch_size, self.pac, len(rows)), device)
+                with scoped_global_seed(int(class_seed), device):
+                    model.fit(rows, discrete_columns=discrete)
+                self.synthesizers_[c] = model
+                self.generators_[c] = model._generator
+                self.specs_[c] = spec_with_frequencies(model)
+            return
+        data = X.assign(**{_LABEL: np.asarray(y, dtype=object)})
+        model = self._ctgan(self.batch_size, device)
         with scoped_global_seed(seed, device):
             model.fit(data, discrete_columns=[*discrete, _LABEL])
         self.synthesizer_ = model
         self.generator_ = model._generator
         self.spec_ = spec_from_transformer(model._transformer)
 
+    def _drawable_classes(self) -> list[Hashable]:
+        return list(self.generators_) if self.per_class else list(self.classes_)
+
     def _draw(self, target_class: Hashable, n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
         import torch
 
         from ._ctgan_core import generate
 
+        if self.per_class:
+            rows = generate(
+                self.generators_[target_class],
+                self.specs_[target_class],
+                n,
+                embedding_dim=self.embedding_dim,
+                condition=None,
+                seed=seed,
+                device=torch.device(self.device_),
+            )
+            return rows, np.ones(len(rows), dtype=bool)
         rows = generate(
             self.generator_,
             self.spec_,
@@ -242,8 +311,15 @@ max_retries
         file from an untrusted source runs no code.
         """
         meta = self._common_meta()
-        meta["spec"] = self.spec_
-        tensors = _prefixed("generator", self.generator_.state_dict())
+        if self.per_class:
+            order = list(self.generators_)
+            meta["models"] = [{"class": _jsonable(c), "spec": self.specs_[c]} for c in order]
+            tensors = {}
+            for i, c in enumerate(order):
+                tensors.update(_prefixed(f"generator{i}", self.generators_[c].state_dict()))
+        else:
+            meta["spec"] = self.spec_
+            tensors = _prefixed("generator", self.generator_.state_dict())
         tensors["train_keys"] = _keys_tensor(self.train_keys_)
         _save_weights(Path(path), tensors, meta)
 
@@ -260,13 +336,22 @@ max_retries
         tensors = _load_weights(path)
         self = cls(**meta["params"])
         self._restore_common(meta, tensors["train_keys"].numpy().view(np.uint64))
+
+        def network(spec: list[dict[str, Any]], prefix: str) -> Any:
+            generator = Generator(
+                self.embedding_dim + cond_dim(spec), tuple(self.generator_dim), data_dim(spec)
+            )
+            generator.load_state_dict(_unprefixed(prefix, tensors))
+            return generator.to(torch.device(self.device_)).eval()
+
+        if self.per_class:
+            self.generators_, self.specs_, self.synthesizers_ = {}, {}, {}
+            for i, entry in enumerate(meta["models"]):
+                c = self.classes_[list(self.classes_).index(entry["class"])]
+                self.generators_[c] = network(entry["spec"], f"generator{i}")
+                self.specs_[c] = entry["spec"]
+            return self
         self.spec_ = meta["spec"]
-        generator = Generator(
-            self.embedding_dim + cond_dim(self.spec_),
-            tuple(self.generator_dim),
-            data_dim(self.spec_),
-        )
-        generator.load_state_dict(_unprefixed("generator", tensors))
-        self.generator_ = generator.to(torch.device(self.device_)).eval()
+        self.generator_ = network(self.spec_, "generator")
         self.synthesizer_ = None
         return self

@@ -1,7 +1,8 @@
 """What every generative augmenter shares: conditioned draws, contract, hit rate, save/load.
 
 A generative augmenter fits one model on all classes (conditioned on the label) or one
-model per class, then draws rows *for* the class it is asked for. :class:`BaseAugmenter`
+model per class (``per_class=True`` on CTGAN and CopulaGAN; TVAE and the Gaussian copula
+always are), then draws rows *for* the class it is asked for. :class:`BaseAugmenter`
 turns the draws into exact counts (validity rules, duplicate rejection, bounded retries);
 this module adds what the base has no notion of:
 
@@ -11,7 +12,10 @@ this module adds what the base has no notion of:
   the validity rules; failing rows are regenerated like any other rejected row;
 - :meth:`~_GenerativeAugmenter.sample` to draw from a fitted or loaded generator without
   refitting, and ``save``/``load`` (see each augmenter for the files it writes);
-- :func:`add_provenance`, the ``is_synthetic``/``augmenter`` columns of a resampled frame.
+- :func:`add_provenance`, the ``is_synthetic``/``augmenter`` columns of a resampled frame;
+- ``threads``: torch's intra-op threads while fitting and sampling (default 1), set
+  with :func:`torch_threads` and restored afterwards. These networks are small: on a few
+  cores, synchronising threads costs more than they gain (docs/augment.md has numbers).
 """
 
 from __future__ import annotations
@@ -21,18 +25,19 @@ import logging
 import math
 import numbers
 from abc import abstractmethod
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAugmenter, Constraints, apply_constraints, row_keys
 
-__all__ = ["add_provenance"]
+__all__ = ["add_provenance", "torch_threads"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +48,36 @@ _MAX_DRAW_FACTOR = 50  # never draw more than 50x the missing rows in one round
 
 Contract = Callable[[pd.DataFrame], Any]
 """A data contract: ``(rows) -> boolean mask, True for valid rows``."""
+
+
+@contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``n`` torch intra-op threads, then restore the previous number.
+
+    ``None`` leaves torch's setting as it is. The process-wide setting is changed for
+    the block, so two fits in threads of one process share it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> before = torch.get_num_threads()
+    >>> with torch_threads(1):
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    if n is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _jsonable(value: Any) -> Any:
@@ -60,6 +95,7 @@ class _GenerativeAugmenter(BaseAugmenter):
         **BaseAugmenter._parameter_constraints,
         "device": [StrOptions({"auto", "cpu", "cuda"})],
         "contract": [callable, None],
+        "threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
     }
 
     #: The method name recorded in the ``augmenter`` provenance column.
@@ -101,7 +137,8 @@ class _GenerativeAugmenter(BaseAugmenter):
         return self._draw_valid(target_class, n, random_state)
 
     def _fit_resample(self, X: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-        X_res, y_res = super()._fit_resample(X, y)
+        with torch_threads(self.threads):
+            X_res, y_res = super()._fit_resample(X, y)
         self._finish_report()
         return X_res, y_res
 
@@ -167,6 +204,12 @@ class _GenerativeAugmenter(BaseAugmenter):
         y_syn : numpy.ndarray
             Their classes.
         """
+        with torch_threads(self.threads):
+            return self._sample(n_per_class, random_state)
+
+    def _sample(
+        self, n_per_class: Mapping[Hashable, int], random_state: Any
+    ) -> tuple[pd.DataFrame, np.ndarray]:
         from curation.errors import TooLittleDataError
 
         rng = check_random_state(random_state)

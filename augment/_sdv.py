@@ -140,6 +140,14 @@ max_retries
         Recorded for symmetry; copulas run on CPU.
     contract : callable or None, default=None
         ``(rows DataFrame) -> bool mask`` of valid rows; failing rows are regenerated.
+    threads : int or None, default=1
+        torch threads while fitting and sampling (SDV loads torch), restored afterwards.
+
+    Attributes
+    ----------
+    synthesizers_ : dict
+        Class -> fitted ``GaussianCopulaSynthesizer``, one per grown class (always per
+        class: a copula has no conditioning).
 
     Examples
     --------
@@ -174,6 +182,7 @@ max_retries
         default_distribution: str = "truncnorm",
         device: Device = "auto",
         contract: Contract | None = None,
+        threads: int | None = 1,
     ) -> None:
         super().__init__(
             sampling_strategy=sampling_strategy,
@@ -186,6 +195,7 @@ max_retries
         self.default_distribution = default_distribution
         self.device = device
         self.contract = contract
+        self.threads = threads
 
     def _fit_models(
         self, X: pd.DataFrame, y: np.ndarray, classes: list[Hashable], seed: int
@@ -230,13 +240,16 @@ max_retries
 
 
 class CopulaGANAugmenter(_SDVPersistence):
-    """Over-sample with SDV's ``CopulaGANSynthesizer``, conditioned on the class label.
+    """Over-sample with SDV's ``CopulaGANSynthesizer``, conditioned on the class label,
+    or with one per class.
 
     CopulaGAN is CTGAN on columns first mapped through fitted marginals (SDV's Gaussian
-    normaliser), which helps skewed, heavy-tailed flow features. One model learns all
-    classes; rows of class ``c`` come from the corrected conditional sampler applied to
-    SDV's inner ``ctgan.CTGAN`` (SDV itself would reject-sample), then SDV's reverse
-    transforms. ``hit_rate_`` is measured on the decoded label.
+    normaliser), which helps skewed, heavy-tailed flow features. By default one model
+    learns all classes; rows of class ``c`` come from the corrected conditional sampler
+    applied to SDV's inner ``ctgan.CTGAN`` (SDV itself would reject-sample), then SDV's
+    reverse transforms. ``hit_rate_`` is measured on the decoded label. With
+    ``per_class=True`` each class to grow gets its own model, trained on its rows only
+    (batch capped at the class size), sampled unconditioned (``hit_rate_`` is 1.0).
 
     Parameters
     ----------
@@ -249,6 +262,17 @@ max_retries
         CUDA when available, else CPU.
     contract : callable or None, default=None
         ``(rows DataFrame) -> bool mask`` of valid rows; failing rows are regenerated.
+    per_class : bool, default=False
+        One model per class to grow instead of one conditional model.
+    threads : int or None, default=1
+        torch threads while fitting and sampling (restored afterwards).
+
+    Attributes
+    ----------
+    synthesizer_ : CopulaGANSynthesizer
+        The conditional model (``per_class=False``).
+    synthesizers_, specs_ : dict
+        Class -> model and its generator's decoding spec (``per_class=True``).
 
     Examples
     --------
@@ -274,6 +298,7 @@ max_retries
         "generator_dim": ["array-like"],
         "discriminator_dim": ["array-like"],
         "pac": [Interval(numbers.Integral, 1, None, closed="left")],
+        "per_class": ["boolean"],
     }
 
     def __init__(
@@ -293,6 +318,8 @@ max_retries
         pac: int = 10,
         device: Device = "auto",
         contract: Contract | None = None,
+        per_class: bool = False,
+        threads: int | None = 1,
     ) -> None:
         super().__init__(
             sampling_strategy=sampling_strategy,
@@ -310,12 +337,28 @@ max_retries
         self.pac = pac
         self.device = device
         self.contract = contract
+        self.per_class = per_class
+        self.threads = threads
+
+    def _synthesizer(self, data: pd.DataFrame, categorical: list[str], batch_size: int,
+                     device: Any) -> Any:
+        from sdv.single_table import CopulaGANSynthesizer
+
+        return CopulaGANSynthesizer(
+            _metadata(data, categorical),
+            epochs=self.epochs,
+            batch_size=batch_size,
+            embedding_dim=self.embedding_dim,
+            generator_dim=tuple(self.generator_dim),
+            discriminator_dim=tuple(self.discriminator_dim),
+            pac=self.pac,
+            enable_gpu=device.type == "cuda",
+        )
 
     def _fit_models(
         self, X: pd.DataFrame, y: np.ndarray, classes: list[Hashable], seed: int
     ) -> None:
-        from sdv.single_table import CopulaGANSynthesizer
-
+        from ._ctgan import class_batch
         from ._ctgan_core import resolve_device, scoped_global_seed
 
         if self.batch_size % self.pac:
@@ -324,21 +367,26 @@ max_retries
             )
         device = resolve_device(self.device)
         categorical = [f"f{list(self.columns_).index(c)}" for c in self.categorical_features_]
+        if self.per_class:
+            seeds = np.random.RandomState(seed).randint(np.iinfo(np.int32).max, size=len(classes))
+            synths = {}
+            for c, class_seed in zip(classes, seeds, strict=True):
+                rows = X.loc[np.asarray(y) == c].reset_index(drop=True)
+                batch = class_batch(self.batch_size, self.pac, len(rows))
+                synth = self._synthesizer(rows, categorical, batch, device)
+                with scoped_global_seed(int(class_seed), device):
+                    synth.fit({_TABLE: rows})
+                synths[json.dumps(_key(c))] = synth
+            self._set_synthesizers(synths, {})
+            return
         data = X.assign(**{_LABEL: np.asarray(y, dtype=object)})
-        synth = CopulaGANSynthesizer(
-            _metadata(data, [*categorical, _LABEL]),
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            embedding_dim=self.embedding_dim,
-            generator_dim=tuple(self.generator_dim),
-            discriminator_dim=tuple(self.discriminator_dim),
-            pac=self.pac,
-            enable_gpu=device.type == "cuda",
-        )
+        synth = self._synthesizer(data, [*categorical, _LABEL], self.batch_size, device)
         with scoped_global_seed(seed, device):
             synth.fit({_TABLE: data})
-        self.synthesizer_ = synth
         self._set_synthesizers({"model": synth}, {})
+
+    def _drawable_classes(self) -> list[Hashable]:
+        return list(self.synthesizers_) if self.per_class else list(self.classes_)
 
     def _draw(self, target_class: Hashable, n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
         import torch
@@ -346,28 +394,42 @@ max_retries
         from ._ctgan_core import generate, scoped_global_seed
 
         device = torch.device(self.device_)
-        model = self.synthesizer_._model
+        if self.per_class:
+            synth, spec = self.synthesizers_[target_class], self.specs_[target_class]
+        else:
+            synth, spec = self.synthesizer_, self.spec_
+        model = synth._model
         raw = generate(
             model._generator,
-            self.spec_,
+            spec,
             n,
             embedding_dim=model._embedding_dim,
-            condition=(_LABEL, target_class),
+            condition=None if self.per_class else (_LABEL, target_class),
             seed=seed,
             device=device,
         )
         with scoped_global_seed(seed, device):  # rdt's reverse transforms draw from np.random
-            rows = self.synthesizer_._gaussian_normalizer_hyper_transformer.reverse_transform(raw)
-            rows = self.synthesizer_._data_processor.reverse_transform(rows)
-        hit = (rows[_LABEL] == target_class).to_numpy()
+            rows = synth._gaussian_normalizer_hyper_transformer.reverse_transform(raw)
+            rows = synth._data_processor.reverse_transform(rows)
+        hit = (np.ones(len(rows), dtype=bool) if self.per_class
+               else (rows[_LABEL] == target_class).to_numpy())
         return rows[[f"f{i}" for i in range(len(self.columns_))]], hit
 
     def _synthesizers(self) -> dict[str, Any]:
+        if self.per_class:
+            return {json.dumps(_key(c)): s for c, s in self.synthesizers_.items()}
         return {"model": self.synthesizer_}
 
     def _set_synthesizers(self, synths: dict[str, Any], meta: dict[str, Any]) -> None:
+        from ._ctgan import spec_with_frequencies
         from ._ctgan_core import spec_from_transformer
 
+        if self.per_class:
+            lookup = {json.dumps(_key(c)): c for c in self.classes_}
+            self.synthesizers_ = {lookup[k]: s for k, s in synths.items()}
+            self.specs_ = {c: spec_with_frequencies(s._model) for c, s in
+                           self.synthesizers_.items()}
+            return
         self.synthesizer_ = synths["model"]
         self.spec_ = spec_from_transformer(self.synthesizer_._model._transformer)
 

@@ -35,9 +35,9 @@ class TVAEAugmenter(_GenerativeAugmenter):
     """Over-sample with one TVAE per class to augment.
 
     TVAE has no conditioning, and one TVAE fitted on all classes drops the rare ones (see
-    docs/augment.md), so each class to augment gets its own small model; every drawn row
-    belongs to its class (``hit_rate_`` is 1.0). Tiny classes still get at least
-    ``min_steps`` optimiser steps.
+    docs/augment.md), so each class to augment gets its own small model (always: it is
+    what ``per_class=True`` does for CTGAN); every drawn row belongs to its class
+    (``hit_rate_`` is 1.0). Tiny classes still get at least ``min_steps`` optimiser steps.
 
     Parameters
     ----------
@@ -62,6 +62,14 @@ max_retries
         CUDA when available, else CPU.
     contract : callable or None, default=None
         ``(rows DataFrame) -> bool mask`` of valid rows; failing rows are regenerated.
+    threads : int or None, default=1
+        torch threads while fitting and sampling (restored afterwards); None leaves
+        torch's setting.
+
+    Attributes
+    ----------
+    decoders_, specs_ : dict
+        Class -> decoder network and its decoding spec, one per grown class.
 
     Examples
     --------
@@ -109,6 +117,7 @@ max_retries
         loss_factor: float = 2,
         device: Device = "auto",
         contract: Contract | None = None,
+        threads: int | None = 1,
     ) -> None:
         super().__init__(
             sampling_strategy=sampling_strategy,
@@ -128,6 +137,7 @@ max_retries
         self.loss_factor = loss_factor
         self.device = device
         self.contract = contract
+        self.threads = threads
 
     def _fit_models(
         self, X: pd.DataFrame, y: np.ndarray, classes: list[Hashable], seed: int
