@@ -3,10 +3,12 @@
 Every augmenter is an imbalanced-learn sampler (``fit_resample(X, y)``) that takes and
 returns mixed-type pandas DataFrames, adds exactly the requested number of rows per
 class, and drops into an ``imblearn.pipeline.Pipeline`` so it runs on training folds
-only. Sampling strategies include skew-preserving ones (:class:`Floor`, :class:`Power`,
+only. :class:`AutoAugmenter` chooses among them by inner cross-validation, or
+abstains. Sampling strategies include skew-preserving ones (:class:`Floor`, :class:`Power`,
 :class:`Scale`) that keep the rank order of class sizes.
 """
 
+from ._auto import AutoAugmenter, default_estimator
 from ._base import (
     BaseAugmenter,
     Constraints,
@@ -40,6 +42,7 @@ from ._strategies import Floor, Power, Scale, SkewStrategy, parse_strategy
 
 __all__ = [
     "ADASYNAugmenter",
+    "AutoAugmenter",
     "BaseAugmenter",
     "BorderlineSMOTEAugmenter",
     "Constraints",
@@ -54,6 +57,7 @@ __all__ = [
     "Scale",
     "SkewStrategy",
     "apply_constraints",
+    "default_estimator",
     "learn_constraints",
     "parse_strategy",
     "resolve_sampling_strategy",

@@ -12,6 +12,14 @@ When data-contract suites are given, synthetic rows that break them are replaced
 (bounded rounds) so per-class counts stay exact; generative augmenters check the
 contract while generating, the SMOTE family afterwards.
 
+Classes are those of the ``target`` (:mod:`curation.targets`: ``label``,
+``attack_family`` or ``is_attack``). For a target coarser than ``label``, a synthetic
+row takes the ``label`` of the nearest real row of its target class (standardised
+features), so ``label``, ``attack_family`` and ``is_attack`` stay consistent.
+
+Method ``auto`` is :class:`~augment.AutoAugmenter` on each source, grouped by
+``groups`` (one value per row of the table) when given; its report is ``selection``.
+
 Nothing the augmenter falls back to is silent: the report of each source lists, per
 class, the classes made by another method than the one asked for (``fallbacks``),
 rows topped up with plain SMOTE (``topped_up``), what a hybrid's cleaning step removed
@@ -60,6 +68,7 @@ METHODS: dict[str, str] = {
     "gaussian_copula": "GaussianCopulaAugmenter",
     "copulagan": "CopulaGANAugmenter",
 }
+AUTO = "auto"  # AutoAugmenter: chooses among METHODS by inner cross-validation, or none
 MAX_CONTRACT_ROUNDS = 3
 # Synthetic rows must be new, so random over-sampling is the smoothed bootstrap
 # (imbalanced-learn's shrinkage) here; --param shrinkage=null --param
@@ -86,9 +95,9 @@ def make_augmenter(method: str, *, strategy: Any, random_state: int,
     """An augmenter by method name, with ``params`` for its own keyword arguments."""
     import augment
 
-    if method not in METHODS:
-        raise UsageError(f"expected a method in {sorted(METHODS)}, found {method!r}")
-    cls = getattr(augment, METHODS[method])
+    if method not in METHODS and method != AUTO:
+        raise UsageError(f"expected a method in {sorted([*METHODS, AUTO])}, found {method!r}")
+    cls = augment.AutoAugmenter if method == AUTO else getattr(augment, METHODS[method])
     known = set(cls().get_params())
     unknown = set(params or {}) - known
     if unknown:
@@ -144,9 +153,12 @@ def augment_table(
     random_state: int = 0,
     params: Mapping[str, Any] | None = None,
     suites: Sequence[Mapping[str, Any]] = (),
+    target: str = LABEL,
+    groups: Any = None,
 ) -> AugmentResult:
     """Augment each source of a train split; see the module docstring."""
     from curation.contract import row_contract
+    from curation.targets import target_values
     from curation.validate import applies_to
 
     if meta.split != "train":
@@ -156,14 +168,16 @@ def augment_table(
     features_all = meta.feature_columns(df.columns)
     rng = np.random.default_rng(random_state)
     pieces = [df.assign(**{IS_SYNTHETIC: False})]
-    report: dict[str, Any] = {"method": method, "strategy": str(strategy),
+    report: dict[str, Any] = {"method": method, "strategy": str(strategy), "target": target,
                               "random_state": random_state, "sources": {}}
+    classes = pd.Series(target_values(df, target), index=df.index)  # type: ignore[arg-type]
+    groups = None if groups is None else pd.Series(np.asarray(groups), index=df.index)
     info = (df.drop_duplicates(LABEL).set_index(LABEL)[[IS_ATTACK, ATTACK_FAMILY]]
             .to_dict("index"))
     for source, rows in df.groupby(SOURCE, sort=True):
         seed = int(rng.integers(2**31 - 1))
         features = [c for c in features_all if rows[c].notna().any()]
-        y = rows[LABEL].to_numpy(dtype=object)
+        y = classes.loc[rows.index].to_numpy(dtype=object)
         counts = pd.Series(y).value_counts()
         entry: dict[str, Any] = {"features": len(features), "before": counts.to_dict()}
         report["sources"][source] = entry
@@ -173,8 +187,10 @@ def augment_table(
         suite_list = [s for s in suites if applies_to(s, str(source))]
         X = _impute(_model_frame(rows, features), y)
         contract = row_contract(suite_list[0]) if suite_list else None
+        extra_params = {} if groups is None or method != "auto" else {
+            "groups": groups.loc[rows.index].to_numpy()}
         sampler = make_augmenter(method, strategy=strategy, random_state=seed,
-                                 params=params, contract=contract)
+                                 params={**(params or {}), **extra_params}, contract=contract)
         try:
             X_res, y_res = sampler.fit_resample(X, y)
         except TooLittleDataError:
@@ -185,16 +201,20 @@ def augment_table(
         synth_X = pd.DataFrame(X_res).loc[mask].reset_index(drop=True)
         synth_y = np.asarray(y_res)[mask]
         rejected, extra = 0, []
-        if contract is not None and "contract" not in sampler.get_params():
+        made_by = method if method != "auto" else f"auto:{sampler.choice_}"
+        if contract is not None and "contract" not in sampler.get_params() and len(synth_y):
+            template = sampler if method != "auto" else sampler.chosen_
             synth_X, synth_y, rejected, extra = _enforce(contract, synth_X, synth_y, X, y,
-                                                         method, strategy, seed, params)
+                                                         template, seed)
         entry["n_synthetic"] = pd.Series(synth_y).value_counts().to_dict()
         entry["after"] = (counts.add(pd.Series(entry["n_synthetic"]), fill_value=0)
                           .astype(int).to_dict())
         entry["reject_rate"] = float(getattr(sampler, "reject_rate_", 0.0) or 0.0)
         entry["contract_rejected"] = rejected
         entry.update(_fitted_report(sampler, extra))
-        synth = _canonical_synthetic(synth_X, synth_y, df, source, method, info)
+        labels = synth_y if target == LABEL else _nearest_labels(
+            X, rows[LABEL].to_numpy(dtype=object), y, synth_X, synth_y)
+        synth = _canonical_synthetic(synth_X, labels, df, source, made_by, info)
         pieces.append(synth)
     # all-null columns of synthetic rows must not decide the concatenated dtypes
     pieces = [pieces[0]] + [p.dropna(axis=1, how="all") for p in pieces[1:]]
@@ -203,7 +223,7 @@ def augment_table(
     return AugmentResult(frame=frame, report=report)
 
 
-_REPORTED = ("hit_rate_", "variant_", "n_oversampled_", "cleaning_removed_")
+_REPORTED = ("hit_rate_", "variant_", "n_oversampled_", "cleaning_removed_", "selection_")
 _MERGED = ("fallbacks_", "topped_up_", "n_jittered_", "n_duplicates_kept_")
 
 
@@ -232,12 +252,15 @@ def _fitted_report(sampler: Any, extra: Sequence[Any]) -> dict[str, Any]:
     return out
 
 
-def _enforce(contract, X_syn, y_syn, X, y, method, strategy, seed, params):  # type: ignore[no-untyped-def]
+def _enforce(contract, X_syn, y_syn, X, y, template, seed):  # type: ignore[no-untyped-def]
     """Replace synthetic rows that break the contract, keeping per-class counts.
 
-    Returns the rows, how many were rejected, and the augmenters of the replacement
-    rounds (their fallbacks belong in the report too).
+    Replacement rows come from copies of the ``template`` augmenter (same parameters,
+    new strategy and seed). Returns the rows, how many were rejected, and the
+    augmenters of the replacement rounds (their fallbacks belong in the report too).
     """
+    from sklearn.base import clone
+
     ok = contract(X_syn)
     rejected = int((~ok).sum())
     samplers = []
@@ -245,9 +268,9 @@ def _enforce(contract, X_syn, y_syn, X, y, method, strategy, seed, params):  # t
         if ok.all():
             break
         need = pd.Series(y_syn[~ok]).value_counts().to_dict()
-        sampler = make_augmenter(method, strategy={c: int((y == c).sum()) + n
-                                                   for c, n in need.items()},
-                                 random_state=seed + round_, params=params)
+        sampler = clone(template).set_params(
+            sampling_strategy={c: int((y == c).sum()) + n for c, n in need.items()},
+            random_state=seed + round_)
         X2, y2 = sampler.fit_resample(X, y)
         samplers.append(sampler)
         m = np.asarray(sampler.synthetic_mask_, dtype=bool)
@@ -259,6 +282,24 @@ def _enforce(contract, X_syn, y_syn, X, y, method, strategy, seed, params):  # t
         y_syn = np.concatenate([y_syn[ok], y2[ok2]])
         ok = np.ones(len(y_syn), dtype=bool)
     return X_syn, y_syn, rejected, samplers
+
+
+def _nearest_labels(X, labels, y, X_syn, y_syn) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The ``label`` of each synthetic row's nearest real row of its own target class,
+    on one-hot categorical and standardised numeric features."""
+    from sklearn.neighbors import NearestNeighbors
+
+    both = pd.get_dummies(pd.concat([X, X_syn], ignore_index=True), dtype=float)
+    both = both.astype(float)
+    both = (both - both.iloc[: len(X)].mean()) / both.iloc[: len(X)].std().replace(0, 1)
+    real, synth = both.iloc[: len(X)].to_numpy(), both.iloc[len(X):].to_numpy()
+    out = np.empty(len(y_syn), dtype=object)
+    for c in pd.unique(y_syn):
+        of_c, mine = np.flatnonzero(y == c), np.flatnonzero(y_syn == c)
+        nearest = NearestNeighbors(n_neighbors=1).fit(real[of_c]).kneighbors(
+            synth[mine], return_distance=False)[:, 0]
+        out[mine] = labels[of_c[nearest]]
+    return out
 
 
 def _canonical_synthetic(X, y, like: pd.DataFrame, source, method, info) -> pd.DataFrame:  # type: ignore[no-untyped-def]

@@ -27,3 +27,11 @@ HybridClean = Literal["others", "imblearn"]
 """Which classes the cleaning step of SMOTE-Tomek/SMOTE-ENN may remove rows of:
 ``'others'`` (those the strategy did not grow) or ``'imblearn'`` (all, imbalanced-learn's
 behaviour)."""
+
+AutoScoring: TypeAlias = Literal["macro_f1"] | Mapping[Literal["recall"], Sequence[Any]]
+"""What :class:`augment.AutoAugmenter` maximises: ``'macro_f1'`` or
+``{'recall': [classes]}`` (the mean recall of the named classes)."""
+
+AutoCandidate: TypeAlias = str | tuple[str, Any]
+"""A candidate of :class:`augment.AutoAugmenter`: a registry method with an optional
+strategy (``'smote'``, ``'adasyn:power:0.5'``) or a ``(name, sampler)`` pair."""

@@ -12,12 +12,30 @@ up with plain SMOTE (topped_up), and what the cleaning step of smote_tomek /
 smote_enn removed (cleaning_removed; every real row stays in FILE all the same);
 the same is printed as a summary.
 
+--target picks the classes to augment: label, attack_family or is_attack (default:
+the target the split recorded, else label). For a target coarser than label, a
+synthetic row takes the label of the nearest real row of its class.
+
+--method auto chooses, per source, among --candidates (default: smote,
+borderline_smote, random_oversampler at --strategy, default power:0.5) by stratified
+inner cross-validation on TRAIN (grouped by the split's column, time blocks or source
+files when the split was group, time or predefined) with a random forest and macro-F1
+(--param scoring='{recall: [ddos]}' for the recall of named classes). The best is
+chosen only if the one-sided 95% lower bound of its mean per-fold gain over no
+augmentation is above 0; otherwise no synthetic row is written. The report's
+"selection" holds the inner-CV table, the reason, and classes with too few rows.
+--time-limit stops starting new candidates once passed.
+
+--threads N runs torch (the generators) and the BLAS/OpenMP pools with N threads
+(generators default to 1: faster for these small networks on few cores).
+
 smote_tomek and smote_enn clean only the classes the strategy did not grow, so a
 grown class ends at its requested count; --param clean=imblearn cleans every
 class, as imbalanced-learn does (a rare class can then lose all its rows).
 
 methods: smote, borderline_smote, svm_smote, adasyn, kmeans_smote,
-random_oversampler, smote_tomek, smote_enn, ctgan, tvae, gaussian_copula, copulagan
+random_oversampler, smote_tomek, smote_enn, ctgan, tvae, gaussian_copula, copulagan,
+and auto (chooses among the others, or none)
 
 strategies: auto, minority, not majority, all, a float, floor:F|N, power:A, scale:K
 
@@ -28,6 +46,10 @@ examples:
       --holdout data/split/test.parquet --out ctgan.parquet
   iotforge augment train.parquet --method smote_enn --strategy "floor:300" \\
       --param clean=imblearn --out smote_enn.parquet
+  iotforge augment train.parquet --method auto \\
+      --candidates smote:power:0.5,adasyn:power:0.5 --time-limit 600 --out auto.parquet
+  iotforge augment train.parquet --method ctgan --param per_class=true --threads 1 \\
+      --target attack_family --out ctgan_families.parquet
 """
 
 from __future__ import annotations
@@ -45,8 +67,8 @@ HELP = "synthesize rare-class rows for a train split"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("train", metavar="TRAIN", help="train.parquet from 'iotforge split'")
     p.add_argument("--method", required=True, metavar="NAME")
-    p.add_argument("--strategy", default="auto", metavar="S",
-                   help="sampling strategy (default: auto)")
+    p.add_argument("--strategy", default=None, metavar="S",
+                   help="sampling strategy (default: auto; power:0.5 for --method auto)")
     p.add_argument("--out", required=True, metavar="FILE", help="output Parquet")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
@@ -55,6 +77,40 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="data contracts the synthetic rows must meet")
     p.add_argument("--holdout", metavar="FILE",
                    help="real rows the generator never saw (the test split) for DCR")
+    p.add_argument("--target", choices=TARGETS, default=None,
+                   help="classes to augment (default: the split's target, else label)")
+    p.add_argument("--candidates", metavar="M[:S],...",
+                   help="--method auto: methods to try, each with an optional strategy")
+    p.add_argument("--time-limit", type=float, metavar="SECONDS",
+                   help="--method auto: start no further candidate after this long")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="torch and BLAS/OpenMP threads (default: generators use 1)")
+
+
+TARGETS = ("label", "attack_family", "is_attack")  # curation.targets.TARGETS, import-free
+
+
+def _candidates(text: str) -> list[str]:
+    """``smote:power:0.5,adasyn`` as candidate specs, every method and strategy checked."""
+    from augment._strategies import parse_strategy
+    from augment._table import METHODS
+    from curation.errors import UsageError
+
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        raise UsageError(f"--candidates: expected METHOD[:STRATEGY],..., found {text!r}")
+    for item in items:
+        method, _, strategy = item.partition(":")
+        if method not in METHODS or method == "auto":
+            raise UsageError(f"--candidates: expected methods in "
+                             f"{sorted(set(METHODS) - {'auto'})}, found {method!r}")
+        named = {"", "auto", "minority", "not minority", "not majority", "all"}
+        try:
+            if isinstance(_strategy(strategy), str) and strategy not in named:
+                parse_strategy(strategy)
+        except ValueError as exc:
+            raise UsageError(f"--candidates: {item!r}: {exc}") from None
+    return items
 
 
 def _strategy(text: str) -> object:
@@ -69,7 +125,9 @@ def run(args: argparse.Namespace) -> int:
     import pyarrow.parquet as pq
     import yaml
     from rich.console import Console
+    from threadpoolctl import threadpool_limits
 
+    from augment._gen_base import torch_threads
     from augment._table import augment_table
     from curation.errors import UsageError
     from curation.schema import atomic_text, conform, read_meta, write_table_atomic
@@ -82,18 +140,39 @@ def run(args: argparse.Namespace) -> int:
         if not sep:
             raise UsageError(f"expected KEY=VALUE, found {item!r}")
         params[key.strip()] = yaml.safe_load(value)
+    auto = args.method == "auto"
+    if not auto and (args.candidates is not None or args.time_limit is not None):
+        raise UsageError("--candidates and --time-limit apply to --method auto only, found "
+                         f"--method {args.method}")
+    if args.time_limit is not None and not args.time_limit > 0:
+        raise UsageError(f"--time-limit: expected seconds > 0, found {args.time_limit}")
+    if args.threads is not None and args.threads < 1:
+        raise UsageError(f"--threads: expected a number of threads >= 1, found {args.threads}")
+    if args.candidates is not None:
+        params["candidates"] = _candidates(args.candidates)
+    if args.time_limit is not None:
+        params["time_limit"] = args.time_limit
+    if args.threads is not None and _takes(args.method, "threads"):
+        params["threads"] = args.threads
+    strategy = args.strategy or ("power:0.5" if auto else "auto")
+    target = args.target or meta.extra.get("target") or "label"
     suites = [load_suite(s) for s in args.suite]
     schema = pq.read_schema(args.train)
     df = pq.read_table(args.train).to_pandas()
-    result = augment_table(df, meta, method=args.method, strategy=_strategy(args.strategy),
-                           random_state=args.seed, params=params, suites=suites)
+    groups = _inner_cv_groups(df, meta) if auto else None
+    uses_torch = auto or args.method in ("ctgan", "tvae", "gaussian_copula", "copulagan")
+    with threadpool_limits(args.threads), torch_threads(args.threads if uses_torch else None):
+        result = augment_table(df, meta, method=args.method, strategy=_strategy(strategy),
+                               random_state=args.seed, params=params, suites=suites,
+                               target=target, groups=groups)
     report = result.report
     if args.holdout:
         report["dcr"] = _dcr(result, df, pd.read_parquet(args.holdout), meta)
     meta.stage = "augment"
     meta.seed = args.seed
-    meta.extra = {**meta.extra, "augment": {"method": args.method, "strategy": args.strategy,
-                                            "params": params}}
+    meta.extra = {**meta.extra, "target": target,
+                  "augment": {"method": args.method, "strategy": strategy, "params": params,
+                              "target": target, "threads": args.threads}}
     write_table_atomic(conform(result.frame, schema), args.out, meta)
     report_path = Path(args.out).with_suffix(".json")
     atomic_text(report_path, json.dumps(report, indent=2, default=str) + "\n")
@@ -102,13 +181,50 @@ def run(args: argparse.Namespace) -> int:
     for line in _notes(report):
         console.print(line, markup=False)
     console.print(f"{len(df)} real + {n} synthetic rows ({args.method}, "
-                  f"{args.strategy}) -> {args.out}; report {report_path}", markup=False)
+                  f"{strategy}, target {target}) -> {args.out}; report {report_path}",
+                  markup=False)
     return 0
 
 
+def _inner_cv_groups(df: Any, meta: Any, blocks: int = 20) -> Any:
+    """Groups for --method auto's inner CV that mirror how the split was made: a group
+    split's column, a time split's time column cut into ``blocks`` consecutive blocks,
+    a predefined split's source files; None (stratified) otherwise."""
+    split = meta.extra.get("split") or {}
+    mode, by = split.get("mode"), split.get("by")
+    if mode == "group" and by in df.columns:
+        return df[by].astype(str).to_numpy(dtype=object)
+    if mode == "time":
+        times = [c for c in meta.columns_with_role("time", df.columns)
+                 if str(df[c].dtype).startswith("datetime")]
+        column = by if by in df.columns else next(iter(times), None)
+        if column is not None:
+            order = df[column].rank(method="first", na_option="bottom").to_numpy() - 1
+            return (order * blocks // max(len(df), 1)).astype(int)
+    if mode == "predefined" and "source_file" in df.columns:
+        return df["source_file"].astype(str).to_numpy(dtype=object)
+    return None
+
+
+def _takes(method: str, param: str) -> bool:
+    """Whether the augmenter of ``method`` has the keyword ``param``."""
+    import augment
+    from augment._table import AUTO, METHODS
+
+    cls = augment.AutoAugmenter if method == AUTO else getattr(augment, METHODS.get(method, ""),
+                                                                None)
+    return cls is not None and param in cls().get_params()
+
+
 def _notes(report: dict[str, Any]) -> Iterator[str]:
-    """One line per source for each thing the report says the augmenter fell back to."""
+    """One line per source for each thing the report says the augmenter fell back to,
+    and for --method auto its choice, reason and notes."""
     for source, entry in report["sources"].items():
+        selection = entry.get("selection")
+        if selection:
+            yield f"{source}: auto: {selection['reason']}"
+            for note in selection["notes"]:
+                yield f"{source}: auto: {note}"
         for cls, reason in (entry.get("fallbacks") or {}).items():
             short = reason if len(reason) <= 160 else reason[:157] + "..."
             yield f"{source}: class {cls!r} made by {short}"
