@@ -80,3 +80,19 @@ def test_unknown_method_and_parameter_are_usage_errors(cli, split_dir, tmp_path)
     res = cli("augment", str(split_dir / "train.parquet"), "--method", "smote",
               "--param", "epochs=3", "--out", str(tmp_path / "x.parquet"))
     assert res.returncode == 2 and "unknown parameters ['epochs']" in res.stderr
+
+
+def test_validate_synthetic_with_no_synthetic_rows_passes(cli, split_dir, tmp_path):
+    """An augmenter that abstains (auto chose none) writes the real rows only: nothing
+    to check is no failure; a table that is no augmented data at all is exit 2."""
+    train = pd.read_parquet(split_dir / "train.parquet")
+    out = tmp_path / "none.parquet"
+    pq.write_table(pq.read_table(split_dir / "train.parquet"), out)
+    assert "is_synthetic" in train.columns and not train["is_synthetic"].any()
+    res = cli("validate", str(out), "--synthetic", "--suite", "demo_telemetry")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "nothing to check" in res.stdout
+    plain = tmp_path / "plain.parquet"
+    pq.write_table(pq.read_table(split_dir / "train.parquet").drop(["is_synthetic"]), plain)
+    res = cli("validate", str(plain), "--synthetic", "--suite", "demo_telemetry")
+    assert res.returncode == 2 and "is_synthetic" in res.stderr
