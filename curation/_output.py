@@ -120,10 +120,12 @@ class OutputSet:
     def commit(self) -> None:
         """Make the staged files the current set (the commit point, then the switch)."""
         staging = self.staging
-        missing = [n for n in self.names if not (staging / n).is_file()]
+        missing = [n for n in self.names if not (staging / n).exists()]
         if missing:
             raise RuntimeError(f"expected every file of the set, {missing} not written")
         for name in self.names:
+            for part in sorted((staging / name).iterdir()) if (staging / name).is_dir() else ():
+                _fsync(part)  # a Parquet dataset directory (the Dask engine's large outputs)
             _fsync(staging / name)
         _fsync(staging)
         journal = _journal(self.path, self.stage)
@@ -305,6 +307,8 @@ def _unlink(path: Path) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
+    except IsADirectoryError:  # a dataset directory of an earlier run
+        shutil.rmtree(path)
 
 
 def _fsync(path: Path) -> None:

@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 from curation._output import OutputSet
 from curation._typing import DedupeScope, OnBadFile, Policy
 from curation.clean import QUARANTINE_COLUMNS, RULES, clean_batch
+from curation.engines import EngineOption, dask_client, resolve_engine
 from curation.errors import InputError, Problem, UnusableInputsError, UsageError
 from curation.schema import (
     ARROW_TYPES,
@@ -114,6 +115,9 @@ def curate(
     progress: Progress | None = None,
     on_bad_file: OnBadFile = "fail",
     dedupe_scope: DedupeScope = "global",
+    engine: EngineOption = "local",
+    scheduler: str | None = None,
+    partition_bytes: int | None = None,
 ) -> dict[str, Any]:
     """Curate ``inputs`` into ``out_dir``: curated.parquet, quarantine.parquet, report.json.
 
@@ -141,6 +145,15 @@ def curate(
         official train and test sets keep every record (the split then removes the
         training copies of test rows and counts them). Either way every file's
         ``rows_repeating_earlier_files`` counts its records seen in earlier files.
+    engine : {"local", "dask"} or dask.distributed.Client
+        ``"local"`` streams here; ``"dask"`` runs the same rules as partition tasks on
+        the cluster at ``scheduler`` (else the client in scope, else a LocalCluster), with
+        the same outputs and report (:mod:`curation.engines.dask_curate`; past 1 GiB of
+        input the two Parquet outputs are dataset directories).
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:8786``).
+    partition_bytes : int, optional
+        Dask engine: bytes of a text file per partition (default 128 MiB).
 
     Other keyword arguments select the format, column mapping, extra taxonomies,
     rule policies, a label for unlabelled captures, pcap label rules and a progress
@@ -150,6 +163,7 @@ def curate(
         raise UsageError(f"on_bad_file: expected 'fail' or 'skip', found {on_bad_file!r}")
     if dedupe_scope not in ("global", "file"):
         raise UsageError(f"dedupe_scope: expected 'global' or 'file', found {dedupe_scope!r}")
+    kind = resolve_engine(engine, scheduler)
     unusable: list[InputError] = []
     paths, listed = expand_inputs(inputs, unreadable=unusable)
     skipped: list[dict[str, Any]] = list(listed)
@@ -178,8 +192,16 @@ def curate(
                  "; ".join(f"{e.path}: {_why(e)}" for e in unusable))
 
     with OutputSet(out_dir, OUTPUTS, stage="curate") as output:
-        report = _run(paths, adapters, output.staging, options, taxonomy, policies, progress,
-                      dedupe_scope)
+        if kind == "local":
+            report = _run(paths, adapters, output.staging, options, taxonomy, policies,
+                          progress, dedupe_scope)
+        else:
+            from curation.engines.dask_curate import PARTITION_BYTES, run_dask
+
+            with dask_client(engine, scheduler) as client:
+                report = run_dask(client, paths, adapters, output.staging, options, taxonomy,
+                                  policies, progress, dedupe_scope,
+                                  partition_bytes=partition_bytes or PARTITION_BYTES)
         report["skipped"] = skipped
         (output.staging / "report.json").write_text(
             json.dumps(report, indent=2, default=str) + "\n")

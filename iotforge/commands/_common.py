@@ -1,13 +1,15 @@
-"""Helpers shared by the subcommands: YAML loading, policies, progress bars."""
+"""Helpers shared by the subcommands: YAML loading, policies, progress bars, engines."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from curation.engines import SCHEDULER_TIMEOUT_S, dask_client, resolve_engine
 from curation.errors import MappingError, UsageError
 
 
@@ -61,3 +63,33 @@ def progress_bar(label: str, total: int | None) -> Iterator[Callable[[str, int],
             bar.update(task, description=f"{label} {Path(path).name}", rows=rows)
 
         yield advance
+
+
+def add_engine_arguments(p: argparse.ArgumentParser, *, partitions: bool = False) -> None:
+    """``--engine``, ``--scheduler`` and ``--scheduler-timeout`` (docs/scale.md)."""
+    g = p.add_argument_group("engine (where it runs; see docs/scale.md)")
+    g.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local: stream in this process (default); dask: partition tasks on a "
+                        "Dask cluster, same results")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --engine "
+                        "dask; default: a local cluster with one worker per core)")
+    g.add_argument("--scheduler-timeout", type=float, default=SCHEDULER_TIMEOUT_S,
+                   metavar="SECONDS", help="give up on an unreachable --scheduler after this "
+                                           f"long, exit 2 (default {SCHEDULER_TIMEOUT_S:g})")
+    if partitions:
+        g.add_argument("--partition-size", type=int, default=128, metavar="MIB",
+                       help="with --engine dask: MiB of a large text capture per partition "
+                            "(default 128)")
+
+
+@contextlib.contextmanager
+def engine_from(args: argparse.Namespace) -> Iterator[Any]:
+    """``"local"``, or a Dask client for the length of the command (closed after)."""
+    scheduler = getattr(args, "scheduler", None) or None  # params.yaml passes "" for none
+    kind = resolve_engine(getattr(args, "engine", "local"), scheduler)
+    if kind == "local":
+        yield "local"
+        return
+    with dask_client("dask", scheduler, timeout=args.scheduler_timeout) as client:
+        yield client

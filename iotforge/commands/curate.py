@@ -11,6 +11,7 @@ examples:
   iotforge curate capture.pcap --label-rules rules.yaml --out data/curated
   iotforge curate x.csv --policy range=quarantine --taxonomy extra_labels.yaml --out d
   iotforge curate captures/ --on-bad-file skip --out data/curated
+  iotforge curate big/*.csv --engine dask --scheduler tcp://10.0.0.5:8786 --out data/curated
 
 The three outputs are replaced together: an interrupted run leaves the previous
 set, and a second run into the same --out while one is writing stops with exit 2.
@@ -25,7 +26,13 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from iotforge.commands._common import load_yaml, parse_policies, progress_bar
+from iotforge.commands._common import (
+    add_engine_arguments,
+    engine_from,
+    load_yaml,
+    parse_policies,
+    progress_bar,
+)
 
 if TYPE_CHECKING:
     from curation._typing import Policy
@@ -60,6 +67,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="exact duplicates across all inputs (default), or within each file "
                         "only: for official train/test files, whose shared records the "
                         "predefined split then removes from train")
+    add_engine_arguments(p, partitions=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,14 +83,15 @@ def run(args: argparse.Namespace) -> int:
     if mapping is not None and args.format is None:
         args.format = "mapping"
     total = sum(_size(Path(p)) for p in args.inputs)
-    with progress_bar("curating", total) as advance:
+    with engine_from(args) as engine, progress_bar("curating", total) as advance:
         report = curate(
             args.inputs, args.out, format=args.format, mapping=mapping,
             taxonomy_files=args.taxonomy,
             policies=cast("dict[str, Policy]", parse_policies(args.policy)),  # curate checks
             default_label=args.default_label, label_rules=args.label_rules,
             progress=advance, on_bad_file=args.on_bad_file,
-            dedupe_scope=args.dedupe_scope,
+            dedupe_scope=args.dedupe_scope, engine=engine,
+            partition_bytes=args.partition_size << 20,
         )
     t = report["total"]
     console = Console(stderr=True)

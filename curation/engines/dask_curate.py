@@ -1,0 +1,370 @@
+"""curate on a Dask cluster: the local engine's rules, partition by partition.
+
+The driver (this module) plans partitions, submits tasks and writes the report; the
+tasks (:mod:`curation.engines._curate_tasks`) do the reading, cleaning and writing:
+
+1. **partitions**: one per input file; an uncompressed UTF-8 text file larger than
+   ``partition_bytes`` is split into byte ranges cut where the local reader cuts its
+   chunks (:mod:`curation.engines.ranges`), so every record keeps its exact line;
+2. **clean**: each partition is parsed and cleaned by
+   :func:`curation.clean.clean_batch`; its clean rows are staged on disk (Arrow IPC),
+   its quarantined rows too, and their raw-record hashes split into buckets;
+3. **dedupe**: one task per bucket finds the rows an earlier row repeats, over all
+   partitions (:mod:`curation.engines.dedupe`); first occurrence in (file, line) order
+   wins, as locally; ``dedupe_scope="file"`` is honoured;
+4. **finish**: each partition keeps its first occurrences and writes its output part;
+   one task per file merges what its report entry needs (classes, constant columns,
+   conflicting duplicates);
+5. **outputs**: ``curated.parquet`` and ``quarantine.parquet`` as one file each, or,
+   when the inputs total more than :data:`DATASET_OVER_BYTES`, as Parquet dataset
+   directories of the same names (``part-00000.parquet``, ... in row order), which
+   every command reads as it reads one file.
+
+A task whose worker dies is run again by Dask (its outputs are written under a
+temporary name and renamed, so a second run leaves one copy); a partition that fails
+for good is reported with its file and byte range.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from curation.clean import RULES
+from curation.curate import QUARANTINE_SCHEMA, _plan, same_records
+from curation.engines._curate_tasks import (
+    FinishOut,
+    Job,
+    Part,
+    PartOut,
+    bucket_piece,
+    clean_part,
+    finish_part,
+    reduce_file,
+)
+from curation.engines.dedupe import bucket_duplicates
+from curation.engines.ranges import ByteRange, plan_ranges, scan_blocks
+from curation.errors import IotforgeError
+from curation.sources import SourceOptions, _text
+from curation.sources._stream import compression_of
+from curation.sources._text import READ_RANGE, looks_binary, read_head, text_info
+
+log = logging.getLogger(__name__)
+
+PARTITION_BYTES = 128 << 20
+"""Bytes of a text file per partition (a multiple of the reader's 16 MiB chunk)."""
+
+DATASET_OVER_BYTES = 1 << 30
+"""Inputs larger than this in total (1 GiB) give Parquet dataset directories."""
+
+MAX_BUCKETS = 64
+
+
+class WorkerLostError(IotforgeError, RuntimeError):
+    """A partition could not be processed: its worker died or ran out of memory (exit 2)."""
+
+
+def run_dask(client: Any, paths: list[Path], adapters: list[Any], work: Path,
+             options: SourceOptions, taxonomy: Any, policies: Mapping[str, Any] | None,
+             progress: Any, dedupe_scope: str, *, partition_bytes: int = PARTITION_BYTES,
+             block: int | None = None, dataset: bool | None = None) -> dict[str, Any]:
+    """Curate ``paths`` on ``client``'s cluster into ``work``; the report (as ``_run``)."""
+    block = block or _text.CHUNK_BYTES
+    meta, schema = _plan(paths, adapters, options)
+    if dataset is None:
+        dataset = sum(_size(p) for p in paths) > DATASET_OVER_BYTES
+    workers = max(1, sum(client.nthreads().values()))
+    job = Job(options=options, taxonomy=taxonomy, policies=dict(policies or {}), schema=schema,
+              work=str(work.resolve()), dataset=dataset, n_buckets=min(MAX_BUCKETS, workers),
+              scope=dedupe_scope, multi_file=len(paths) > 1)
+    parts = _partitions(client, paths, adapters, options, partition_bytes, block)
+    log.info("curating %d files as %d partitions on %d workers", len(paths), len(parts),
+             workers)
+    cleaned = _clean_all(client, parts, job, progress)
+    drop = (policies or {}).get("exact_duplicate", "drop") == "drop"
+    finished = _dedupe_and_finish(client, parts, cleaned, job, drop)
+    files, fingerprints = _file_entries(client, paths, adapters, parts, cleaned, finished)
+    written = client.gather([client.submit(_written, finished[p.index], pure=False)
+                             for p in parts])
+    _outputs(work, written, schema, dataset)
+    report = _report(files, fingerprints, meta, policies, taxonomy, dedupe_scope)
+    report["engine"] = {"name": "dask", "partitions": len(parts), "workers": workers,
+                        "outputs": "dataset directories" if dataset else "files"}
+    if _rows(work / "curated.parquet") != report["total"]["rows_out"]:
+        raise AssertionError("curated rows differ from the accounting")
+    return report
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _rows(path: Path) -> int:
+    if path.is_dir():
+        return sum(pq.read_metadata(p).num_rows for p in sorted(path.glob("*.parquet")))
+    return pq.read_metadata(path).num_rows
+
+
+# --------------------------------------------------------------------------- partitions
+
+
+def _splittable(path: Path, adapter: Any, options: SourceOptions, partition_bytes: int,
+                block: int) -> int | None:
+    """The BOM length of a file read by byte ranges (one range when it is small); None:
+    read it whole, without ranges (compressed, not UTF-8, not read by ``iter_text_chunks``).
+    """
+    if compression_of(path) is not None:
+        return None
+    head = read_head(path, 4096)
+    info = text_info(head)
+    if looks_binary(head) or info.encoding != "utf-8":
+        return None
+    probe = ByteRange(path=os.path.abspath(path), start=len(info.bom), first_block=0,
+                      stop_block=1, line=1, block=block, bom=len(info.bom))
+    token = READ_RANGE.set(probe)
+    try:  # does the adapter read through iter_text_chunks? (pcap, Parquet do not)
+        source = adapter.open(path, options)
+        batches = iter(source.batches)
+        next(batches, None)
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
+    finally:
+        READ_RANGE.reset(token)
+    return len(info.bom) if probe.claimed else None
+
+
+def _partitions(client: Any, paths: list[Path], adapters: list[Any], options: SourceOptions,
+                partition_bytes: int, block: int) -> list[Part]:
+    boms = [_splittable(p, a, options, partition_bytes, block) for p, a in
+            zip(paths, adapters, strict=True)]
+    scans: dict[int, list[Any]] = {}
+    per = max(1, partition_bytes // block)
+    for f, (path, bom) in enumerate(zip(paths, boms, strict=True)):
+        if bom is None or _size(path) - bom <= partition_bytes:
+            continue
+        n_blocks = -(-(_size(path) - bom) // block)
+        scans[f] = [client.submit(scan_blocks, os.path.abspath(path), bom, k,
+                                  min(per, n_blocks - k), block, pure=False)
+                    for k in range(0, n_blocks, per)]
+    parts: list[Part] = []
+    for f, (path, adapter) in enumerate(zip(paths, adapters, strict=True)):
+        ranges: list[ByteRange | None] = [None]
+        if boms[f] is not None:  # one range: the block size travels with it
+            ranges = [ByteRange(path=os.path.abspath(path), start=boms[f] or 0, first_block=0,
+                                stop_block=None, line=1, block=block, bom=boms[f] or 0)]
+        if f in scans:
+            blocks = [s for group in client.gather(scans[f]) for s in group]
+            ranges = list(plan_ranges(str(path), blocks, bom=boms[f] or 0, block=block,
+                                      partition_bytes=partition_bytes))
+        for rng in ranges:
+            parts.append(Part(index=len(parts), file=f, path=str(path),
+                              abspath=os.path.abspath(path), adapter=adapter.name, range=rng,
+                              token=secrets.token_hex(4), cwd=os.getcwd()))
+    return parts
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+def _wait(client: Any, futures: dict[int, Any], parts: dict[int, Part]) -> None:
+    """Wait for every future; the first failure as one clear error naming its partition."""
+    from distributed import as_completed
+
+    by_future = {fut: i for i, fut in futures.items()}
+    for fut in as_completed(list(futures.values())):
+        if fut.status != "error":
+            continue
+        exc = fut.exception()
+        client.cancel(list(futures.values()))
+        part = parts[by_future[fut]]
+        if isinstance(exc, IotforgeError):
+            raise exc
+        if type(exc).__name__ == "KilledWorker":
+            raise WorkerLostError(
+                f"Dask workers died on this partition again and again (out of memory?): "
+                f"{part.where()}", path=None,
+                hint="give the workers more memory (dask worker --memory-limit) or use "
+                     "smaller partitions (--partition-size)") from None
+        if isinstance(exc, MemoryError):
+            raise WorkerLostError(
+                f"a Dask worker ran out of memory on {part.where()}",
+                hint="give the workers more memory (dask worker --memory-limit) or use "
+                     "smaller partitions (--partition-size)") from None
+        raise exc
+
+
+def _clean_all(client: Any, parts: list[Part], job: Job, progress: Any) -> dict[int, Any]:
+    """Run :func:`clean_part` everywhere; a file whose ranges did not meet on record
+    boundaries (stray quotes) is read again as one partition."""
+    by_index = {p.index: p for p in parts}
+    futures = {p.index: client.submit(clean_part, p, job, pure=False) for p in parts}
+    _wait(client, futures, by_index)
+    summaries = client.gather([client.submit(PartOut.summary, futures[p.index], pure=False)
+                               for p in parts])
+    redo: set[int] = set()
+    for part, summary in zip(parts, summaries, strict=True):
+        if progress:
+            progress(part.path, summary["rows_read"])
+        last = part.range is None or part.range.stop_block is None
+        if summary["open_tail"] and not last:
+            redo.add(part.file)
+    for f in sorted(redo):
+        mine = [p for p in parts if p.file == f]
+        log.warning("%s: a byte range ended inside a quoted value (a stray quote?); reading "
+                    "the file as one partition", mine[0].path)
+        whole = Part(index=mine[0].index, file=f, path=mine[0].path, abspath=mine[0].abspath,
+                     adapter=mine[0].adapter, token=secrets.token_hex(4), cwd=mine[0].cwd)
+        stale = client.gather([client.submit(_paths_of, futures.pop(p.index), pure=False)
+                               for p in mine])
+        for name in (n for pair in stale for n in pair):
+            Path(name).unlink(missing_ok=True)
+        parts[:] = [p for p in parts if p.file != f] + [whole]
+        parts.sort(key=lambda p: p.index)
+        by_index = {p.index: p for p in parts}
+        futures[whole.index] = client.submit(clean_part, whole, job, pure=False)
+        _wait(client, {whole.index: futures[whole.index]}, by_index)
+    return futures
+
+
+def _paths_of(out: PartOut) -> tuple[str, str]:
+    return out.staged, out.quarantine
+
+
+def _dedupe_and_finish(client: Any, parts: list[Part], cleaned: dict[int, Any], job: Job,
+                       drop: bool) -> dict[int, Any]:
+    pieces = {b: [client.submit(bucket_piece, cleaned[p.index], b, pure=False) for p in parts]
+              for b in range(job.n_buckets)}
+    buckets = [client.submit(bucket_duplicates, pieces[b], pure=False)
+               for b in range(job.n_buckets)]
+    futures = {p.index: client.submit(finish_part, cleaned[p.index], buckets, job, drop,
+                                      pure=False) for p in parts}
+    _wait(client, futures, {p.index: p for p in parts})
+    return futures
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _file_entries(client: Any, paths: list[Path], adapters: list[Any], parts: list[Part],
+                  cleaned: dict[int, Any], finished: dict[int, Any],
+                  ) -> tuple[list[dict[str, Any]], list[tuple[frozenset[str], np.ndarray]]]:
+    outs: list[PartOut] = client.gather([client.submit(_light, cleaned[p.index], pure=False)
+                                         for p in parts])
+    reduced = client.gather([
+        client.submit(reduce_file, [finished[p.index] for p in parts if p.file == f],
+                      pure=False) for f in range(len(paths))])
+    files: list[dict[str, Any]] = []
+    fingerprints: list[tuple[frozenset[str], np.ndarray]] = []
+    for f, (path, adapter) in enumerate(zip(paths, adapters, strict=True)):
+        mine = [o for o in outs if o.file == f]
+        red = reduced[f]
+        counts: Counter[str] = Counter()
+        for o in mine:
+            counts.update(o.counts)
+        counts["exact_duplicate"] += red["exact_duplicate"]
+        first = mine[0]
+        counts["duplicate_column"] += sum("duplicated column" in n for n in first.notes)
+        head = read_head(path, 65536)
+        if not looks_binary(head) and text_info(head).line_endings != "lf":
+            counts["line_endings"] += 1
+        counts["conflicting_duplicate"] += red["conflict_rows"]
+        rows = {"rows_read": sum(o.rows_read for o in mine), "rows_out": red["rows_out"],
+                "rows_quarantined": sum(o.rows_quarantined for o in mine),
+                "rows_duplicate": red["rows_duplicate"]}
+        if rows["rows_read"] != rows["rows_out"] + rows["rows_quarantined"] \
+                + rows["rows_duplicate"]:
+            raise AssertionError(f"{path}: row accounting does not add up: {rows}")
+        constant = red["constant"]
+        if constant:
+            counts["constant_column"] += len(constant)
+        files.append({
+            "path": str(path), "format": adapter.name, "source": first.source, **rows,
+            "rules": {k: v for k, v in sorted(counts.items()) if v and ":" not in k},
+            "quarantine_rules": {k.split(":", 1)[1]: v for k, v in sorted(counts.items())
+                                 if k.startswith("quarantine:")},
+            "constant_columns": sorted(constant),
+            "conflicting_duplicate_groups": red["groups"],
+            "rows_repeating_earlier_files": red["repeating"],
+            "classes": dict(red["classes"].most_common()),
+            "notes": list(first.notes),
+        })
+        fingerprints.append((frozenset(first.features), red["rows_seen"]))
+    return files, fingerprints
+
+
+def _light(out: PartOut) -> PartOut:
+    """A partition's result without its arrays, for the driver."""
+    return PartOut(index=out.index, file=out.file, rows_read=out.rows_read,
+                   rows_quarantined=out.rows_quarantined, counts=out.counts,
+                   features=out.features, notes=out.notes, source=out.source)
+
+
+def _report(files: list[dict[str, Any]], fingerprints: list[tuple[frozenset[str], np.ndarray]],
+            meta: Any, policies: Mapping[str, Any] | None, taxonomy: Any,
+            dedupe_scope: str) -> dict[str, Any]:
+    total: dict[str, Any] = {k: sum(f[k] for f in files)
+                             for k in ("rows_read", "rows_out", "rows_quarantined",
+                                       "rows_duplicate")}
+    rules: Counter[str] = Counter()
+    classes: Counter[str] = Counter()
+    for f in files:
+        rules.update(f["rules"])
+        classes.update(f["classes"])
+    total["rules"] = dict(sorted(rules.items()))
+    total["classes"] = dict(classes.most_common())
+    report = {
+        "files": files,
+        "total": total,
+        "policies": {name: (policies or {}).get(name, r.policy) for name, r in RULES.items()},
+        "taxonomy": taxonomy.origin,
+        "roles": meta.roles,
+        "dedupe_scope": dedupe_scope,
+        "warnings": same_records(files, fingerprints),
+    }
+    for warning in report["warnings"]:
+        log.warning("%s", warning)
+    return report
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def _written(out: FinishOut) -> tuple[str, str]:
+    return out.written, out.quarantine
+
+
+def _outputs(work: Path, written: list[tuple[str, str]], schema: pa.Schema,
+             dataset: bool) -> None:
+    """Move the parts into place: dataset directories, or one file each (in row order)."""
+    curated, quarantine = work / "curated.parquet", work / "quarantine.parquet"
+    if dataset:
+        curated.mkdir()
+        quarantine.mkdir()
+        for n, (rows, bad) in enumerate(written):
+            os.replace(rows, curated / f"part-{n:05d}.parquet")
+            os.replace(bad, quarantine / f"part-{n:05d}.parquet")
+        return
+    strings = [f.name for f in schema if pa.types.is_string(f.type)]
+    with pq.ParquetWriter(curated, schema, use_dictionary=strings,
+                          compression="zstd") as writer, \
+            pq.ParquetWriter(quarantine, QUARANTINE_SCHEMA) as qwriter:
+        for rows, bad in written:
+            for name, w in ((rows, writer), (bad, qwriter)):
+                with pa.memory_map(name) as source:
+                    reader = pa.ipc.open_file(source)
+                    for i in range(reader.num_record_batches):
+                        w.write_table(pa.Table.from_batches([reader.get_batch(i)]))
+                os.unlink(name)

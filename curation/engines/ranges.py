@@ -1,0 +1,217 @@
+"""Byte ranges of large text captures: the partitions the Dask engine reads in parallel.
+
+The local reader (:func:`curation.sources._text.iter_text_chunks`) reads a file in
+blocks of ``CHUNK_BYTES`` and cuts each chunk after the last line end it holds; every
+chunk after the first is parsed with the numeric columns the first one told. A range
+here starts and stops on those very cuts, so each partition parses exactly the chunks
+the local reader would, with the same parse path and the same line numbers:
+
+- a first parallel pass (:func:`scan_blocks`) reads each block once and counts its line
+  ends (CR, LF, CRLF; a CRLF across two blocks once) and quote characters, and where
+  its last line end is;
+- :func:`plan_ranges` puts a boundary after the last line end of every
+  ``partition_bytes``-th block; the line number there is one plus the line ends before
+  it. A boundary where the count of quote characters before it is odd would fall inside
+  a quoted value (RFC 4180 escapes a quote by doubling it, so escaped quotes toggle
+  twice and the parity is exact for well-formed files); it moves to the next block;
+- a partition first reads the file's first chunk (the one the adapter infers column
+  kinds from; the engine drops its rows), then its own blocks (:class:`ByteRange`).
+
+Stray quotes (a ``"`` inside an unquoted value) make the parity wrong. That is caught,
+not assumed away: a partition whose last record is still open at its end reports it
+(``open_tail``), and the engine then reads that file as one partition. Compressed
+files, UTF-16/32 text and formats not read through ``iter_text_chunks`` are never split.
+
+>>> import tempfile, pathlib
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
+>>> _ = p.write_bytes(b"a,b\\n" + b"".join(b"%d,x\\n" % i for i in range(100)))
+>>> scans = scan_blocks(str(p), 0, 0, 8, 64)
+>>> [(r.start, r.line) for r in plan_ranges(str(p), scans, bom=0, block=64,
+...                                          partition_bytes=128)][:3]
+[(0, 1), (124, 28), (254, 54)]
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from curation.sources._text import _last_line_end
+
+QUOTE = b'"'
+
+
+@dataclass(frozen=True)
+class BlockScan:
+    """What one block says about line ends and quotes (offsets within the block)."""
+
+    size: int
+    terminators: int
+    last_end: int  # just after the last line end (a CR that ends the block not counted); 0: none
+    prefix_terminators: int  # line ends in [0, last_end)
+    quotes: int
+    prefix_quotes: int
+    starts_lf: bool
+    ends_cr: bool
+
+
+def _terminators(buf: bytes) -> int:
+    return buf.count(b"\n") + buf.count(b"\r") - buf.count(b"\r\n")
+
+
+def scan_block(data: bytes) -> BlockScan:
+    """:class:`BlockScan` of one block's bytes.
+
+    >>> scan_block(b"a\\r\\nb\\nc\\r")
+    BlockScan(size=7, terminators=3, last_end=5, prefix_terminators=2, quotes=0, \
+prefix_quotes=0, starts_lf=False, ends_cr=True)
+    """
+    end = _last_line_end(data)
+    head = data[:end]
+    return BlockScan(size=len(data), terminators=_terminators(data), last_end=end,
+                     prefix_terminators=_terminators(head), quotes=data.count(QUOTE),
+                     prefix_quotes=head.count(QUOTE), starts_lf=data[:1] == b"\n",
+                     ends_cr=data[-1:] == b"\r")
+
+
+def scan_blocks(path: str, bom: int, first: int, count: int, block: int) -> list[BlockScan]:
+    """Scan ``count`` blocks of ``path`` from block number ``first`` (one Dask task)."""
+    out = []
+    with open(path, "rb") as fh:
+        fh.seek(bom + first * block)
+        for _ in range(count):
+            data = fh.read(block)
+            if not data:
+                break
+            out.append(scan_block(data))
+    return out
+
+
+@dataclass
+class ByteRange:
+    """One partition of a text file: where it starts, its line number there, where it stops.
+
+    Set as :data:`curation.sources._text.READ_RANGE` around an adapter's ``open``, it
+    makes :func:`~curation.sources._text.iter_text_chunks` read this range only (after
+    the file's first chunk, when the range does not start the file: ``lead``).
+    """
+
+    path: str  # absolute
+    start: int  # offset of the range's first byte, a line start
+    first_block: int  # block whose reading starts at ``start`` in the local reader
+    stop_block: int | None  # block before which the range ends; None: the end of the file
+    line: int  # physical line number at ``start``
+    block: int
+    bom: int = 0
+    claimed: bool = field(default=False, compare=False)
+    lead_yielded: bool = field(default=False, compare=False)
+    open_tail: list[bytes] = field(default_factory=list, compare=False)
+
+    @property
+    def lead(self) -> bool:
+        return self.start > self.bom
+
+    @property
+    def stop(self) -> int | None:
+        """Byte offset where the range ends at the latest (None: end of file)."""
+        return None if self.stop_block is None else self.bom + self.stop_block * self.block
+
+    def describe(self) -> str:
+        end = "the end" if self.stop is None else f"about byte {self.stop:,}"
+        return f"bytes {self.start:,} to {end} (from line {self.line:,})"
+
+    def covers(self, path: str | os.PathLike[str]) -> bool:
+        return os.path.abspath(path) == self.path
+
+    def chunks(self, path: Path, info: Any, parse: Callable[..., Iterator[Any]],
+               skip_lines: int) -> Iterator[Any]:
+        """The reader's chunks for this range (the hook ``iter_text_chunks`` calls)."""
+        if info.encoding != "utf-8":
+            raise RuntimeError(f"{path}: only UTF-8 text is read by byte range")
+        self.claimed = True
+        return self._chunks(path, parse, skip_lines)
+
+    def _chunks(self, path: Path, parse: Callable[..., Iterator[Any]],
+                skip_lines: int) -> Iterator[Any]:
+        if self.lead:
+            lead = parse(_blocks(path, self.bom, self.bom, None, self.block),
+                         line=skip_lines + 1, skip=skip_lines)
+            first = next(lead, None)
+            lead.close()  # type: ignore[attr-defined]
+            if first is not None:
+                self.lead_yielded = True
+                yield first
+            line, skip = self.line, 0
+        else:
+            line, skip = skip_lines + 1, skip_lines
+        n_blocks = None if self.stop_block is None else self.stop_block - self.first_block
+        yield from parse(_blocks(path, self.start, self.bom + self.first_block * self.block,
+                                 n_blocks, self.block),
+                         line=line, skip=skip, at_end=self.stop_block is None,
+                         open_tail=self.open_tail)
+
+
+def _blocks(path: Path, start: int, block_start: int, n_blocks: int | None,
+            block: int) -> Iterator[bytes]:
+    """Chunks cut as the local reader cuts them: ``n_blocks`` blocks from ``block_start``
+    (None: to the end of the file).
+
+    The bytes from ``start`` to ``block_start`` are the end of the previous block that
+    the local reader carries into the next chunk.
+    """
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        rest = fh.read(block_start - start)
+        done = 0
+        while n_blocks is None or done < n_blocks:
+            data = fh.read(block)
+            done += 1
+            if not data:
+                if rest:
+                    yield rest
+                return
+            buf = rest + data
+            cut = _last_line_end(buf)
+            if cut == 0:
+                rest = buf
+                continue
+            yield buf[:cut]
+            rest = buf[cut:]
+
+
+def plan_ranges(path: str, scans: list[BlockScan], *, bom: int, block: int,
+                partition_bytes: int) -> list[ByteRange]:
+    """Byte ranges of about ``partition_bytes`` each, cut where the local reader cuts.
+
+    ``scans`` are every block of the file in order (:func:`scan_blocks`). A boundary
+    needs a line end in the block before it and an even count of quote characters
+    before it; otherwise it moves on by one block.
+    """
+    per = max(1, partition_bytes // block)
+    path = os.path.abspath(path)
+    ranges = [ByteRange(path=path, start=bom, first_block=0, stop_block=None, line=1,
+                        block=block, bom=bom)]
+    lines = quotes = 0  # before the start of block k
+    straddle = False
+    k = 0
+    next_cut = per
+    while k < len(scans):
+        s = scans[k]
+        if straddle and s.starts_lf:
+            lines -= 1  # a CRLF across the junction was counted in both blocks
+        if k + 1 >= next_cut and k + 1 < len(scans) and s.last_end > 0 \
+                and (quotes + s.prefix_quotes) % 2 == 0:
+            line = 1 + lines + s.prefix_terminators
+            ranges[-1].stop_block = k + 1
+            ranges.append(ByteRange(path=path, start=bom + k * block + s.last_end,
+                                    first_block=k + 1, stop_block=None, line=line,
+                                    block=block, bom=bom))
+            next_cut = k + 1 + per
+        lines += s.terminators
+        quotes += s.quotes
+        straddle = s.ends_cr
+        k += 1
+    return ranges

@@ -1,0 +1,325 @@
+"""curate on the Dask engine gives the local engine's results, on real captures and on a
+large CSV split into byte ranges; bad input fails the same way on both engines.
+
+The cluster is a 2-worker ``LocalCluster`` (one process and one thread per worker),
+started once per test session and shared with the other ``test_dask_*`` modules.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from curation.curate import curate
+from curation.errors import IotforgeError
+from curation.sources import _text
+
+pytest.importorskip("distributed")
+
+_SHARED: dict[str, Any] = {}
+
+
+def shared_client() -> Any:
+    """The session's 2-worker LocalCluster client (started on first use)."""
+    if "client" not in _SHARED:
+        from distributed import Client, LocalCluster
+
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                               dashboard_address=":0", silence_logs=logging.ERROR)
+        _SHARED["cluster"], _SHARED["client"] = cluster, Client(cluster)
+    return _SHARED["client"]
+
+
+@pytest.fixture(scope="session")
+def dask_client() -> Any:
+    yield shared_client()
+    if "client" in _SHARED:
+        _SHARED.pop("client").close()
+        _SHARED.pop("cluster").close()
+
+
+REAL = ("ton_iot_telemetry", "cicids2017_improved_sample", "iot23", "mqttset_pcap")
+
+
+def real_runs(datasets: Path, root: Path, client: Any) -> dict[str, Path]:
+    """Every shared dataset curated once by each engine (cached for the session)."""
+    if "real" not in _SHARED:
+        inputs = [datasets / name for name in REAL]
+        curate(inputs, root / "local")
+        curate(inputs, root / "dask", engine=client)
+        _SHARED["real"] = {"local": root / "local", "dask": root / "dask"}
+    return _SHARED["real"]
+
+
+@pytest.fixture(scope="session")
+def real(datasets: Path, tmp_path_factory: pytest.TempPathFactory, dask_client: Any
+         ) -> dict[str, Path]:
+    return real_runs(datasets, tmp_path_factory.mktemp("real"), dask_client)
+
+
+def table(path: Path, keys: list[str]) -> pa.Table:
+    """A curated or quarantine output (file or dataset directory), in a canonical order."""
+    t = pq.read_table(path)
+    return t.sort_by([(k, "ascending") for k in keys]).combine_chunks()
+
+
+def assert_same_rows(a: pa.Table, b: pa.Table) -> None:
+    assert a.schema == b.schema
+    assert a.num_rows == b.num_rows
+    for name in a.column_names:
+        assert a.column(name).equals(b.column(name)), name
+
+
+def report(out: Path) -> dict[str, Any]:
+    return json.loads((out / "report.json").read_text())
+
+
+# --------------------------------------------------------------------------- real data
+
+
+def test_real_reports_match_per_file_and_rule(real: dict[str, Path]) -> None:
+    local, dask = report(real["local"]), report(real["dask"])
+    assert dask.pop("engine")["partitions"] >= len(local["files"])
+    assert [f["path"] for f in dask["files"]] == [f["path"] for f in local["files"]]
+    for a, b in zip(local["files"], dask["files"], strict=True):
+        assert b == a, a["path"]
+    assert dask["total"] == local["total"]
+    assert dask == local
+
+
+def test_real_rows_and_quarantine_match(real: dict[str, Path]) -> None:
+    keys = ["source_file", "source_row"]
+    assert_same_rows(table(real["dask"] / "curated.parquet", keys),
+                     table(real["local"] / "curated.parquet", keys))
+    qkeys = ["source_file", "source_row", "rule", "column"]
+    local_q = table(real["local"] / "quarantine.parquet", qkeys)
+    assert local_q.num_rows > 0
+    assert_same_rows(table(real["dask"] / "quarantine.parquet", qkeys), local_q)
+
+
+def test_real_accounting_from_the_written_outputs(real: dict[str, Path]) -> None:
+    rep = report(real["dask"])
+    out = Counter(pq.read_table(real["dask"] / "curated.parquet",
+                                columns=["source_file"]).column(0).to_pylist())
+    bad = Counter(pq.read_table(real["dask"] / "quarantine.parquet",
+                                columns=["source_file"]).column(0).to_pylist())
+    for f in rep["files"]:
+        assert out[f["path"]] == f["rows_out"]
+        assert bad[f["path"]] == f["rows_quarantined"]
+        assert f["rows_read"] == f["rows_out"] + f["rows_quarantined"] + f["rows_duplicate"]
+    assert sum(f["rows_duplicate"] for f in rep["files"]) == rep["total"]["rows_duplicate"] > 0
+
+
+# --------------------------------------------------------------------------- byte ranges
+
+HEADER = ["Flow Duration", "Total Fwd Packets", "Flow Bytes/s", "Destination Port", "Label"]
+
+
+def big_csv(path: Path, rows: int = 12_000) -> dict[str, int]:
+    """A CICFlowMeter-like CSV whose ``Flow Duration`` is each record's own line number.
+
+    Special records, by the line they start on: a quoted label holding two line breaks
+    (one record over three lines), a row with a missing field, and an exact copy of
+    line 3 near the end (its duration is line 3's, not its own line).
+    """
+    labels = ["BENIGN", "DDoS", "PortScan"]
+    lines = [",".join(HEADER)]
+    where: dict[str, int] = {}
+    copy = ""
+    line = 2
+    while line < rows:
+        if line == rows // 3:
+            where["multiline"] = line
+            lines.append(f'{line},3,1.5,80,"Port\nScan\nx"')
+            line += 3
+            continue
+        if line == rows // 2:
+            where["short"] = line
+            lines.append(f"{line},3,1.5,80")
+        elif line == rows - 50:
+            where["copy"] = line
+            lines.append(copy)
+        else:
+            lines.append(f"{line},{line % 7 + 1},{line * 0.5},{(line % 3) * 443},"
+                         f"{labels[line % 3]}")
+            if line == 3:
+                copy = lines[-1]
+        line += 1
+    path.write_text("\n".join(lines) + "\n")
+    where["lines"] = line - 1
+    return where
+
+
+def test_byte_ranges_keep_lines_and_find_duplicates_across_partitions(
+        tmp_path: Path, dask_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = tmp_path / "flows.csv"
+    where = big_csv(src)
+    monkeypatch.setattr(_text, "CHUNK_BYTES", 16 << 10)  # both engines read 16 KiB chunks
+    local = curate([src], tmp_path / "local")
+    dask = curate([src], tmp_path / "dask", engine=dask_client, partition_bytes=64 << 10)
+    parts = dask.pop("engine")["partitions"]
+    assert parts >= src.stat().st_size // (64 << 10)  # about 4 ranges
+    assert dask == local
+    rows = pq.read_table(tmp_path / "dask" / "curated.parquet").to_pandas()
+    # every record kept its physical line: the value written on it
+    assert (rows["source_row"] == rows["flow_duration"]).all()
+    assert sorted(rows["source_row"]) == sorted(
+        set(range(2, where["lines"] + 1)) - {where["multiline"] + 1, where["multiline"] + 2,
+                                             where["short"], where["copy"]}
+        - {where["multiline"]})
+    # the copy of line 3 lies in the last range, line 3 in the first: found, first kept
+    assert where["copy"] > src.stat().st_size // (64 << 10) and parts >= 3
+    assert dask["total"]["rows_duplicate"] == dask["total"]["rules"]["exact_duplicate"] == 1
+    quarantine = pq.read_table(tmp_path / "dask" / "quarantine.parquet").to_pandas()
+    assert dict(zip(quarantine["source_row"], quarantine["rule"], strict=True)) == {
+        where["multiline"]: "unknown_label", where["short"]: "row_shape"}
+    total = dask["total"]
+    assert total["rows_read"] == where["lines"] - 1 - 2  # records, not lines
+    assert total["rows_read"] == total["rows_out"] + total["rows_quarantined"] + 1
+
+
+def test_stray_quote_makes_a_file_one_partition_with_the_same_result(
+        tmp_path: Path, dask_client: Any, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # a stray quote early (an ordinary character inside a value) puts the quote parity
+    # off by one, then a quoted value spanning many lines straddles a range boundary
+    # with even parity: the range before it ends inside a record.
+    lines = [",".join(HEADER), '5,1,2.0,80,BEN"IGN']
+    lines += [f"{i},1,2.0,80,BENIGN" for i in range(3, 400)]
+    lines.append('400,1,2.0,80,"' + "\n".join(f"word {k}" for k in range(3000)) + '"')
+    lines += [f"{i},1,2.0,80,DDoS" for i in range(3401, 3600)]
+    src = tmp_path / "stray.csv"
+    src.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(_text, "CHUNK_BYTES", 4 << 10)
+    local = curate([src], tmp_path / "local")
+    with caplog.at_level(logging.WARNING, logger="curation.engines.dask_curate"):
+        dask = curate([src], tmp_path / "dask", engine=dask_client, partition_bytes=8 << 10)
+    assert "reading the file as one partition" in caplog.text
+    assert dask.pop("engine")["partitions"] == 1
+    assert dask == local
+    rows = pq.read_table(tmp_path / "dask" / "curated.parquet").to_pandas()
+    assert rows["source_row"].max() == 3598  # after a record over 3,000 lines
+
+
+def test_file_scoped_dedupe_matches(tmp_path: Path, dask_client: Any) -> None:
+    rows = [[str(i * 10), str(i % 5 + 1), "1.5", "80", ["BENIGN", "DDoS"][i % 2]]
+            for i in range(300)]
+    a, b = tmp_path / "a_train.csv", tmp_path / "b_test.csv"
+    for path, body in ((a, rows[:200] + rows[:10]), (b, rows[150:300] + rows[:5])):
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows([HEADER, *body])
+        path.write_text(buf.getvalue())
+    for scope in ("global", "file"):
+        local = curate([a, b], tmp_path / f"l{scope}", dedupe_scope=scope)  # type: ignore[arg-type]
+        dask = curate([a, b], tmp_path / f"d{scope}", dedupe_scope=scope,  # type: ignore[arg-type]
+                      engine=dask_client)
+        dask.pop("engine")
+        assert dask == local
+        assert local["files"][1]["rows_repeating_earlier_files"] == 55
+        assert local["total"]["rows_duplicate"] == (65 if scope == "global" else 10)
+
+
+def test_large_inputs_give_dataset_directories(tmp_path: Path, dask_client: Any,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from curation.engines import dask_curate
+
+    src = tmp_path / "flows.csv"
+    big_csv(src, rows=3000)
+    monkeypatch.setattr(_text, "CHUNK_BYTES", 16 << 10)
+    monkeypatch.setattr(dask_curate, "DATASET_OVER_BYTES", 1 << 10)
+    local = curate([src], tmp_path / "local")
+    dask = curate([src], tmp_path / "dask", engine=dask_client, partition_bytes=32 << 10)
+    assert dask.pop("engine")["outputs"] == "dataset directories"
+    assert dask == local
+    parts = sorted((tmp_path / "dask" / "curated.parquet").iterdir())
+    assert len(parts) >= 2 and all(p.suffix == ".parquet" for p in parts)
+    keys = ["source_file", "source_row"]
+    assert_same_rows(table(tmp_path / "dask" / "curated.parquet", keys),
+                     table(tmp_path / "local" / "curated.parquet", keys))
+    # a second run replaces the directories as a set
+    curate([src], tmp_path / "dask", engine=dask_client, partition_bytes=32 << 10)
+    assert len(list((tmp_path / "dask" / "curated.parquet").iterdir())) == len(parts)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _error(call: Any) -> tuple[str, int]:
+    with pytest.raises(IotforgeError) as info:
+        call()
+    return info.value.one_line(), info.value.exit_code
+
+
+def test_bad_input_fails_alike(tmp_path: Path, dask_client: Any) -> None:
+    import gzip
+
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    binary = tmp_path / "blob.csv"
+    binary.write_bytes(b"\x00\x01\x02" * 100)
+    cut = tmp_path / "cut.csv.gz"  # damaged past the first 16 MiB: found by a worker
+    body = "".join(f"{i},1,2.0,80,BENIGN\n" for i in range(1_400_000))
+    data = gzip.compress((",".join(HEADER) + "\n" + body).encode(), compresslevel=1)
+    cut.write_bytes(data[: len(data) * 9 // 10])
+    cases = [[tmp_path / "missing.csv"], [empty], [binary], [cut], [empty, binary]]
+    for inputs in cases:
+        local = _error(lambda i=inputs: curate(i, tmp_path / "l"))
+        dask = _error(lambda i=inputs: curate(i, tmp_path / "d", engine=dask_client))
+        assert dask == local, inputs
+        assert local[1] == 2
+    assert not (tmp_path / "d" / "report.json").exists()
+
+
+def test_unreachable_scheduler_is_exit_2_naming_address_and_timeout(tmp_path: Path) -> None:
+    src = tmp_path / "flows.csv"
+    big_csv(src, rows=50)
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "iotforge", "curate", str(src), "--out",
+                           str(tmp_path / "o"), "--engine", "dask", "--scheduler",
+                           "tcp://127.0.0.1:9", "--scheduler-timeout", "1"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr
+    assert "tcp://127.0.0.1:9" in lines[0] and "within 1 s" in lines[0]
+    assert time.monotonic() - start < 60
+
+
+def test_scheduler_needs_the_dask_engine() -> None:
+    from curation.errors import UsageError
+
+    with pytest.raises(UsageError, match="needs the Dask engine"):
+        curate(["x.csv"], "out", scheduler="tcp://127.0.0.1:8786")
+
+
+def test_worker_out_of_memory_names_file_and_byte_range(tmp_path: Path) -> None:
+    import dask
+    from distributed import Client, LocalCluster
+
+    from curation.engines.dask_curate import WorkerLostError
+
+    src = tmp_path / "big.csv"
+    row = "1,2,3.5,80,BENIGN\n"
+    src.write_text(",".join(HEADER) + "\n" + row * 900_000)  # 16 MB: one chunk, ~600 MB
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                         memory_limit="400MiB", dashboard_address=":0",
+                         silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
+        with pytest.raises(WorkerLostError) as info:
+            curate([src], tmp_path / "out", engine=client)
+    line = info.value.one_line()
+    assert str(src) in line and "bytes 0 to the end (from line 1)" in line
+    assert "memory" in line
+    assert not (tmp_path / "out").exists()
