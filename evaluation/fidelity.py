@@ -38,6 +38,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from augment._privacy import closest_record_distance
+
 from .assoc_rules import RuleSet, rule_fidelity
 
 __all__ = ["closest_record_distance", "column_similarity", "correlation_difference",
@@ -100,52 +102,6 @@ def correlation_difference(real: pd.DataFrame, synthetic: pd.DataFrame,
     upper = np.triu(np.ones_like(a, dtype=bool), k=1)
     diff = np.abs(a - b)[upper & np.isfinite(a) & np.isfinite(b)]
     return float(diff.mean()) if diff.size else float("nan")
-
-
-def _encode(frames: list[pd.DataFrame], reference: pd.DataFrame, numeric: Sequence[str],
-            categorical: Sequence[str]) -> list[np.ndarray]:
-    blocks: list[list[np.ndarray]] = [[] for _ in frames]
-    for col in numeric:
-        ref = reference[col].to_numpy(dtype=float)
-        ref = ref[np.isfinite(ref)]
-        lo, hi = (float(ref.min()), float(ref.max())) if ref.size else (0.0, 1.0)
-        scale = hi - lo if hi > lo else 1.0
-        for out, f in zip(blocks, frames, strict=True):
-            v = (f[col].to_numpy(dtype=float) - lo) / scale
-            # a missing value sits one range below the observed ones: far, but finite
-            out.append(np.where(np.isfinite(v), v, -1.0)[:, None])
-    for col in categorical:
-        values = [f[col].astype(object).where(f[col].notna(), "__missing__").astype(str)
-                  for f in frames]
-        cats = pd.Index(pd.concat(values).unique())
-        for out, v in zip(blocks, values, strict=True):
-            out.append(np.eye(len(cats))[cats.get_indexer(v)] * 0.5)  # mismatch adds 1
-    return [np.hstack(b) if b else np.zeros((len(f), 0))
-            for b, f in zip(blocks, frames, strict=True)]
-
-
-def closest_record_distance(query: pd.DataFrame, reference: pd.DataFrame,
-                            numeric: Sequence[str], categorical: Sequence[str]) -> np.ndarray:
-    """Gower distance of every ``query`` row to its closest ``reference`` row.
-
-    Numeric columns are scaled by the reference range, a categorical mismatch counts 1,
-    the L1 sum is divided by the number of columns: 0 = identical, 1 = nothing alike.
-
-    Examples
-    --------
-    >>> ref = pd.DataFrame({"x": [0.0, 10.0], "p": ["tcp", "udp"]})
-    >>> closest_record_distance(pd.DataFrame({"x": [5.0], "p": ["tcp"]}), ref,
-    ...                         ["x"], ["p"]).tolist()
-    [0.25]
-    """
-    from sklearn.neighbors import NearestNeighbors
-
-    if len(query) == 0 or len(reference) == 0:
-        return np.full(len(query), np.nan)
-    q, r = _encode([query, reference], reference, numeric, categorical)
-    width = max(len(numeric) + len(categorical), 1)
-    nn = NearestNeighbors(n_neighbors=1, metric="manhattan").fit(r)
-    return np.asarray(nn.kneighbors(q, return_distance=True)[0][:, 0]) / width
 
 
 def _keys(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
