@@ -6,42 +6,92 @@ class, and drops into an ``imblearn.pipeline.Pipeline`` so it runs on training f
 only. :class:`AutoAugmenter` chooses among them by inner cross-validation, or
 abstains. Sampling strategies include skew-preserving ones (:class:`Floor`, :class:`Power`,
 :class:`Scale`) that keep the rank order of class sizes.
+
+The registry (:func:`registry`, :func:`get_augmenter`, :func:`method_names`) maps method
+names to classes, plugins' included. Importing this package is cheap: a class is
+imported (with scikit-learn, imbalanced-learn, torch) the first time it is used, so the
+command line can list the method names without loading any of them.
 """
 
-from ._auto import AutoAugmenter, default_estimator
-from ._base import (
-    BaseAugmenter,
-    Constraints,
-    apply_constraints,
-    learn_constraints,
-    resolve_sampling_strategy,
-    row_keys,
-)
+from __future__ import annotations
 
-# generative augmenters
-from ._generative import (
-    CopulaGANAugmenter,
-    CTGANAugmenter,
-    DCRResult,
-    GaussianCopulaAugmenter,
-    TVAEAugmenter,
-    add_provenance,
-    distance_to_closest_record,
-    sample_ctgan_conditional,
-)
-from ._hybrid import SMOTEENNAugmenter, SMOTETomekAugmenter
-from ._smote import SMOTEAugmenter
-from ._smote_variants import (
-    ADASYNAugmenter,
-    BorderlineSMOTEAugmenter,
-    KMeansSMOTEAugmenter,
-    RandomOverSamplerAugmenter,
-    SVMSMOTEAugmenter,
-)
-from ._strategies import Floor, Power, Scale, SkewStrategy, parse_strategy
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._registry import AUTO, get_augmenter, method_names, method_parameters, registry
+
+if TYPE_CHECKING:
+    from ._auto import AutoAugmenter, default_estimator
+    from ._base import (
+        BaseAugmenter,
+        Constraints,
+        apply_constraints,
+        learn_constraints,
+        resolve_sampling_strategy,
+        row_keys,
+    )
+    from ._ctgan import CTGANAugmenter
+    from ._ctgan_core import sample_ctgan_conditional
+    from ._gen_base import add_provenance
+    from ._hybrid import SMOTEENNAugmenter, SMOTETomekAugmenter
+    from ._privacy import (
+        DCRResult,
+        closest_record_distance,
+        dcr_by_source,
+        distance_to_closest_record,
+    )
+    from ._sdv import CopulaGANAugmenter, GaussianCopulaAugmenter
+    from ._smote import SMOTEAugmenter
+    from ._smote_variants import (
+        ADASYNAugmenter,
+        BorderlineSMOTEAugmenter,
+        KMeansSMOTEAugmenter,
+        RandomOverSamplerAugmenter,
+        SVMSMOTEAugmenter,
+    )
+    from ._strategies import Floor, Power, Scale, SkewStrategy, parse_strategy
+    from ._tvae import TVAEAugmenter
+
+# public name -> the private module that defines it (imported on first use)
+_LAZY: dict[str, str] = {
+    "AutoAugmenter": "_auto",
+    "default_estimator": "_auto",
+    **dict.fromkeys(("BaseAugmenter", "Constraints", "apply_constraints", "learn_constraints",
+                     "resolve_sampling_strategy", "row_keys"), "_base"),
+    "CTGANAugmenter": "_ctgan",
+    "sample_ctgan_conditional": "_ctgan_core",
+    "add_provenance": "_gen_base",
+    "SMOTEENNAugmenter": "_hybrid",
+    "SMOTETomekAugmenter": "_hybrid",
+    **dict.fromkeys(("DCRResult", "closest_record_distance", "dcr_by_source",
+                     "distance_to_closest_record"), "_privacy"),
+    "CopulaGANAugmenter": "_sdv",
+    "GaussianCopulaAugmenter": "_sdv",
+    "SMOTEAugmenter": "_smote",
+    **dict.fromkeys(("ADASYNAugmenter", "BorderlineSMOTEAugmenter", "KMeansSMOTEAugmenter",
+                     "RandomOverSamplerAugmenter", "SVMSMOTEAugmenter"), "_smote_variants"),
+    **dict.fromkeys(("Floor", "Power", "Scale", "SkewStrategy", "parse_strategy"),
+                    "_strategies"),
+    "TVAEAugmenter": "_tvae",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'augment' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # once imported, a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "ADASYNAugmenter",
+    "AUTO",
     "AutoAugmenter",
     "BaseAugmenter",
     "BorderlineSMOTEAugmenter",
@@ -62,6 +112,11 @@ __all__ = [
     "parse_strategy",
     "resolve_sampling_strategy",
     "row_keys",
+    # the registry
+    "get_augmenter",
+    "method_names",
+    "method_parameters",
+    "registry",
     # generative augmenters
     "CTGANAugmenter",
     "CopulaGANAugmenter",
@@ -69,6 +124,8 @@ __all__ = [
     "GaussianCopulaAugmenter",
     "TVAEAugmenter",
     "add_provenance",
+    "closest_record_distance",
+    "dcr_by_source",
     "distance_to_closest_record",
     "sample_ctgan_conditional",
 ]

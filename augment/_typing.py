@@ -35,3 +35,11 @@ AutoScoring: TypeAlias = Literal["macro_f1"] | Mapping[Literal["recall"], Sequen
 AutoCandidate: TypeAlias = str | tuple[str, Any]
 """A candidate of :class:`augment.AutoAugmenter`: a registry method with an optional
 strategy (``'smote'``, ``'adasyn:power:0.5'``) or a ``(name, sampler)`` pair."""
+
+AugmenterName = Literal["smote", "borderline_smote", "svm_smote", "adasyn", "kmeans_smote",
+                        "random_oversampler", "smote_tomek", "smote_enn", "ctgan", "tvae",
+                        "gaussian_copula", "copulagan"]
+"""The built-in augmenter methods (:data:`augment._registry.BUILTIN`); plugins add more."""
+
+MethodName: TypeAlias = AugmenterName | Literal["auto"]
+"""``iotforge augment --method``: an augmenter, or ``'auto'`` (:class:`augment.AutoAugmenter`)."""

@@ -35,26 +35,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+# --augment NAME takes the names of `iotforge augment --method`: augment's registry,
+# which imports no scikit-learn until a class is asked for
+from augment import get_augmenter, method_names
+
 NAME = "evaluate"
 HELP = "classifiers x augmenters x seeds on the real test split"
-
-# --augment NAME -> class in the augment package (imported only when used); the same
-# names as `iotforge augment --method`
-AUGMENTERS = {
-    "smote": "SMOTEAugmenter",
-    "random_oversampler": "RandomOverSamplerAugmenter",
-    "borderline_smote": "BorderlineSMOTEAugmenter",
-    "svm_smote": "SVMSMOTEAugmenter",
-    "adasyn": "ADASYNAugmenter",
-    "kmeans_smote": "KMeansSMOTEAugmenter",
-    "smote_enn": "SMOTEENNAugmenter",
-    "smote_tomek": "SMOTETomekAugmenter",
-    "ctgan": "CTGANAugmenter",
-    "tvae": "TVAEAugmenter",
-    "gaussian_copula": "GaussianCopulaAugmenter",
-    "copulagan": "CopulaGANAugmenter",
-}
-
 
 # the names of evaluation.classifiers.CLASSIFIERS, kept here so that building the parser
 # imports no scikit-learn (tests/test_evaluation.py checks the two agree)
@@ -82,7 +68,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="synthetic rows from 'iotforge augment' (repeatable; a directory "
                         "means its *.parquet files)")
     p.add_argument("--augment", action="append", default=[], metavar="NAME[:STRATEGY]",
-                   help=f"run an augmenter here, once per seed ({', '.join(AUGMENTERS)}); "
+                   help=f"run an augmenter here, once per seed ({', '.join(method_names())}); "
                         "e.g. smote:power:0.5")
     p.add_argument("--classifiers", type=_csv("classifier names"),
                    default=",".join(CLASSICAL), metavar="A,B,C",
@@ -156,11 +142,10 @@ def _augmenters(specs: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for spec in specs:
         name, _, strategy = spec.partition(":")
-        if name not in AUGMENTERS:
-            raise UsageError(f"expected an augmenter in {sorted(AUGMENTERS)}, found {name!r}")
-        import augment
-
-        cls = getattr(augment, AUGMENTERS[name])
+        if name not in method_names():
+            raise UsageError(f"expected an augmenter in {sorted(method_names())}, found "
+                             f"{name!r}")
+        cls = get_augmenter(name)
         kwargs = {"sampling_strategy": strategy} if strategy else {}
 
         def make(seed: int, cls: Any = cls, kwargs: dict[str, Any] = kwargs) -> Any:

@@ -1,0 +1,140 @@
+"""The augmenters by method name: one table for the command line, params.yaml and tests.
+
+``iotforge augment --method``, ``iotforge evaluate --augment``, their help text, the
+parameter check of ``--param`` and the estimator-checks test all read this table. It
+holds names and ``"module:Class"`` strings only, so building the command-line parser
+imports no scikit-learn: a class is imported when asked for.
+
+Other packages add augmenters through the entry-point group ``iotforge.augmenters``
+(docs/plugins.md): the entry point's name is the method name, its value the class,
+an imbalanced-learn sampler (:class:`augment.BaseAugmenter` gives the contract)::
+
+    [project.entry-points."iotforge.augmenters"]
+    jitter = "my_package.jitter:JitterAugmenter"
+
+A plugin cannot replace a built-in method: one with a built-in name is ignored, with a
+warning in the log.
+
+>>> "smote" in method_names() and "auto" not in method_names()
+True
+>>> get_augmenter("smote").__name__
+'SMOTEAugmenter'
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from importlib.metadata import EntryPoint, entry_points
+
+__all__ = ["AUTO", "BUILTIN", "ENTRY_POINT_GROUP", "get_augmenter", "method_names",
+           "method_parameters", "registry"]
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "iotforge.augmenters"
+"""The entry-point group through which other packages add augmenters."""
+
+AUTO = "auto"
+"""``--method auto``: :class:`augment.AutoAugmenter`, which chooses among the others (or
+none). Not an augmenter itself (it may add no row), so not in :func:`registry`."""
+
+BUILTIN: dict[str, str] = {
+    "smote": "augment._smote:SMOTEAugmenter",
+    "borderline_smote": "augment._smote_variants:BorderlineSMOTEAugmenter",
+    "svm_smote": "augment._smote_variants:SVMSMOTEAugmenter",
+    "adasyn": "augment._smote_variants:ADASYNAugmenter",
+    "kmeans_smote": "augment._smote_variants:KMeansSMOTEAugmenter",
+    "random_oversampler": "augment._smote_variants:RandomOverSamplerAugmenter",
+    "smote_tomek": "augment._hybrid:SMOTETomekAugmenter",
+    "smote_enn": "augment._hybrid:SMOTEENNAugmenter",
+    "ctgan": "augment._ctgan:CTGANAugmenter",
+    "tvae": "augment._tvae:TVAEAugmenter",
+    "gaussian_copula": "augment._sdv:GaussianCopulaAugmenter",
+    "copulagan": "augment._sdv:CopulaGANAugmenter",
+}
+"""Built-in method name -> ``"module:Class"``, in the order the help text lists them."""
+
+def _plugins() -> dict[str, EntryPoint]:
+    """Entry points of the group by name; the first one on ``sys.path`` wins a tie."""
+    found: dict[str, EntryPoint] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in BUILTIN or ep.name == AUTO:
+            log.warning("augmenter plugin %r (%s) ignored: %r is a built-in method",
+                        ep.name, ep.value, ep.name)
+            continue
+        found.setdefault(ep.name, ep)
+    return found
+
+
+def method_names(*, auto: bool = False) -> list[str]:
+    """Every method name: the built-in ones, then plugins' (sorted), then ``auto`` if asked.
+
+    Nothing is imported: this is what the command line's help and choices use.
+    """
+    return [*BUILTIN, *sorted(_plugins()), *([AUTO] if auto else [])]
+
+
+def _load(name: str, target: str | EntryPoint) -> type:
+    """The class behind ``target``; one clear line when a plugin is broken."""
+    from curation.errors import UsageError
+
+    if isinstance(target, str):  # built in: an ImportError here is a broken install
+        module, _, attr = target.partition(":")
+        builtin: type = getattr(importlib.import_module(module), attr)
+        return builtin
+    try:
+        cls = target.load()
+    except Exception as exc:  # a plugin's import can fail in any way: name it, not us
+        raise UsageError(
+            f"augmenter plugin {name!r} ({ENTRY_POINT_GROUP} = {target.value!r}) cannot be "
+            f"imported: {type(exc).__name__}: {exc}",
+            hint="reinstall or uninstall the package that provides it") from None
+    if not (isinstance(cls, type) and callable(getattr(cls, "fit_resample", None))):
+        raise UsageError(
+            f"augmenter plugin {name!r} ({ENTRY_POINT_GROUP} = {target.value!r}): expected "
+            f"an imbalanced-learn sampler class (with fit_resample), found {cls!r}",
+            hint="point the entry point at a class such as augment.BaseAugmenter's subclasses")
+    return cls
+
+
+def get_augmenter(name: str) -> type:
+    """The augmenter class of method ``name`` (built in or a plugin's).
+
+    Raises
+    ------
+    curation.errors.UsageError
+        For an unknown name (the message lists the known ones) or a plugin that cannot
+        be imported.
+    """
+    from curation.errors import UsageError
+
+    if name in BUILTIN:
+        return _load(name, BUILTIN[name])
+    plugins = _plugins()
+    if name not in plugins:
+        raise UsageError(f"expected a method in {sorted([*BUILTIN, *plugins, AUTO])}, found "
+                         f"{name!r}")
+    return _load(name, plugins[name])
+
+
+def registry() -> dict[str, type]:
+    """``{method name: augmenter class}`` for every augmenter, plugins included.
+
+    Every class is imported (the generative ones import torch): for discovery and
+    tests; the command line asks :func:`get_augmenter` for the one it needs.
+    """
+    return {name: get_augmenter(name) for name in method_names()}
+
+
+def method_parameters(name: str) -> list[str]:
+    """The keyword arguments of method ``name`` (``auto`` included), sorted.
+
+    >>> "k_neighbors" in method_parameters("smote"), "epochs" in method_parameters("smote")
+    (True, False)
+    """
+    if name == AUTO:
+        from ._auto import AutoAugmenter
+
+        return sorted(AutoAugmenter().get_params())
+    return sorted(get_augmenter(name)().get_params())
