@@ -28,16 +28,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curation._output import OutputSet
 from curation._typing import DedupeScope, OnBadFile, Policy
-from curation.clean import QUARANTINE_COLUMNS, RULES, clean_batch
+from curation.clean import QUARANTINE_SCHEMA, RULES, CleanResult, clean_batch
 from curation.engines import EngineOption, dask_client, resolve_engine
 from curation.errors import InputError, Problem, UnusableInputsError, UsageError
+from curation.rules import FileCheck, FileContext, FileRule
+from curation.rules.duplicates import DuplicateIndex, conflicts
+from curation.rules.shape import track_constant
 from curation.schema import (
     ARROW_TYPES,
     FIXED_ROLES,
@@ -45,52 +47,15 @@ from curation.schema import (
     ColumnSpec,
     TableMeta,
     arrow_schema,
-    conform,
 )
 from curation.sources import SourceOptions, detect, get_adapter
-from curation.sources._text import looks_binary, read_head, text_info
 from curation.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
 
-QUARANTINE_SCHEMA = pa.schema([
-    pa.field(c, pa.int64() if c == "source_row" else pa.string()) for c in QUARANTINE_COLUMNS
-])
 Progress = Callable[[str, int], None]
 
-
-class _Dedupe:
-    """Exact-duplicate index: 8 bytes per distinct row, amortised O(log n) per row.
-
-    It holds the raw-record hashes :func:`~curation.clean.clean_batch` computes
-    (``CleanResult.row_hash``), so a duplicate is decided on the record as read, not
-    on values a rule changed. Hashes live in a few sorted runs (merged when there
-    are too many), so a batch never re-sorts everything seen before it.
-    """
-
-    MAX_RUNS = 8
-
-    def __init__(self) -> None:
-        self.runs: list[np.ndarray] = []
-
-    def _known(self, h: np.ndarray) -> np.ndarray:
-        known = np.zeros(len(h), dtype=bool)
-        for run in self.runs:
-            if len(run):
-                pos = np.minimum(np.searchsorted(run, h), len(run) - 1)
-                known |= run[pos] == h
-        return known
-
-    def new_rows(self, h: np.ndarray) -> np.ndarray:
-        """Which of the hashes ``h`` were not seen before (in earlier calls or in ``h``)."""
-        if len(h) == 0:
-            return np.zeros(0, dtype=bool)
-        first = ~pd.Series(h).duplicated().to_numpy()
-        keep = first & ~self._known(h)
-        self.runs.append(np.sort(h[keep]))
-        if len(self.runs) > self.MAX_RUNS:
-            self.runs = [np.sort(np.concatenate(self.runs))]
-        return keep
+_Dedupe = DuplicateIndex  # the exact-duplicate index, now in curation.rules.duplicates
 
 
 def _promote(a: pa.DataType, b: pa.DataType) -> pa.DataType:
@@ -382,7 +347,7 @@ def _plan(paths, adapters, options):  # type: ignore[no-untyped-def]
 def _run(paths, adapters, work, options, taxonomy, policies, progress,  # type: ignore[no-untyped-def]
          dedupe_scope="global"):
     meta, schema = _plan(paths, adapters, options)
-    seen = _Dedupe()  # every file's records, for the cross-file counts
+    seen = DuplicateIndex()  # every file's records, for the cross-file counts
     files: list[dict[str, Any]] = []
     fingerprints: list[tuple[frozenset[str], np.ndarray]] = []
     strings = [f.name for f in schema if pa.types.is_string(f.type)]
@@ -390,11 +355,11 @@ def _run(paths, adapters, work, options, taxonomy, policies, progress,  # type: 
             pq.ParquetWriter(work / "curated.parquet", schema, use_dictionary=strings,
                              compression="zstd") as writer:
         for path, adapter in zip(paths, adapters, strict=True):
-            # a per-file index tells a file's own repeats from earlier files' records
-            local = _Dedupe() if len(paths) > 1 else None
-            entry, fingerprint = _one_file(path, adapter, schema, writer, options, taxonomy,
-                                           policies, seen, local, dedupe_scope, qwriter,
-                                           progress)
+            source = adapter.open(path, options)
+            fctx = FileContext(path=Path(path), source=source, policies=policies or {},
+                               index=seen, scope=dedupe_scope, several=len(paths) > 1)
+            entry, fingerprint = _one_file(fctx, adapter.name, schema, writer, qwriter,
+                                           taxonomy, policies, progress)
             files.append(entry)
             fingerprints.append(fingerprint)
     table_rows = pq.read_metadata(work / "curated.parquet").num_rows
@@ -424,86 +389,105 @@ def _run(paths, adapters, work, options, taxonomy, policies, progress,  # type: 
     return report
 
 
-def _one_file(path, adapter, schema, writer, options, taxonomy, policies, seen, local,
-              scope, qwriter, progress):  # type: ignore[no-untyped-def]
+def _one_file(fctx: FileContext, format_name: str, schema: pa.Schema,
+              writer: pq.ParquetWriter, qwriter: pq.ParquetWriter, taxonomy: Taxonomy,
+              policies: Mapping[str, Policy] | None,
+              progress: Progress | None) -> tuple[dict[str, Any], Any]:
     """Curate one file into the writers; its report entry and feature-row fingerprint.
 
-    ``seen`` indexes the records of every file so far, ``local`` (several inputs
-    only) this file's: a record new to ``local`` but known to ``seen`` repeats an
-    earlier file. ``scope`` says which of the two decides a duplicate.
+    Every batch goes through :func:`~curation.clean.clean_batch` (the batch rules);
+    the file rules (:class:`~curation.rules.FileRule`: duplicates, constant columns,
+    what the reader saw of the file) each follow the file with a
+    :class:`~curation.rules.FileCheck`, which picks the rows to write (exact
+    duplicates) and gives its count and report details at the end.
     """
-    source = adapter.open(path, options)
+    source, path = fctx.source, fctx.path
+    checks: dict[str, FileCheck] = {name: rule.check(fctx) for name, rule in RULES.items()
+                                    if isinstance(rule, FileRule)}
     counts: Counter[str] = Counter()
     classes: Counter[str] = Counter()
     rows = {"rows_read": 0, "rows_out": 0, "rows_quarantined": 0, "rows_duplicate": 0}
-    distinct: dict[str, Any] = {}
-    constant = {n for n in source.specs}
-    features = [n for n, s in source.specs.items() if s.role in ("numeric", "categorical")]
-    fhash: list[np.ndarray] = []
-    flabel: list[np.ndarray] = []
-    codes: dict[str, int] = {}
-    drop_duplicates = (policies or {}).get("exact_duplicate", "drop") == "drop"
-    repeating = 0
     for batch in source.batches:
         res = clean_batch(
             batch.table, batch.source_row, source.specs,
             label_columns=source.label_columns, binary_label=source.binary_label,
             fixed_label=source.fixed_label, label_map=source.label_map,
-            taxonomy=taxonomy, policies=policies,
-            source=source.name, source_file=str(path), invalid=batch.invalid)
+            taxonomy=taxonomy, policies=policies, source=source.name,
+            source_file=str(path), invalid=batch.invalid,
+            encoding_fixed=batch.encoding_fixed)
         counts.update(res.counts)
-        counts["encoding"] += batch.encoding_fixed
-        new_overall = seen.new_rows(res.row_hash)
-        if local is not None:
-            new_here = local.new_rows(res.row_hash)
-            repeating += int((new_here & ~new_overall).sum())
-        new = new_here if local is not None and scope == "file" else new_overall
-        counts["exact_duplicate"] += int((~new).sum())
-        kept = res.frame.loc[new] if drop_duplicates else res.frame
+        kept = _selected(res, checks)
         rows["rows_read"] += batch.table.num_rows + len(batch.invalid)
-        rows["rows_out"] += len(kept)
-        rows["rows_duplicate"] += len(res.frame) - len(kept)
-        rows["rows_quarantined"] += len(res.quarantine)
-        if len(res.quarantine):
-            qwriter.write_table(pa.Table.from_pandas(
-                res.quarantine, schema=QUARANTINE_SCHEMA, preserve_index=False))
-        if len(kept):
-            table = conform(kept, schema)
+        rows["rows_out"] += kept.num_rows
+        rows["rows_duplicate"] += res.table.num_rows - kept.num_rows
+        rows["rows_quarantined"] += res.quarantined.num_rows
+        if res.quarantined.num_rows:
+            qwriter.write_table(res.quarantined)
+        if kept.num_rows:
+            table = conform_table(kept, schema)
             writer.write_table(table)
-            classes.update(kept[LABEL].value_counts().to_dict())
-            _track_constant(table, constant, distinct)
-            if features:
-                fhash.append(pd.util.hash_pandas_object(kept[sorted(features)], index=False)
-                             .to_numpy(dtype=np.uint64))
-                for value in kept[LABEL].unique():
-                    codes.setdefault(value, len(codes))
-                flabel.append(kept[LABEL].map(codes).to_numpy(dtype=np.int32))
+            for item in pc.value_counts(table.column(LABEL)).to_pylist():
+                classes[item["values"]] += item["counts"]
+            for check in checks.values():
+                check.update(table)
         if progress:
             progress(str(path), batch.table.num_rows + len(batch.invalid))
-    counts["duplicate_column"] += sum("duplicated column" in n for n in source.notes)
-    head = read_head(path, 65536)
-    if not looks_binary(head) and text_info(head).line_endings != "lf":
-        counts["line_endings"] += 1
-    groups, conflict_rows = _conflicts(fhash, flabel)
-    counts["conflicting_duplicate"] += conflict_rows
+    detail: dict[str, Any] = {}
+    for name, check in checks.items():
+        effect = check.finish()
+        counts[name] += effect.count
+        detail.update(effect.detail)
     if rows["rows_read"] != rows["rows_out"] + rows["rows_quarantined"] + rows["rows_duplicate"]:
         raise AssertionError(f"{path}: row accounting does not add up: {rows}")
-    notes = list(source.notes)
-    if constant:
-        counts["constant_column"] += len(constant)
     entry = {
-        "path": str(path), "format": adapter.name, "source": source.name, **rows,
+        "path": str(path), "format": format_name, "source": source.name, **rows,
         "rules": {k: v for k, v in sorted(counts.items()) if v and ":" not in k},
         "quarantine_rules": {k.split(":", 1)[1]: v for k, v in sorted(counts.items())
                              if k.startswith("quarantine:")},
-        "constant_columns": sorted(constant),
-        "conflicting_duplicate_groups": groups,
-        "rows_repeating_earlier_files": repeating,
+        "constant_columns": detail["constant_columns"],
+        "conflicting_duplicate_groups": detail["conflicting_duplicate_groups"],
+        "rows_repeating_earlier_files": detail["rows_repeating_earlier_files"],
         "classes": dict(classes.most_common()),
-        "notes": notes,
+        "notes": [str(n) for n in source.notes],
     }
-    rows_seen = np.unique(np.concatenate(fhash)) if fhash else np.zeros(0, dtype=np.uint64)
-    return entry, (frozenset(features), rows_seen)
+    return entry, detail["fingerprint"]
+
+
+def _selected(res: CleanResult, checks: Mapping[str, FileCheck]) -> pa.Table:
+    """The cleaned rows every file check lets through (exact duplicates dropped)."""
+    keep: np.ndarray | None = None
+    for check in checks.values():
+        picked = check.select(res.row_hash)
+        if picked is not None:
+            keep = picked if keep is None else keep & picked
+    return res.table if keep is None or keep.all() else res.table.filter(pa.array(keep))
+
+
+def conform_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` in ``schema``: columns it lacks are null, other types cast.
+
+    A column promoted to text because files disagree on its type is written as pandas
+    writes it (``80.0`` for a float, ``True`` for a boolean), as curate always has.
+
+    >>> t = pa.table({"a": pa.array([1, None]), "c": [1.5, 2.0]})
+    >>> schema = pa.schema([("a", pa.float64()), ("b", pa.string()), ("c", pa.string())])
+    >>> conform_table(t, schema).to_pydict()
+    {'a': [1.0, None], 'b': [None, None], 'c': ['1.5', '2.0']}
+    """
+    arrays = []
+    for fld in schema:
+        if fld.name not in table.column_names:
+            arrays.append(pa.nulls(table.num_rows, fld.type))
+            continue
+        arr = table.column(fld.name)
+        if arr.type != fld.type:
+            if pa.types.is_string(fld.type):
+                col = CleanResult(table.select([fld.name]), table.slice(0, 0)).frame[fld.name]
+                arr = pa.chunked_array([pa.array(col.astype("string"), pa.string())])
+            else:
+                arr = arr.cast(fld.type)
+        arrays.append(arr)
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 SAME_RECORDS_SHARE = 0.5
@@ -540,32 +524,13 @@ def same_records(files: list[dict[str, Any]],
 
 
 def _conflicts(fhash: list[np.ndarray], flabel: list[np.ndarray]) -> tuple[int, int]:
-    """Feature groups with more than one label, and the rows in them (12 bytes a row)."""
-    if not fhash:
-        return 0, 0
-    h = np.concatenate(fhash)
-    y = np.concatenate(flabel)
-    order = np.lexsort((y, h))
-    h, y = h[order], y[order]
-    new_group = np.r_[True, h[1:] != h[:-1]]
-    group = np.cumsum(new_group) - 1
-    new_label = new_group | np.r_[True, y[1:] != y[:-1]]
-    n_labels = np.bincount(group, weights=new_label)
-    bad = n_labels > 1
-    return int(bad.sum()), int(bad[group].sum())
+    """Feature groups with more than one label, and the rows in them
+    (:func:`curation.rules.duplicates.conflicts`)."""
+    groups, rows, _ = conflicts(fhash, flabel)
+    return groups, rows
 
 
 def _track_constant(table: pa.Table, constant: set[str], seen: dict[str, Any]) -> None:
-    """Drop from ``constant`` every column that shows a second distinct value."""
-    for col in list(constant):
-        arr = table.column(col)
-        if arr.null_count == len(arr):
-            continue
-        try:
-            mm = pc.min_max(arr).as_py()
-        except (pa.ArrowNotImplementedError, pa.ArrowTypeError):
-            constant.discard(col)
-            continue
-        lo, hi = mm["min"], mm["max"]
-        if lo != hi or seen.setdefault(col, lo) != lo:
-            constant.discard(col)
+    """Drop from ``constant`` every column that shows a second distinct value
+    (:func:`curation.rules.shape.track_constant`)."""
+    track_constant(table, constant, seen)

@@ -8,6 +8,7 @@ treatment of missing markers, booleans, numbers, timestamps and ranges.
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 from abc import ABC, abstractmethod
@@ -21,8 +22,91 @@ import pyarrow as pa
 
 from curation.errors import InputError, SchemaMismatchError
 from curation.schema import ColumnSpec
-from curation.sources._stream import Compression, compression_of, describe_binary
-from curation.sources._text import InvalidRecord, head_lines, looks_binary, read_head
+from curation.sources._stream import Compression, compression_of, describe_binary, read_head
+
+BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+@dataclass
+class InvalidRecord:
+    """A line that could not become a row, kept for the quarantine.
+
+    ``rule`` names the cleaning rule whose quarantine it goes to (``row_shape``,
+    which counts it).
+    """
+
+    line: int
+    text: str
+    reason: str
+    rule: str = "row_shape"
+
+
+class Note(str):
+    """A line for the report's ``notes``, and the cleaning rule whose finding it records.
+
+    The rule counts its notes by ``rule``, never by their text.
+
+    >>> n = Note("duplicated column name 'x'", rule="duplicate_column")
+    >>> n, n.rule
+    ("duplicated column name 'x'", 'duplicate_column')
+    """
+
+    rule: str | None
+
+    def __new__(cls, text: str, *, rule: str | None = None) -> Note:
+        note = super().__new__(cls, text)
+        note.rule = rule
+        return note
+
+
+@dataclass
+class TextInfo:
+    """What the first bytes of a text file say about its encoding and layout."""
+
+    encoding: str
+    bom: bytes
+    line_endings: str  # "lf", "crlf", "cr"
+
+
+def looks_binary(head: bytes) -> bool:
+    """True when ``head`` is not text in any encoding a capture uses."""
+    if not head:
+        return False
+    for bom, _ in BOMS:
+        if head.startswith(bom) and bom not in (codecs.BOM_UTF8,):
+            return False
+    if b"\x00" in head:
+        return True
+    control = sum(1 for b in head if b < 9 or 13 < b < 32)
+    return control > len(head) * 0.05
+
+
+def text_info(head: bytes) -> TextInfo:
+    """The encoding (from a byte-order mark; UTF-8 without one) and line ends of ``head``."""
+    encoding, bom = "utf-8", b""
+    for mark, name in BOMS:
+        if head.startswith(mark):
+            encoding, bom = name, mark
+            break
+    crlf = head.count(b"\r\n")
+    cr = head.count(b"\r") - crlf
+    endings = "crlf" if crlf and crlf >= cr else ("cr" if cr else "lf")
+    return TextInfo(encoding=encoding, bom=bom, line_endings=endings)
+
+
+def head_lines(path: str | os.PathLike[str], n: int = 50, size: int = 1 << 20) -> list[str]:
+    """The first ``n`` lines of a (decompressed) text file, decoded, BOM removed."""
+    head = read_head(path, size)
+    info = text_info(head)
+    text = head[len(info.bom):].decode(info.encoding if info.bom else "utf-8", "replace")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n")[:n]
 
 
 @dataclass
@@ -146,15 +230,18 @@ def unique_names(names: list[str], path: Path) -> tuple[list[str], list[str]]:
 
     Some published captures repeat a column name (CIC-IDS2017 has two
     ``Fwd Header Length``); the later copy is kept under a suffixed name so no
-    value is lost, and the curate report names the renamed column.
+    value is lost, and the curate report names the renamed column. Each note is a
+    :class:`Note` of the ``duplicate_column`` rule, which counts them.
     """
     seen: dict[str, int] = {}
-    out, notes = [], []
+    out: list[str] = []
+    notes: list[str] = []
     for name in names:
         if name in seen:
             seen[name] += 1
             new = f"{name}__{seen[name]}"
-            notes.append(f"duplicated column name {name!r}: later copy renamed {new!r}")
+            notes.append(Note(f"duplicated column name {name!r}: later copy renamed {new!r}",
+                              rule="duplicate_column"))
             out.append(new)
         else:
             seen[name] = 1

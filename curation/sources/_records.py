@@ -20,6 +20,8 @@ import csv
 import re
 from dataclasses import dataclass, field
 
+from curation.sources._base import InvalidRecord
+
 MAX_QUOTED_LINES = 10_000
 """The most physical lines one record may span."""
 
@@ -30,16 +32,6 @@ OPEN_TAIL = -1
 given (the rest of the record may be in the next chunk)."""
 UNCLOSED = -2
 """:meth:`QuoteScanner.record_end`: not closed within :data:`MAX_QUOTED_LINES` lines."""
-
-
-@dataclass
-class InvalidRecord:
-    """A line that could not become a row, kept for the quarantine."""
-
-    line: int
-    text: str
-    reason: str
-    rule: str = "row_shape"
 
 
 def strip_terminator(line: bytes) -> bytes:

@@ -31,15 +31,23 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from curation.sources._base import (
+    BOMS,
+    InvalidRecord,
+    TextInfo,
+    head_lines,
+    looks_binary,
+    text_info,
+)
 from curation.sources._records import (
     FALLBACK_ENCODING,
     OPEN_TAIL,
-    InvalidRecord,
     QuoteScanner,
     read_records,
     strip_terminator,
 )
 from curation.sources._stream import open_capture, read_head
+from curation.vocabulary import MISSING_MARKERS
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +55,10 @@ CHUNK_BYTES = 16 << 20
 READ_RANGE: ContextVar[Any] = ContextVar("READ_RANGE", default=None)
 """A byte range of one file to read instead of the whole file: set by the Dask engine
 (:class:`curation.engines.ranges.ByteRange`), which splits large files into partitions."""
-BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
 
-__all__ = ["FALLBACK_ENCODING", "InvalidRecord", "TextChunk", "TextInfo", "head_lines",
-           "iter_text_chunks", "looks_binary", "read_head", "sniff_delimiter", "text_info"]
+__all__ = ["BOMS", "FALLBACK_ENCODING", "InvalidRecord", "TextChunk", "TextInfo",
+           "head_lines", "iter_text_chunks", "looks_binary", "read_head", "sniff_delimiter",
+           "text_info"]
 
 
 @dataclass
@@ -67,49 +69,6 @@ class TextChunk:
     lines: np.ndarray
     invalid: list[InvalidRecord] = field(default_factory=list)
     encoding_fixed: int = 0
-
-
-@dataclass
-class TextInfo:
-    """What the first bytes of a text file say about its encoding and layout."""
-
-    encoding: str
-    bom: bytes
-    line_endings: str  # "lf", "crlf", "cr"
-
-
-def looks_binary(head: bytes) -> bool:
-    """True when ``head`` is not text in any encoding a capture uses."""
-    if not head:
-        return False
-    for bom, _ in BOMS:
-        if head.startswith(bom) and bom not in (codecs.BOM_UTF8,):
-            return False
-    if b"\x00" in head:
-        return True
-    control = sum(1 for b in head if b < 9 or 13 < b < 32)
-    return control > len(head) * 0.05
-
-
-def text_info(head: bytes) -> TextInfo:
-    encoding, bom = "utf-8", b""
-    for mark, name in BOMS:
-        if head.startswith(mark):
-            encoding, bom = name, mark
-            break
-    crlf = head.count(b"\r\n")
-    cr = head.count(b"\r") - crlf
-    endings = "crlf" if crlf and crlf >= cr else ("cr" if cr else "lf")
-    return TextInfo(encoding=encoding, bom=bom, line_endings=endings)
-
-
-def head_lines(path: str | os.PathLike[str], n: int = 50, size: int = 1 << 20) -> list[str]:
-    """The first ``n`` lines of a (decompressed) text file, decoded, BOM removed."""
-    head = read_head(path, size)
-    info = text_info(head)
-    text = head[len(info.bom):].decode(info.encoding if info.bom else "utf-8", "replace")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text.split("\n")[:n]
 
 
 def _last_line_end(buf: bytes) -> int:
@@ -317,8 +276,6 @@ def _parse_chunks(raw: Iterator[bytes], parser: _ChunkParser, *, line: int, skip
         chunk, pending = carry + pending, next(raw, None)
         carry = b""
         if numeric_columns and parser.typed_convert is None:
-            from curation.clean import MISSING_MARKERS
-
             parser.typed_convert = pacsv.ConvertOptions(
                 column_types={c: pa.float64() if c in numeric_columns else pa.string()
                               for c in parser.column_names},

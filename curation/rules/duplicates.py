@@ -1,0 +1,246 @@
+"""Duplicate rules: repeated raw records, and equal features with different labels.
+
+``exact_duplicate`` keys each record by the hash of its raw values
+(:func:`key_columns`, :mod:`curation.rules._hash`) while the batch is cleaned, and
+decides over the whole run with a :class:`DuplicateIndex`; ``conflicting_duplicate``
+groups the written rows by the hash of their cleaned features.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from curation.rules._base import BatchContext, Effect, FileCheck, FileContext, FileRule
+from curation.rules._hash import TEXT_SALT, combine, hash_values, row_hash
+from curation.schema import LABEL, ColumnSpec
+
+STEP = 50
+"""Duplicate rules come last: they key the raw record and the rows written."""
+
+
+def key_columns(
+    column_names: Sequence[str],
+    specs: Mapping[str, ColumnSpec],
+    label_columns: Sequence[str] = (),
+    binary_label: str | None = None,
+) -> list[str]:
+    """The columns whose raw values decide whether two records are exact duplicates.
+
+    Every column that becomes part of a curated row or of its label: the columns
+    with a spec, except ``id``-role ones (a row counter or flow id makes every record
+    unique without making it a different record), and the label columns. Columns an
+    adapter reads but does not keep (a mapping's ``drop``) are not part of it.
+
+    Parameters
+    ----------
+    column_names : sequence of str
+        Columns of a raw batch, as the adapter delivers them.
+    specs : mapping of str to ColumnSpec
+        The source's column specs.
+    label_columns : sequence of str
+        The source's label columns.
+    binary_label : str, optional
+        The source's 0/1 attack flag column.
+
+    Returns
+    -------
+    list of str
+        The key columns, in batch order.
+
+    >>> specs = {"uid": ColumnSpec("uid", "id", "string"),
+    ...          "bytes": ColumnSpec("bytes", "numeric", "float")}
+    >>> key_columns(["uid", "bytes", "debug", "type"], specs, ["type"])
+    ['bytes', 'type']
+    """
+    return [c for c in column_names
+            if (c in specs and specs[c].role != "id") or c in label_columns
+            or c == binary_label]
+
+
+class DuplicateIndex:
+    """Hashes seen so far: 8 bytes per distinct row, amortised O(log n) per row.
+
+    Hashes live in a few sorted runs (merged in place when there are too many), so a
+    batch never re-sorts everything seen before it.
+    """
+
+    MAX_RUNS = 8
+
+    def __init__(self) -> None:
+        self.runs: list[np.ndarray] = []
+
+    def _known(self, h: np.ndarray) -> np.ndarray:
+        known = np.zeros(len(h), dtype=bool)
+        for run in self.runs:
+            if len(run):
+                pos = np.minimum(np.searchsorted(run, h), len(run) - 1)
+                known |= run[pos] == h
+        return known
+
+    def new_rows(self, h: np.ndarray) -> np.ndarray:
+        """Which of the hashes ``h`` were not seen before (in earlier calls or in ``h``)."""
+        if len(h) == 0:
+            return np.zeros(0, dtype=bool)
+        order = np.argsort(h, kind="stable")
+        first = np.ones(len(h), dtype=bool)
+        first[order[1:]] = h[order[1:]] != h[order[:-1]]
+        keep = first & ~self._known(h)
+        self.runs.append(np.sort(h[keep]))
+        if len(self.runs) > self.MAX_RUNS:
+            merged = np.concatenate(self.runs)
+            self.runs = []
+            merged.sort()
+            self.runs = [merged]
+        return keep
+
+
+class ExactDuplicate(FileRule):
+    name = "exact_duplicate"
+    detects = ("a record identical to an earlier one in its raw values (every column but "
+               "id-role ones, before any rule changed a value), within and across the "
+               "input files")
+    policy = "drop"
+    policies = ("drop", "report")
+    unit = "rows"
+
+    def apply(self, ctx: BatchContext) -> Effect:
+        """The key of each raw record: numbers by value, everything else as delivered."""
+        parts: dict[str, np.ndarray] = {}
+        for name in key_columns(ctx.table.column_names, ctx.specs, ctx.label_columns,
+                                ctx.binary_label):
+            if ctx.numeric(name):
+                numbers = ctx.raw_numbers(name)
+                h = hash_values(numbers.values)
+                if numbers.not_number.any():
+                    text = ctx.present(name).filter(pa.array(numbers.not_number))
+                    h[numbers.not_number] = hash_values(text) ^ TEXT_SALT
+                parts[name] = h
+            else:
+                parts[name] = hash_values(ctx.raw[name])
+        if ctx.fixed_label is not None:
+            label = hash_values(pa.array([ctx.fixed_label], pa.string()))[0]
+            parts["\0fixed_label"] = np.full(ctx.n, label, dtype=np.uint64)
+        return Effect(row_hash=combine(parts, ctx.n))
+
+    def check(self, fctx: FileContext) -> FileCheck:
+        return _DuplicateCheck(fctx)
+
+
+class _DuplicateCheck(FileCheck):
+    """``index`` holds every file's records so far; ``local`` (several inputs only)
+    this file's, so that a record new here but known to ``index`` repeats an earlier
+    file. The scope says which of the two decides a duplicate."""
+
+    def __init__(self, fctx: FileContext) -> None:
+        self.index: DuplicateIndex = fctx.index if fctx.index is not None else DuplicateIndex()
+        self.local = DuplicateIndex() if fctx.several else None
+        self.scope = fctx.scope
+        self.drop = fctx.policies.get(ExactDuplicate.name, ExactDuplicate.policy) == "drop"
+        self.count = 0
+        self.repeating = 0
+
+    def select(self, row_hash: np.ndarray) -> np.ndarray | None:
+        new_overall = self.index.new_rows(row_hash)
+        new = new_overall
+        if self.local is not None:
+            new_here = self.local.new_rows(row_hash)
+            self.repeating += int((new_here & ~new_overall).sum())
+            if self.scope == "file":
+                new = new_here
+        self.count += int((~new).sum())
+        return new if self.drop else None
+
+    def finish(self) -> Effect:
+        return Effect(count=self.count,
+                      detail={"rows_repeating_earlier_files": self.repeating})
+
+
+class ConflictingDuplicate(FileRule):
+    name = "conflicting_duplicate"
+    detects = "rows with identical features but different labels"
+    policy = "report"
+    policies = ("report",)
+    unit = "rows"
+
+    def check(self, fctx: FileContext) -> FileCheck:
+        return _ConflictCheck(fctx)
+
+
+class _ConflictCheck(FileCheck):
+    """Feature-row hashes and label codes of the written rows: 12 bytes a row.
+
+    At the end only rows whose feature hash occurs more than once are grouped, so
+    the extra memory is one sorted copy of the hashes (8 bytes a row), not a sort of
+    every row with its label.
+    """
+
+    def __init__(self, fctx: FileContext) -> None:
+        self.features = sorted(n for n, s in fctx.source.specs.items()
+                               if s.role in ("numeric", "categorical"))
+        self.fingerprint = fctx.several
+        self.hashes: list[np.ndarray] = []
+        self.labels: list[np.ndarray] = []
+        self.codes: dict[str, int] = {}
+
+    def update(self, written: pa.Table) -> None:
+        if not self.features or not written.num_rows:
+            return
+        self.hashes.append(row_hash(written, self.features))
+        enc = written.column(LABEL).combine_chunks().dictionary_encode()
+        codes = np.array([self.codes.setdefault(v, len(self.codes))
+                          for v in enc.dictionary.to_pylist()] + [-1], dtype=np.int32)
+        self.labels.append(codes[np.asarray(enc.indices.fill_null(len(codes) - 1))])
+
+    def finish(self) -> Effect:
+        groups, rows, distinct = conflicts(self.hashes, self.labels,
+                                           distinct=self.fingerprint)
+        self.hashes, self.labels = [], []
+        return Effect(count=rows, detail={
+            "conflicting_duplicate_groups": groups,
+            "fingerprint": (frozenset(self.features), distinct)})
+
+
+def conflicts(hashes: list[np.ndarray], labels: list[np.ndarray], *,
+              distinct: bool = False) -> tuple[int, int, np.ndarray]:
+    """Feature groups with more than one label, the rows in them, and (``distinct``)
+    the sorted distinct feature hashes.
+
+    >>> h = [np.array([1, 2, 2, 3, 3], np.uint64)]
+    >>> y = [np.array([0, 0, 1, 1, 1], np.int32)]
+    >>> conflicts(h, y)[:2]
+    (1, 2)
+    """
+    empty = np.zeros(0, dtype=np.uint64)
+    if not hashes or not sum(len(h) for h in hashes):
+        return 0, 0, empty
+    ordered = np.concatenate(hashes)
+    ordered.sort()
+    repeated = ordered[1:] == ordered[:-1]
+    dups = np.unique(ordered[1:][repeated])
+    unique = ordered[np.r_[True, ~repeated]] if distinct else empty
+    del ordered, repeated
+    if not len(dups):
+        return 0, 0, unique
+    picked_h, picked_y = [], []
+    for h, y in zip(hashes, labels, strict=True):
+        pos = np.minimum(np.searchsorted(dups, h), len(dups) - 1)
+        hit = dups[pos] == h
+        picked_h.append(h[hit])
+        picked_y.append(y[hit])
+    h = np.concatenate(picked_h)
+    y = np.concatenate(picked_y)
+    order = np.lexsort((y, h))
+    h, y = h[order], y[order]
+    new_group = np.r_[True, h[1:] != h[:-1]]
+    group = np.cumsum(new_group) - 1
+    new_label = new_group | np.r_[True, y[1:] != y[:-1]]
+    n_labels = np.bincount(group, weights=new_label)
+    bad = n_labels > 1
+    return int(bad.sum()), int(bad[group].sum()), unique
+
+
+__all__ = ["ConflictingDuplicate", "DuplicateIndex", "ExactDuplicate", "conflicts",
+           "key_columns"]
