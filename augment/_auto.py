@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from imblearn.over_sampling.base import BaseOverSampler
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -41,6 +40,7 @@ from curation.errors import IotforgeError
 
 from ._base import BaseAugmenter
 from ._columns import _categorical_columns
+from ._sampler import _FrameSampler
 from ._strategies import resolve_sampling_strategy
 from ._typing import AutoCandidate, AutoScoring
 
@@ -100,7 +100,7 @@ def default_estimator(categorical: Sequence[int] = (), random_state: int = 0) ->
     return Pipeline([("encode", columns), ("forest", forest)])
 
 
-class AutoAugmenter(BaseOverSampler):
+class AutoAugmenter(_FrameSampler):
     """Choose the augmenter that helps a classifier, by inner cross-validation, or none.
 
     Candidates and "no augmentation" are scored by stratified k-fold on the rows given to
@@ -169,12 +169,8 @@ class AutoAugmenter(BaseOverSampler):
     method_name = "auto"
 
     # Not a BaseAugmenter: an augmenter promises exact per-class counts, and this
-    # sampler may add nothing. It shares BaseAugmenter's input handling and the type
-    # round-trip (DataFrame, array, list, sparse in; the same type out).
-    fit = BaseAugmenter.fit
-    fit_resample = BaseAugmenter.fit_resample
-    _check_inputs = BaseAugmenter._check_inputs
-    _forget_fit = BaseAugmenter._forget_fit
+    # sampler may add nothing. It shares their input handling and the type round-trip
+    # (DataFrame, array, list, sparse in; the same type out): _FrameSampler.
 
     _parameter_constraints: dict = {
         "sampling_strategy": BaseAugmenter._parameter_constraints["sampling_strategy"],
@@ -216,12 +212,6 @@ class AutoAugmenter(BaseOverSampler):
         self.sampling_strategy = sampling_strategy
         self.random_state = random_state
         self.categorical_features = categorical_features
-
-    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        return tags
 
     # -- set-up ------------------------------------------------------------------------
     def _candidate_list(self, rng: np.random.RandomState) -> list[tuple[str, Any]]:
@@ -321,7 +311,7 @@ class AutoAugmenter(BaseOverSampler):
         return folds, groups is not None
 
     # -- the selection -----------------------------------------------------------------
-    def _fit_resample(self, X: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    def _resample(self, X: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
         rng = check_random_state(self.random_state)
         cv_seed, est_seed = (int(s) for s in rng.randint(_SEED_MAX, size=2))
         classes = list(self._label_counts)

@@ -2,8 +2,9 @@
 
 :class:`BaseAugmenter` is an imbalanced-learn over-sampler. It does, once for every
 augmenter: input validation and type round-trip (DataFrame, array, list, sparse in; the
-same type out, with column names, dtypes and categories kept), ``sampling_strategy``
-resolution into exact numbers of rows to add per class, categorical-column detection,
+same type out, with column names, dtypes and categories kept) and ``sampling_strategy``
+resolution into exact numbers of rows to add per class, in imbalanced-learn's
+``_check_X_y``/``_fit_resample`` hooks (:mod:`augment._sampler`), categorical-column detection,
 the validity rules below, duplicate rejection with bounded retries, and the fitted
 report (``n_synthetic_``, ``synthetic_mask_``, ``reject_rate_``). A subclass writes
 ``__init__`` and one generation hook, ``_generate_class`` (or ``_generate`` when it makes
@@ -30,28 +31,20 @@ import numbers
 import re
 import warnings
 from abc import abstractmethod
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from imblearn.over_sampling.base import BaseOverSampler
-from imblearn.utils import check_target_type
-from imblearn.utils._validation import ArraysTransformer
-from scipy import sparse
-from sklearn.preprocessing import label_binarize
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_consistent_length, column_or_1d
-from sklearn_compat.base import _fit_context
-from sklearn_compat.utils.validation import _check_feature_names, _check_n_features
 
 from curation.errors import TooLittleDataError
 
-from ._columns import _as_frame, _categorical_columns, _infer_numeric
-from ._strategies import _factorize, _resolve, resolve_sampling_strategy
+from ._columns import _categorical_columns
+from ._sampler import _FrameSampler
+from ._strategies import SAMPLING_STRATEGY_CONSTRAINTS, resolve_sampling_strategy
 
 __all__ = [
     "BaseAugmenter",
@@ -160,7 +153,7 @@ def apply_constraints(
     return pd.DataFrame(out, columns=constraints.dtypes.index), invalid
 
 
-class BaseAugmenter(BaseOverSampler):
+class BaseAugmenter(_FrameSampler):
     """Base class of all iotforge augmenters (an imbalanced-learn over-sampler).
 
     Parameters
@@ -207,12 +200,7 @@ class BaseAugmenter(BaseOverSampler):
     """
 
     _parameter_constraints: dict = {
-        "sampling_strategy": [
-            Interval(numbers.Real, 0, 1, closed="right"),
-            str,
-            Mapping,
-            callable,
-        ],
+        "sampling_strategy": SAMPLING_STRATEGY_CONSTRAINTS,
         "random_state": ["random_state"],
         "categorical_features": [StrOptions({"auto"}), "array-like"],
         "constrain": ["boolean"],
@@ -265,90 +253,8 @@ class BaseAugmenter(BaseOverSampler):
             for (c, n), s in zip(n_per_class.items(), seeds, strict=True)
         }
 
-    # -- public API -------------------------------------------------------------------
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: Any, y: Any, **params: Any) -> BaseAugmenter:
-        """Validate ``X`` and ``y`` and resolve ``sampling_strategy_``; use ``fit_resample``."""
-        self._check_inputs(X, y)
-        return self
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit_resample(self, X: Any, y: Any, **params: Any) -> tuple[Any, Any]:
-        """Return the training rows followed by the synthetic rows, in the input's types."""
-        transformer = ArraysTransformer(X, y)
-        frame, y1d, binarize_y = self._check_inputs(X, y)
-        X_res, y_res = self._fit_resample(frame, y1d)
-        if binarize_y:
-            y_res = label_binarize(y_res, classes=np.unique(y1d))
-        if not isinstance(X, pd.DataFrame):
-            dtype = X.dtype if hasattr(X, "dtype") else None
-            X_res = X_res.to_numpy(dtype=dtype)
-            if sparse.issparse(X):
-                X_res = sparse.csr_matrix(X_res).asformat(X.format)
-        return transformer.transform(X_res, y_res)
-
-    def _forget_fit(self) -> None:
-        """Drop every fitted attribute (name ending in ``_``) of an earlier fit."""
-        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
-            delattr(self, name)
-
-    def _check_inputs(self, X: Any, y: Any) -> tuple[pd.DataFrame, np.ndarray, bool]:
-        self._forget_fit()
-        y_type = type_of_target(y, input_name="y")  # once: it sorts the labels
-        if y_type == "multilabel-indicator":  # one-hot is fine, multilabel raises
-            y1d, binarize_y = check_target_type(y, indicate_one_vs_all=True)
-        elif y_type in ("binary", "multiclass"):
-            y1d, binarize_y = column_or_1d(y, warn=False), False
-        elif y_type == "multiclass-multioutput":
-            raise ValueError("Multilabel and multioutput targets are not supported.")
-        else:
-            raise ValueError(
-                f"Unknown label type: {y_type!r}; expected class labels (binary or multiclass)"
-            )
-        frame = _as_frame(X)
-        # an object array or a list has no column types (a string array has one)
-        untyped = getattr(X, "dtype", np.dtype(object)).kind == "O"
-        if not isinstance(X, pd.DataFrame) and untyped and all(t.kind == "O" for t in frame.dtypes):
-            frame, categorical = _infer_numeric(frame)
-            if categorical:
-                shown = f"{categorical[:10]}"[:-1] + (", ...]" if len(categorical) > 10 else "]")
-                warnings.warn(
-                    f"{type(self).__name__}: X has no column types (an object array or a "
-                    f"list), so they were inferred: {len(categorical)} of {frame.shape[1]} "
-                    f"columns are treated as categorical (positions {shown}: not all values "
-                    f"are numbers), {frame.shape[1] - len(categorical)} as numeric; pass a "
-                    "DataFrame with dtypes, or categorical_features, to choose",
-                    UserWarning,
-                    stacklevel=4,
-                )
-        check_consistent_length(frame, y1d)
-        _check_feature_names(self, X, reset=True)
-        _check_n_features(self, X, reset=True)
-        missing = frame.isna().sum()
-        if missing.any():
-            cols = {str(c): int(n) for c, n in missing[missing > 0].items()}
-            raise ValueError(
-                f"expected no missing values in X, found {cols} (column: count); "
-                "impute or drop them before augmenting"
-            )
-        numeric = frame.select_dtypes("number")
-        if numeric.shape[1] and not np.isfinite(numeric.to_numpy(dtype=float)).all():
-            bad = [
-                str(c)
-                for c in numeric.columns
-                if not np.isfinite(numeric[c].to_numpy(dtype=float)).all()
-            ]
-            raise ValueError(
-                f"expected finite numeric values in X, found inf in {bad}; "
-                "replace them (e.g. with NaN, then impute) before augmenting"
-            )
-        classes, self._label_codes = _factorize(y1d)
-        counts = np.bincount(self._label_codes, minlength=len(classes)).tolist()
-        self._label_counts = dict(zip(classes, counts, strict=True))
-        self.sampling_strategy_ = _resolve(self.sampling_strategy, y1d, classes, self._label_codes)
-        return frame, y1d, binarize_y
-
-    def _fit_resample(self, X: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    # -- the frame-level hook of _FrameSampler ----------------------------------------
+    def _resample(self, X: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
         random_state = check_random_state(self.random_state)
         categorical = _categorical_columns(X, self.categorical_features)
         self.categorical_features_ = categorical
@@ -470,9 +376,3 @@ class BaseAugmenter(BaseOverSampler):
             self.reject_rate_,
         )
         return parts
-
-    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        return tags

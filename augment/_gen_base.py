@@ -136,9 +136,9 @@ class _GenerativeAugmenter(BaseAugmenter):
     ) -> pd.DataFrame:
         return self._draw_valid(target_class, n, random_state)
 
-    def _fit_resample(self, X: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    def _resample(self, X: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
         with torch_threads(self.threads):
-            X_res, y_res = super()._fit_resample(X, y)
+            X_res, y_res = super()._resample(X, y)
         self._finish_report()
         return X_res, y_res
 

@@ -73,8 +73,8 @@ class _HybridAugmenter(SMOTEAugmenter):
         """The imbalanced-learn cleaner that removes rows of the classes ``targets``."""
         raise NotImplementedError
 
-    def _fit_resample(self, X: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-        X_res, y_res = super()._fit_resample(X, y)
+    def _resample(self, X: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+        X_res, y_res = super()._resample(X, y)
         self.n_oversampled_ = dict(self.n_synthetic_)
         before = _counts(y_res)
         if self.clean == "imblearn":

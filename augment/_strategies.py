@@ -14,6 +14,8 @@ callable form imbalanced-learn accepts, so it works with the raw library sampler
 from __future__ import annotations
 
 import math
+import numbers
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
@@ -22,8 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from imblearn.utils import check_sampling_strategy
+from sklearn.utils._param_validation import Interval, StrOptions
 
 __all__ = [
+    "SAMPLING_STRATEGY_CONSTRAINTS",
     "Floor",
     "Power",
     "Scale",
@@ -176,6 +180,39 @@ class Scale(SkewStrategy):
 
 
 _KINDS = {"floor", "power", "scale"}
+_SHORTHAND = re.compile(r"\s*(?:floor|power|scale)\s*:", re.IGNORECASE)
+
+
+class StrategyNames(StrOptions):
+    """Parameter constraint: imbalanced-learn's strategy names or a skew shorthand.
+
+    A string passes when it is ``'auto'``, ``'minority'``, ``'not minority'``,
+    ``'not majority'`` or ``'all'``, or starts with ``floor:``, ``power:`` or ``scale:``
+    (:func:`parse_strategy` then says what is wrong with the number, if anything).
+
+    >>> StrategyNames().is_satisfied_by("power:0.5"), StrategyNames().is_satisfied_by("balanced")
+    (True, False)
+    """
+
+    def __init__(self) -> None:
+        super().__init__(set(_IMBLEARN_NAMES))
+
+    def is_satisfied_by(self, val: Any) -> bool:
+        return isinstance(val, str) and (val in self.options or bool(_SHORTHAND.match(val)))
+
+    def __str__(self) -> str:
+        names = ", ".join(repr(n) for n in sorted(self.options))
+        return (f"a str among {{{names}}} or of the form 'floor:<count|fraction>', "
+                "'power:<alpha>', 'scale:<k>'")
+
+
+SAMPLING_STRATEGY_CONSTRAINTS: list[Any] = [
+    Interval(numbers.Real, 0, 1, closed="right"),
+    StrategyNames(),
+    Mapping,
+    callable,  # imbalanced-learn's callable form, and every SkewStrategy
+]
+"""``_parameter_constraints["sampling_strategy"]`` of every augmenter."""
 
 
 def parse_strategy(text: str) -> SkewStrategy:

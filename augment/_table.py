@@ -52,23 +52,12 @@ from curation.schema import (
     TableMeta,
 )
 
+from ._registry import AUTO, BUILTIN, get_augmenter, method_parameters
+
 log = logging.getLogger(__name__)
 
-METHODS: dict[str, str] = {
-    "smote": "SMOTEAugmenter",
-    "borderline_smote": "BorderlineSMOTEAugmenter",
-    "svm_smote": "SVMSMOTEAugmenter",
-    "adasyn": "ADASYNAugmenter",
-    "kmeans_smote": "KMeansSMOTEAugmenter",
-    "random_oversampler": "RandomOverSamplerAugmenter",
-    "smote_tomek": "SMOTETomekAugmenter",
-    "smote_enn": "SMOTEENNAugmenter",
-    "ctgan": "CTGANAugmenter",
-    "tvae": "TVAEAugmenter",
-    "gaussian_copula": "GaussianCopulaAugmenter",
-    "copulagan": "CopulaGANAugmenter",
-}
-AUTO = "auto"  # AutoAugmenter: chooses among METHODS by inner cross-validation, or none
+# method name -> class name of the built-in augmenters, a view of the registry
+METHODS: dict[str, str] = {name: target.rpartition(":")[2] for name, target in BUILTIN.items()}
 MAX_CONTRACT_ROUNDS = 3
 # Synthetic rows must be new, so random over-sampling is the smoothed bootstrap
 # (imbalanced-learn's shrinkage) here; --param shrinkage=null --param
@@ -92,13 +81,12 @@ class AugmentResult:
 
 def make_augmenter(method: str, *, strategy: Any, random_state: int,
                    params: Mapping[str, Any] | None = None, contract: Any = None) -> Any:
-    """An augmenter by method name, with ``params`` for its own keyword arguments."""
-    import augment
+    """An augmenter by method name (:mod:`augment._registry`, plugins included, or
+    ``auto``), with ``params`` for its own keyword arguments."""
+    from ._auto import AutoAugmenter
 
-    if method not in METHODS and method != AUTO:
-        raise UsageError(f"expected a method in {sorted([*METHODS, AUTO])}, found {method!r}")
-    cls = augment.AutoAugmenter if method == AUTO else getattr(augment, METHODS[method])
-    known = set(cls().get_params())
+    cls = AutoAugmenter if method == AUTO else get_augmenter(method)
+    known = set(method_parameters(method))
     unknown = set(params or {}) - known
     if unknown:
         raise UsageError(f"{method}: unknown parameters {sorted(unknown)}; it takes "
@@ -221,6 +209,36 @@ def augment_table(
     frame = pd.concat(pieces, ignore_index=True)
     frame[IS_SYNTHETIC] = frame[IS_SYNTHETIC].astype(bool)
     return AugmentResult(frame=frame, report=report)
+
+
+def split_groups(df: pd.DataFrame, meta: TableMeta, blocks: int = 20) -> np.ndarray | None:
+    """Groups for ``auto``'s inner cross-validation that mirror how the split was made.
+
+    A group split's column, a time split's time column cut into ``blocks`` consecutive
+    blocks of rows, a predefined split's source files; None (stratified folds) for a
+    stratified split or a table whose metadata records none of these.
+
+    Examples
+    --------
+    >>> meta = TableMeta(stage="split", split="train", extra={"split": {"mode": "group",
+    ...                                                              "by": "device"}})
+    >>> split_groups(pd.DataFrame({"device": ["a", "b", "a"]}), meta).tolist()
+    ['a', 'b', 'a']
+    """
+    split = meta.extra.get("split") or {}
+    mode, by = split.get("mode"), split.get("by")
+    if mode == "group" and by in df.columns:
+        return df[by].astype(str).to_numpy(dtype=object)
+    if mode == "time":
+        times = [c for c in meta.columns_with_role("time", df.columns)
+                 if str(df[c].dtype).startswith("datetime")]
+        column = by if by in df.columns else next(iter(times), None)
+        if column is not None:
+            order = df[column].rank(method="first", na_option="bottom").to_numpy() - 1
+            return (order * blocks // max(len(df), 1)).astype(int)
+    if mode == "predefined" and SOURCE_FILE in df.columns:
+        return df[SOURCE_FILE].astype(str).to_numpy(dtype=object)
+    return None
 
 
 _REPORTED = ("hit_rate_", "variant_", "n_oversampled_", "cleaning_removed_", "selection_")

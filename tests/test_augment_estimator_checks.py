@@ -1,14 +1,19 @@
 """imbalanced-learn's estimator checks (and the scikit-learn API checks that apply to a
-sampler) over every augmenter.
+sampler) over every augmenter of the registry, plugins included.
 
-To add augmenters, append instances to ``AUGMENTERS`` (cheap settings: these checks fit
-a few dozen times) and, only where a check cannot apply, a reason to ``EXPECTED_FAILURES``.
+The augmenters are found by discovery (:func:`augment.registry`), not listed here: a new
+built-in method or an installed plugin is checked as soon as it is registered. Cheap
+settings for the ones that need them go in ``CHEAP`` (these checks fit a few dozen
+times); a check that cannot apply goes in ``EXPECTED_FAILURES`` with its reason, and is
+strict: once it passes, the test fails until the entry is removed.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from imblearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
+from imblearn.utils.estimator_checks import check_param_validation, estimator_checks_generator
 from sklearn.utils.estimator_checks import (
     check_get_params_invariance,
     check_no_attributes_set_in_init,
@@ -17,96 +22,101 @@ from sklearn.utils.estimator_checks import (
 )
 from threadpoolctl import threadpool_limits
 
-from augment import (
-    ADASYNAugmenter,
-    BorderlineSMOTEAugmenter,
-    CopulaGANAugmenter,
-    CTGANAugmenter,
-    GaussianCopulaAugmenter,
-    KMeansSMOTEAugmenter,
-    RandomOverSamplerAugmenter,
-    SMOTEAugmenter,
-    SMOTEENNAugmenter,
-    SMOTETomekAugmenter,
-    SVMSMOTEAugmenter,
-    TVAEAugmenter,
-)
+import augment
 
-# Every check fixes random_state so repeated fits must agree (pandas vs array vs list).
-AUGMENTERS = [
-    SMOTEAugmenter(random_state=0),
-    BorderlineSMOTEAugmenter(random_state=0),
-    SVMSMOTEAugmenter(random_state=0),
-    ADASYNAugmenter(random_state=0),
-    KMeansSMOTEAugmenter(random_state=0, kmeans_estimator=12),
-    RandomOverSamplerAugmenter(random_state=0),
-    SMOTETomekAugmenter(random_state=0),
-    SMOTEENNAugmenter(random_state=0),
-]
-# Generative ones with tiny networks and one epoch: the checks test the sampler
-# contract (types, counts, determinism), not the quality of the rows. They pass
-# (84 checks), but take 6-9 minutes on 2 cores (ctgan/SDV fit a Bayesian Gaussian
-# mixture per column on every fit), so they carry the `slow` mark: `make test-all`
-# runs them, `make test` (CI) runs the SMOTE family's and these classes' API checks.
-GENERATIVE = [
-    CTGANAugmenter(random_state=0, epochs=1, batch_size=20, generator_dim=(8,),
-                   discriminator_dim=(8,), embedding_dim=4, pac=2),
-    TVAEAugmenter(random_state=0, epochs=1, batch_size=20, compress_dims=(8,),
-                  decompress_dims=(8,), embedding_dim=4),
-    GaussianCopulaAugmenter(random_state=0),
-    CopulaGANAugmenter(random_state=0, epochs=1, batch_size=20, generator_dim=(8,),
-                       discriminator_dim=(8,), embedding_dim=4, pac=2),
-]
+_TINY_GAN = {"epochs": 1, "batch_size": 20, "generator_dim": (8,), "discriminator_dim": (8,),
+             "embedding_dim": 4, "pac": 2}
+CHEAP: dict[str, dict[str, Any]] = {
+    "kmeans_smote": {"kmeans_estimator": 12},
+    # tiny networks and one epoch: the checks test the sampler contract (types, counts,
+    # determinism), not the quality of the rows
+    "ctgan": _TINY_GAN,
+    "copulagan": _TINY_GAN,
+    "tvae": {"epochs": 1, "batch_size": 20, "compress_dims": (8,), "decompress_dims": (8,),
+             "embedding_dim": 4},
+}
+# ctgan/SDV fit a Bayesian Gaussian mixture per column on every fit: 6-9 minutes for
+# these three on 2 cores, so `make test-all` runs them. The Gaussian copula (about 10 s)
+# runs in `make test`, so the generative path is covered there.
+SLOW = {"ctgan", "tvae", "copulagan"}
 
-_CLEANING = (
-    "a hybrid removes rows of every class after over-sampling by design (Tomek links / "
-    "ENN, sampling_strategy='all', as imblearn.combine does); imbalanced-learn files "
-    "SMOTETomek/SMOTEENN as plain samplers, so these over-sampler count checks do not apply"
+_CLEANS_OTHERS = (
+    "with clean='others' (the default) the cleaning step removes rows of the classes the "
+    "strategy did not grow: here {what}, which the check expects untouched; grown classes "
+    "end at their requested count (clean='imblearn' cleans every class, as imblearn.combine)"
 )
 EXPECTED_FAILURES: dict[str, dict[str, str]] = {
-    "SMOTETomekAugmenter": {
-        "check_samplers_fit_resample": _CLEANING,
-        "check_samplers_sampling_strategy_fit_resample": _CLEANING,
-    },
-    "SMOTEENNAugmenter": {
-        "check_samplers_fit_resample": _CLEANING,
-        "check_samplers_sampling_strategy_fit_resample": _CLEANING,
-        "check_samplers_string": (
-            "the check's labels are random permutations independent of its one 3-category "
-            "column, so ENN (kind_sel='all') legitimately removes every row of a category; "
-            "the check assumes every category survives"
-        ),
-    },
+    name: {
+        "check_samplers_fit_resample": _CLEANS_OTHERS.format(what="the majority class"),
+        "check_samplers_sampling_strategy_fit_resample": _CLEANS_OTHERS.format(
+            what="class 1, left out of the check's sampling_strategy"),
+    }
+    for name in ("smote_tomek", "smote_enn")
 }
+
+
+def _instances() -> dict[str, Any]:
+    """Every registered augmenter with random_state=0 (so repeated fits must agree) and
+    its cheap settings."""
+    out = {}
+    for name, cls in augment.registry().items():
+        params = {"random_state": 0, **CHEAP.get(name, {})}
+        out[name] = cls(**{k: v for k, v in params.items() if k in cls().get_params()})
+    return out
+
+
+AUGMENTERS = _instances()
+
+
+def _checks(slow: bool) -> list[Any]:
+    """(estimator, check) parameters; expected failures marked xfail(strict=True)."""
+    params = []
+    for name, estimator in AUGMENTERS.items():
+        if (name in SLOW) != slow:
+            continue
+        expected = EXPECTED_FAILURES.get(name, {})
+        for est, check in estimator_checks_generator(estimator, legacy=True):
+            check_name = getattr(check, "func", check).__name__
+            marks = ([pytest.mark.xfail(reason=expected[check_name], strict=True)]
+                     if check_name in expected else [])
+            params.append(pytest.param(est, check, marks=marks,
+                                       id=f"{name}-{check_name}"))
+    return params
 
 
 @pytest.fixture(autouse=True)
 def _one_thread():
-    # kneighbors/KMeans use OpenMP; on a shared 2-core machine threads only contend
-    with threadpool_limits(1):
-        yield
-
-
-def _expected_failures(estimator):
-    return EXPECTED_FAILURES.get(type(estimator).__name__, {})
-
-
-@parametrize_with_checks(AUGMENTERS, expected_failed_checks=_expected_failures)
-def test_imblearn_estimator_checks(estimator, check):
-    check(estimator)
-
-
-@pytest.mark.slow
-@parametrize_with_checks(GENERATIVE, expected_failed_checks=_expected_failures)
-def test_imblearn_estimator_checks_generative(estimator, check):
+    # kneighbors/KMeans use OpenMP, torch its own pool; on shared cores threads contend
     import torch
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        check(estimator)
+        with threadpool_limits(1):
+            yield
     finally:
         torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize(("estimator", "check"), _checks(slow=False))
+def test_imblearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("estimator", "check"), _checks(slow=True))
+def test_imblearn_estimator_checks_generative(estimator, check):
+    check(estimator)
+
+
+def test_every_registered_augmenter_is_checked():
+    """The registry, the checked instances and the public classes agree."""
+    public = {getattr(augment, n) for n in augment.__all__}
+    classes = {c for c in public if isinstance(c, type) and issubclass(c, augment.BaseAugmenter)
+               and not getattr(c, "__abstractmethods__", None)}
+    assert {type(e) for e in AUGMENTERS.values()} >= classes
+    assert len(AUGMENTERS) == len(augment.method_names()) >= 12
+    assert "gaussian_copula" in AUGMENTERS and "gaussian_copula" not in SLOW
 
 
 API_CHECKS = [
@@ -118,7 +128,8 @@ API_CHECKS = [
 ]
 
 
-@pytest.mark.parametrize("estimator", AUGMENTERS, ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("estimator", [*AUGMENTERS.values(), augment.AutoAugmenter()],
+                         ids=lambda e: type(e).__name__)
 @pytest.mark.parametrize("check", API_CHECKS, ids=lambda c: c.__name__)
 def test_sklearn_api_checks(estimator, check):
     check(type(estimator).__name__, estimator)

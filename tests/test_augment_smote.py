@@ -247,7 +247,7 @@ def test_clear_errors_for_missing_values_and_bad_strategy():
         SMOTEAugmenter().fit_resample(X.assign(duration=X["duration"].where(X.index != 3)), y)
     with pytest.raises(ValueError, match="expected finite numeric values"):
         SMOTEAugmenter().fit_resample(X.assign(bytes=np.inf), y)
-    with pytest.raises(ValueError, match="found 'balanced'"):
+    with pytest.raises(ValueError, match="Got 'balanced' instead"):
         SMOTEAugmenter(sampling_strategy="balanced").fit_resample(X, y)
 
 

@@ -332,8 +332,8 @@ def test_sklearn_api_checks(check):
 
 
 def test_inner_cv_groups_follow_the_split_mode():
+    from augment._table import split_groups as _inner_cv_groups
     from curation.schema import TableMeta
-    from iotforge.commands.augment import _inner_cv_groups
 
     df = pd.DataFrame({"host": ["a", "b", "a", "c"], "source_file": ["x", "x", "y", "y"],
                        "ts": pd.to_datetime(["2024-01-04", "2024-01-01", "2024-01-03",

@@ -33,9 +33,8 @@ smote_tomek and smote_enn clean only the classes the strategy did not grow, so a
 grown class ends at its requested count; --param clean=imblearn cleans every
 class, as imbalanced-learn does (a rare class can then lose all its rows).
 
-methods: smote, borderline_smote, svm_smote, adasyn, kmeans_smote,
-random_oversampler, smote_tomek, smote_enn, ctgan, tvae, gaussian_copula, copulagan,
-and auto (chooses among the others, or none)
+methods: see --method below; auto chooses among the others, or none. Other packages
+add methods through the iotforge.augmenters entry point (docs/plugins.md).
 
 strategies: auto, minority, not majority, all, a float, floor:F|N, power:A, scale:K
 
@@ -65,8 +64,11 @@ HELP = "synthesize rare-class rows for a train split"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from augment import method_names
+
     p.add_argument("train", metavar="TRAIN", help="train.parquet from 'iotforge split'")
-    p.add_argument("--method", required=True, metavar="NAME")
+    p.add_argument("--method", required=True, metavar="NAME",
+                   help=f"one of {', '.join(method_names(auto=True))}")
     p.add_argument("--strategy", default=None, metavar="S",
                    help="sampling strategy (default: auto; power:0.5 for --method auto)")
     p.add_argument("--out", required=True, metavar="FILE", help="output Parquet")
@@ -92,18 +94,20 @@ TARGETS = ("label", "attack_family", "is_attack")  # curation.targets.TARGETS, i
 
 def _candidates(text: str) -> list[str]:
     """``smote:power:0.5,adasyn`` as candidate specs, every method and strategy checked."""
+    from augment import AUTO, method_names
     from augment._strategies import parse_strategy
-    from augment._table import METHODS
     from curation.errors import UsageError
 
     items = [t.strip() for t in text.split(",") if t.strip()]
     if not items:
         raise UsageError(f"--candidates: expected METHOD[:STRATEGY],..., found {text!r}")
+    methods = method_names()
     for item in items:
         method, _, strategy = item.partition(":")
-        if method not in METHODS or method == "auto":
-            raise UsageError(f"--candidates: expected methods in "
-                             f"{sorted(set(METHODS) - {'auto'})}, found {method!r}")
+        if method not in methods:
+            raise UsageError(f"--candidates: expected methods in {sorted(methods)}, found "
+                             f"{method!r}" + (" (auto is the selection itself)"
+                                              if method == AUTO else ""))
         named = {"", "auto", "minority", "not minority", "not majority", "all"}
         try:
             if isinstance(_strategy(strategy), str) and strategy not in named:
@@ -127,8 +131,10 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from threadpoolctl import threadpool_limits
 
+    from augment import method_parameters
     from augment._gen_base import torch_threads
-    from augment._table import augment_table
+    from augment._privacy import dcr_by_source
+    from augment._table import augment_table, split_groups
     from curation.errors import UsageError
     from curation.schema import atomic_text, conform, read_meta, write_table_atomic
     from curation.validate import load_suite
@@ -152,22 +158,25 @@ def run(args: argparse.Namespace) -> int:
         params["candidates"] = _candidates(args.candidates)
     if args.time_limit is not None:
         params["time_limit"] = args.time_limit
-    if args.threads is not None and _takes(args.method, "threads"):
+    # the generators (torch) take threads; the SMOTE family's pools are BLAS/OpenMP's
+    takes_threads = "threads" in method_parameters(args.method)
+    uses_torch = auto or takes_threads
+    if args.threads is not None and takes_threads:
         params["threads"] = args.threads
     strategy = args.strategy or ("power:0.5" if auto else "auto")
     target = args.target or meta.extra.get("target") or "label"
     suites = [load_suite(s) for s in args.suite]
     schema = pq.read_schema(args.train)
     df = pq.read_table(args.train).to_pandas()
-    groups = _inner_cv_groups(df, meta) if auto else None
-    uses_torch = auto or args.method in ("ctgan", "tvae", "gaussian_copula", "copulagan")
+    groups = split_groups(df, meta) if auto else None
     with threadpool_limits(args.threads), torch_threads(args.threads if uses_torch else None):
         result = augment_table(df, meta, method=args.method, strategy=_strategy(strategy),
                                random_state=args.seed, params=params, suites=suites,
                                target=target, groups=groups)
     report = result.report
     if args.holdout:
-        report["dcr"] = _dcr(result, df, pd.read_parquet(args.holdout), meta)
+        report["dcr"] = dcr_by_source(result.synthetic, df, pd.read_parquet(args.holdout),
+                                      meta.feature_columns(df.columns))
     meta.stage = "augment"
     meta.seed = args.seed
     meta.extra = {**meta.extra, "target": target,
@@ -184,36 +193,6 @@ def run(args: argparse.Namespace) -> int:
                   f"{strategy}, target {target}) -> {args.out}; report {report_path}",
                   markup=False)
     return 0
-
-
-def _inner_cv_groups(df: Any, meta: Any, blocks: int = 20) -> Any:
-    """Groups for --method auto's inner CV that mirror how the split was made: a group
-    split's column, a time split's time column cut into ``blocks`` consecutive blocks,
-    a predefined split's source files; None (stratified) otherwise."""
-    split = meta.extra.get("split") or {}
-    mode, by = split.get("mode"), split.get("by")
-    if mode == "group" and by in df.columns:
-        return df[by].astype(str).to_numpy(dtype=object)
-    if mode == "time":
-        times = [c for c in meta.columns_with_role("time", df.columns)
-                 if str(df[c].dtype).startswith("datetime")]
-        column = by if by in df.columns else next(iter(times), None)
-        if column is not None:
-            order = df[column].rank(method="first", na_option="bottom").to_numpy() - 1
-            return (order * blocks // max(len(df), 1)).astype(int)
-    if mode == "predefined" and "source_file" in df.columns:
-        return df["source_file"].astype(str).to_numpy(dtype=object)
-    return None
-
-
-def _takes(method: str, param: str) -> bool:
-    """Whether the augmenter of ``method`` has the keyword ``param``."""
-    import augment
-    from augment._table import AUTO, METHODS
-
-    cls = augment.AutoAugmenter if method == AUTO else getattr(augment, METHODS.get(method, ""),
-                                                                None)
-    return cls is not None and param in cls().get_params()
 
 
 def _notes(report: dict[str, Any]) -> Iterator[str]:
@@ -235,25 +214,3 @@ def _notes(report: dict[str, Any]) -> Iterator[str]:
         if removed:
             yield (f"{source}: the cleaning step removed per class (real rows are kept in "
                    f"the output): {removed}")
-
-
-def _dcr(result, train, holdout, meta):  # type: ignore[no-untyped-def]
-    import numpy as np
-
-    from augment import distance_to_closest_record
-
-    out = {}
-    synth = result.synthetic
-    for source, rows in synth.groupby("source"):
-        feats = [c for c in meta.feature_columns(train.columns)
-                 if train.loc[train["source"] == source, c].notna().any()]
-        tr = train.loc[train["source"] == source, feats].dropna()
-        ho = holdout.loc[holdout["source"] == source, feats].dropna()
-        sy = rows[feats].dropna()
-        if min(len(tr), len(ho), len(sy)) == 0:
-            continue
-        r = distance_to_closest_record(sy, tr, ho)
-        out[source] = {"median_to_train": float(np.median(r.to_train)),
-                       "median_to_holdout": float(np.median(r.to_holdout)),
-                       "exact_copies": int(r.exact_copies)}
-    return out
