@@ -133,3 +133,37 @@ API_CHECKS = [
 @pytest.mark.parametrize("check", API_CHECKS, ids=lambda c: c.__name__)
 def test_sklearn_api_checks(estimator, check):
     check(type(estimator).__name__, estimator)
+
+
+# -- the sampler contract: imbalanced-learn's fit_resample, our hooks ------------------
+def _our_samplers() -> list[type]:
+    from augment import (
+        AutoAugmenter,
+        GaussianCopulaAugmenter,
+        SMOTEAugmenter,
+        SMOTEENNAugmenter,
+    )
+
+    return [SMOTEAugmenter, SMOTEENNAugmenter, GaussianCopulaAugmenter, AutoAugmenter]
+
+
+@pytest.mark.parametrize("cls", _our_samplers(), ids=lambda c: c.__name__)
+def test_fit_resample_is_imbalanced_learns(cls):
+    """Validation lives in _check_X_y/_fit_resample: the public method is the library's."""
+    from imblearn.base import BaseSampler
+
+    assert cls.fit_resample is BaseSampler.fit_resample
+
+
+@pytest.mark.parametrize("cls", _our_samplers(), ids=lambda c: c.__name__)
+def test_strategy_strings_are_declared_parameter_constraints(cls):
+    import numpy as np
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = np.arange(40.0).reshape(-1, 1), np.array([0] * 30 + [1] * 10)
+    with pytest.raises(InvalidParameterError, match="'floor:<count|fraction>'"):
+        cls(sampling_strategy="balanced").fit_resample(X, y)
+    # a shorthand with a bad number passes the constraint; its parser says what is wrong
+    with pytest.raises(ValueError, match="expected a number after 'power:'") as err:
+        cls(sampling_strategy="power:x").fit_resample(X, y)
+    assert not isinstance(err.value, InvalidParameterError)
