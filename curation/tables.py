@@ -67,12 +67,26 @@ INFERRED_STAGE = "unknown"
 
 
 def is_parquet(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` is a file that starts with the Parquet magic bytes."""
+    """Whether ``path`` is a file that starts with the Parquet magic bytes, or a Parquet
+    dataset directory (``part-*.parquet``, as the Dask engine writes large outputs)."""
+    first = dataset_part(path)
     try:
-        with open(path, "rb") as fh:
+        with open(first or path, "rb") as fh:
             return fh.read(4) == PARQUET_MAGIC
     except (IsADirectoryError, FileNotFoundError):
         return False
+
+
+def dataset_part(path: str | os.PathLike[str]) -> str | None:
+    """The first file of a Parquet dataset directory: one that holds ``*.parquet`` files
+    and nothing else (hidden entries aside). None for anything else."""
+    try:
+        entries = [e for e in os.scandir(path) if not e.name.startswith(".")]
+    except (NotADirectoryError, FileNotFoundError, PermissionError):
+        return None
+    if not entries or not all(e.name.endswith(".parquet") and e.is_file() for e in entries):
+        return None
+    return min(e.path for e in entries)
 
 
 def is_stage_table(path: str | os.PathLike[str]) -> bool:
@@ -83,7 +97,7 @@ def is_stage_table(path: str | os.PathLike[str]) -> bool:
     if not is_parquet(path):
         return False
     try:
-        schema = pq.read_schema(path)
+        schema = pq.read_schema(dataset_part(path) or path)
     except (OSError, pa.ArrowInvalid):
         return True
     return META_KEY in (schema.metadata or {}) or not missing_canonical(schema.names)

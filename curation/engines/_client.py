@@ -85,6 +85,9 @@ def dask_client(engine: EngineOption = "dask", scheduler: str | None = None, *,
     except ModuleNotFoundError:  # pragma: no cover - a dependency of the package
         raise UsageError("the Dask engine needs 'dask[dataframe]' and 'distributed'",
                          hint="pip install 'dask[dataframe]' distributed") from None
+    # The client reports every task failure as one line; distributed's own INFO logs
+    # (its import sets that level) would otherwise reach the command line's log handler.
+    logging.getLogger("distributed").setLevel(logging.ERROR)
     if scheduler is None:
         try:
             yield default_client()
@@ -94,7 +97,7 @@ def dask_client(engine: EngineOption = "dask", scheduler: str | None = None, *,
         n = n_workers or _cpus()
         log.info("starting a LocalCluster: %d workers, 1 thread each", n)
         with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                          dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
+                          dashboard_address=":0", silence_logs=logging.CRITICAL) as cluster, \
                 Client(cluster) as client:
             yield client
         return

@@ -83,6 +83,12 @@ def add_engine_arguments(p: argparse.ArgumentParser, *, partitions: bool = False
                             "(default 128)")
 
 
+def engine_kind(args: argparse.Namespace) -> str:
+    """``"local"`` or ``"dask"`` from ``--engine``/``--scheduler`` (one clear error else)."""
+    return resolve_engine(getattr(args, "engine", "local"),
+                          getattr(args, "scheduler", None) or None)
+
+
 @contextlib.contextmanager
 def engine_from(args: argparse.Namespace) -> Iterator[Any]:
     """``"local"``, or a Dask client for the length of the command (closed after)."""

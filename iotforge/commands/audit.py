@@ -12,14 +12,18 @@ examples:
   iotforge audit data/curated/curated.parquet --out reports/audit.json
   iotforge audit data/split/train.parquet --test data/split/test.parquet --out audit.json
   iotforge audit curated.parquet --out audit.json --exclude date --accept single-column:time
+  iotforge audit big/curated.parquet --out audit.json --engine dask --scheduler tcp://h:8786
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from typing import Any
 
+from iotforge.commands._common import add_engine_arguments, engine_from, engine_kind
 from iotforge.commands.validate import add_input_arguments, load_input
 
 NAME = "audit"
@@ -44,21 +48,40 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="lift at which an id/endpoint/time column is a warning (default 0.7)")
     p.add_argument("--seed", type=int, default=0, dest="random_state", metavar="N",
                    help="seed of the sampling and held-out splits (default 0)")
+    add_engine_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
     from curation.audit import audit
     from curation.schema import atomic_text
 
-    data = load_input(args)
-    test = load_input(args, [args.test]).frame if args.test else None
-    report = audit(data.frame, data.meta, test=test, exclude=args.exclude,
-                   accept=args.accept, random_state=args.random_state,
-                   near_perfect=args.near_perfect, strong=args.strong)
+    if engine_kind(args) != "local":
+        report = _audit_dask(args)
+    else:
+        data = load_input(args)
+        test = load_input(args, [args.test]).frame if args.test else None
+        report = audit(data.frame, data.meta, test=test, exclude=args.exclude,
+                       accept=args.accept, random_state=args.random_state,
+                       near_perfect=args.near_perfect, strong=args.strong)
     out = report.to_dict()
     atomic_text(args.out, json.dumps(out, indent=2, default=str) + "\n")
     _print(out, args.out)
     return 0 if report.ok else 1
+
+
+def _audit_dask(args: argparse.Namespace) -> Any:
+    """The audit over the data's partitions on a Dask cluster (docs/scale.md)."""
+    from curation.engines.dask_audit import audit_dask
+    from iotforge.commands.validate import dask_input
+
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(engine_from(args))
+        table = stack.enter_context(dask_input(args, client))
+        test = stack.enter_context(dask_input(args, client, [args.test])) if args.test \
+            else None
+        return audit_dask(table, client, test=test, exclude=args.exclude, accept=args.accept,
+                          random_state=args.random_state, near_perfect=args.near_perfect,
+                          strong=args.strong)
 
 
 def _print(out: dict, path: str) -> None:

@@ -11,6 +11,7 @@ examples:
   iotforge profile data/curated/curated.parquet --out expectations/my_capture.json
   iotforge profile Train_Test_IoT_Fridge.csv --out fridge.json --margin 0.2 \\
       --allow-label scanning --allow-label normal
+  iotforge profile big/curated.parquet --out big.json --engine dask --scheduler tcp://h:8786
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from iotforge.commands._common import add_engine_arguments, engine_from, engine_kind
 from iotforge.commands.validate import add_input_arguments, load_input
 
 NAME = "profile"
@@ -36,6 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="a class allowed in 'label' though absent from DATA (repeatable)")
     p.add_argument("--alias", action="append", default=[], metavar="NAME",
                    help="another name --suite may use for this suite (repeatable)")
+    add_engine_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,14 +47,26 @@ def run(args: argparse.Namespace) -> int:
     from curation.profile import dump_suite, profile_frame
     from curation.schema import atomic_text
 
-    data = load_input(args)
     name = args.name or Path(args.out).stem
-    suite = profile_frame(data.frame, data.meta, margin=args.margin, name=name,
-                          max_categories=args.max_categories, extra_labels=args.allow_label)
+    if engine_kind(args) != "local":
+        from curation.engines.dask_profile import profile_dask
+        from iotforge.commands.validate import dask_input
+
+        with engine_from(args) as client, dask_input(args, client) as table:
+            suite = profile_dask(table, client, margin=args.margin, name=name,
+                                 max_categories=args.max_categories,
+                                 extra_labels=args.allow_label)
+            rows, columns = table.rows, len(table.columns)
+    else:
+        data = load_input(args)
+        suite = profile_frame(data.frame, data.meta, margin=args.margin, name=name,
+                              max_categories=args.max_categories,
+                              extra_labels=args.allow_label)
+        rows, columns = len(data.frame), data.frame.shape[1]
     if args.alias:
         suite["meta"]["iotforge"]["aliases"] = list(args.alias)
     atomic_text(args.out, dump_suite(suite))
     Console(stderr=True).print(
-        f"drafted {len(suite['expectations'])} expectations over {data.frame.shape[1]} columns "
-        f"from {len(data.frame)} rows -> {args.out} (review it before committing)")
+        f"drafted {len(suite['expectations'])} expectations over {columns} columns "
+        f"from {rows} rows -> {args.out} (review it before committing)")
     return 0

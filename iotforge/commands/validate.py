@@ -17,6 +17,7 @@ examples:
   iotforge validate Train_Test_IoT_Fridge.csv --suite ton_iot_fridge --json
   iotforge validate new_capture.csv --suite expectations/flows.json --docs build/data_docs
   iotforge validate curated.parquet --suite zeek_conn cicflowmeter --out reports/validation.json
+  iotforge validate big/curated.parquet --suite cicflowmeter --engine dask --scheduler tcp://h:8786
 """
 
 from __future__ import annotations
@@ -135,12 +136,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "against the suite's expectations on feature and label columns")
     p.add_argument("--out", metavar="RESULT.json",
                    help="also write the JSON result to this file (pass or fail)")
+    from iotforge.commands._common import add_engine_arguments
+
+    add_engine_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
     from curation.validate import load_suite, validate_frame
+    from iotforge.commands._common import engine_kind
 
     suites = [load_suite(s) for s in args.suite]
+    if engine_kind(args) != "local":
+        return _finish(args, *_validate_dask(args, suites))
     data = load_input(args)
     frame = data.frame
     if args.synthetic:
@@ -168,10 +175,40 @@ def run(args: argparse.Namespace) -> int:
         if not suites:
             print("no synthetic rows for any of the suites: nothing to check")
     reports = [validate_frame(frame, suite, docs_dir=args.docs) for suite in suites]
+    return _finish(args, reports, data.curation)
+
+
+def dask_input(args: argparse.Namespace, client: Any, paths: list[str] | None = None) -> Any:
+    """:func:`load_input` for the Dask engine: the data as partitions (a context manager)."""
+    from curation.engines.dask_tables import open_input
+    from iotforge.commands._common import load_yaml
+
+    mapping = load_yaml(args.mapping) if args.mapping else None
+    return open_input(args.data if paths is None else paths, client, fmt=args.format,
+                      mapping=mapping, mapping_path=args.mapping,
+                      default_label=args.default_label, label_rules=args.label_rules,
+                      taxonomy=args.taxonomy)
+
+
+def _validate_dask(args: argparse.Namespace, suites: list[Any]) -> tuple[list[Any], Any]:
+    """The suites over the data's partitions on a Dask cluster (docs/scale.md)."""
+    from curation.engines.dask_validate import validate_dask
+    from curation.errors import UsageError
+    from iotforge.commands._common import engine_from
+
+    if args.synthetic:
+        raise UsageError("--synthetic runs on the local engine (augmented data is one "
+                         "training split)", hint="leave out --engine dask")
+    with engine_from(args) as client, dask_input(args, client) as table:
+        return [validate_dask(table, s, client, docs_dir=args.docs) for s in suites], \
+            table.curation
+
+
+def _finish(args: argparse.Namespace, reports: list[Any], curation: Any) -> int:
     out: dict[str, Any] = {"success": all(r.success for r in reports),
                            "suites": [r.to_dict() for r in reports]}
-    if data.curation is not None:
-        out["curation"] = data.curation
+    if curation is not None:
+        out["curation"] = curation
     if args.out:
         from curation.schema import atomic_text
 
