@@ -16,14 +16,21 @@ synthetic row has no ``source_file`` or ``source_row`` by design.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from curation.errors import ValidationFailed
-from curation.schema import PROVENANCE_COLUMNS
+from curation.errors import InputError, ValidationFailed
+from curation.schema import (
+    ATTACK_FAMILY,
+    FIXED_ROLES,
+    IS_ATTACK,
+    IS_SYNTHETIC,
+    LABEL,
+    PROVENANCE_COLUMNS,
+)
 
 # Not row-level, or about storage (the writer casts synthetic rows to the table's
 # schema, so a float-valued integer column in memory is no violation).
@@ -53,6 +60,62 @@ def for_rows(suite: Mapping[str, Any], columns: list[str], *,
         meta.pop("iotforge", None)
         out["meta"] = meta
     return out
+
+
+SYNTHETIC_LABELS = (LABEL, IS_ATTACK, ATTACK_FAMILY)
+"""Label columns a synthetic row carries (``label_raw`` is only ever a real row's)."""
+
+
+def for_synthetic_rows(frame: pd.DataFrame, roles: Mapping[str, str],
+                       suites: Sequence[Mapping[str, Any]], *, path: str | None = None
+                       ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """The synthetic rows of augmented data, and the suites that apply to them.
+
+    Synthetic rows are checked on what an augmenter made: the feature columns
+    (``numeric`` and ``categorical`` roles; a column without a role counts as numeric)
+    and :data:`SYNTHETIC_LABELS`; provenance (no ``source_file`` or ``source_row`` by
+    design) is left out. Each suite keeps its row selection by ``source``; a suite with
+    no synthetic row to check (the augmenter added none to its sources, or abstained)
+    is dropped, so the list may be empty: nothing to check, not a failure.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Augmented data (the output of ``iotforge augment``): an ``is_synthetic`` column.
+    roles : mapping
+        Column -> role, from the table's metadata.
+    suites : list of dict
+        The data contracts.
+    path : str, optional
+        Where ``frame`` came from, for the error message.
+
+    Raises
+    ------
+    curation.errors.InputError
+        When ``frame`` has no ``is_synthetic`` column: it is not augmented data.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"x": [1.0, -5.0], "label": ["a", "b"], "source_row": [1, None],
+    ...                    "is_synthetic": [False, True]})
+    >>> suite = {"name": "s", "expectations": [
+    ...     {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": c}}
+    ...     for c in ("x", "source_row")]}
+    >>> rows, checked = for_synthetic_rows(df, {"x": "numeric"}, [suite])
+    >>> rows["x"].tolist(), [e["kwargs"]["column"] for e in checked[0]["expectations"]]
+    ([-5.0], ['x'])
+    """
+    from curation.validate import select_rows
+
+    if IS_SYNTHETIC not in frame.columns:
+        raise InputError(f"expected augmented data (an {IS_SYNTHETIC} column) to check its "
+                         "synthetic rows, found none", path=path,
+                         hint="give the output of 'iotforge augment'")
+    rows = frame[frame[IS_SYNTHETIC].astype(bool)]
+    keep = [c for c in rows.columns if c in SYNTHETIC_LABELS or (
+        c not in FIXED_ROLES and roles.get(c, "numeric") in ("numeric", "categorical"))]
+    checked = [for_rows(s, keep, keep_selection=True) for s in suites]
+    return rows, [s for s in checked if not select_rows(rows, s)[0].empty]
 
 
 def valid_rows(df: pd.DataFrame, suite: Mapping[str, Any]) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Stage tables as profile, validate, audit and split read them.
+"""Stage tables as profile, validate, audit and split read them (:func:`load_data`).
 
 A curated table is Parquet with the canonical columns (provenance and labels,
 see :mod:`curation.schema`), and normally the ``iotforge`` schema metadata with
@@ -33,7 +33,8 @@ import logging
 import os
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -54,6 +55,9 @@ from curation.schema import (
     SOURCE_ROW,
     TableMeta,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -252,3 +256,87 @@ def read_stage_tables(paths: Sequence[str | os.PathLike[str]], *,
         meta = apply_roles(meta, roles, table.column_names, origin=roles_origin)
     return table, meta
 
+
+
+@dataclass
+class Loaded:
+    """Input data as the canonical frame, with where it came from.
+
+    ``curation`` is the curate report's ``total`` when raw captures were curated on the
+    fly, None for curated Parquet.
+    """
+
+    frame: pd.DataFrame
+    meta: TableMeta
+    schema: pa.Schema
+    curation: dict[str, Any] | None = field(default=None)
+
+
+def load_data(paths: Sequence[str], fmt: str | None = None, *, mapping: Any = None,
+              mapping_path: str | None = None, default_label: str | None = None,
+              label_rules: str | None = None, taxonomy: Sequence[str] = ()) -> Loaded:
+    """Read curated Parquet, or curate raw captures into a temporary directory.
+
+    What profile, validate, audit, split and rules read. Parquet is read as a curated
+    table when it has the 'iotforge' metadata or the canonical columns; Parquet with
+    neither is a raw capture only with a ``mapping`` (curated on the fly), and otherwise
+    an error naming the canonical columns it lacks. A mix of Parquet and raw captures is
+    refused: curate the captures first.
+
+    Parameters
+    ----------
+    paths : list of str
+        Curated Parquet files, or capture files and directories ``curate`` reads.
+    fmt : str, optional
+        Capture format (default: detected per file; ``mapping`` when a mapping is given).
+    mapping : dict, optional
+        A mapping file's content; on curated Parquet only its ``roles:`` are used.
+    mapping_path, default_label, label_rules, taxonomy
+        As :func:`curation.curate.curate` takes them (``mapping_path`` names the mapping
+        in messages).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = tempfile.mkdtemp() + "/t.parquet"
+    >>> pq.write_table(pa.table({"source": ["s"], "source_file": ["f"], "source_row": [1],
+    ...     "label": ["normal"], "label_raw": ["0"], "is_attack": [False],
+    ...     "duration": [0.5]}), path)
+    >>> data = load_data([path])
+    >>> data.meta.roles["duration"], len(data.frame), data.curation
+    ('numeric', 1, None)
+    """
+    import tempfile
+    from pathlib import Path
+
+    from curation.errors import UsageError
+    from curation.schema import read_meta
+    from curation.validate import to_frame
+
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing:
+        raise UsageError(f"expected input files, found no file {', '.join(missing)}")
+    if mapping is not None and not isinstance(mapping, dict):
+        raise MappingError(f"expected a YAML mapping, found {type(mapping).__name__}",
+                           path=mapping_path)
+    parquet = [p for p in paths if is_parquet(p)]
+    if parquet and len(parquet) != len(paths):
+        raise UsageError("expected either curated Parquet or raw captures, found both",
+                         hint="curate the raw captures first")
+    raw_parquet = [p for p in parquet if not is_stage_table(p)]
+    if parquet and not (mapping is not None and raw_parquet == parquet):
+        table, meta = read_stage_tables(parquet, roles=(mapping or {}).get("roles"),
+                                        roles_origin=mapping_path)
+        return Loaded(to_frame(table), meta, table.schema)
+    from curation.curate import curate
+
+    if mapping is not None and fmt is None:
+        fmt = "mapping"
+    with tempfile.TemporaryDirectory(prefix="iotforge.") as tmp:
+        report = curate(list(paths), tmp, format=fmt, mapping=mapping,
+                        default_label=default_label, label_rules=label_rules,
+                        taxonomy_files=taxonomy)
+        path = Path(tmp) / "curated.parquet"
+        table = pq.read_table(path)
+        curated_meta = read_meta(path)
+    return Loaded(to_frame(table), curated_meta, table.schema, curation=report.get("total"))

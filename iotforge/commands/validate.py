@@ -25,23 +25,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from curation.tables import Loaded
 
 NAME = "validate"
 HELP = "check a capture against a data contract (exit 1 when it fails)"
-
-
-@dataclass
-class Loaded:
-    """Input data as the canonical frame, with where it came from."""
-
-    frame: Any  # pandas.DataFrame
-    meta: Any  # curation.schema.TableMeta
-    schema: Any  # pyarrow.Schema
-    curation: dict[str, Any] | None = field(default=None)
 
 
 def add_input_arguments(p: argparse.ArgumentParser) -> None:
@@ -55,8 +45,9 @@ def add_input_arguments(p: argparse.ArgumentParser) -> None:
                    help="curated Parquet (with or without its 'iotforge' metadata), or "
                         "capture files (or directories) 'iotforge curate' reads")
     g = p.add_argument_group("reading raw captures (curated on the fly, as 'iotforge curate')")
-    g.add_argument("--format", metavar="F",
-                   help="capture format (default: detected per file)")
+    from curation.sources import format_help
+
+    g.add_argument("--format", metavar="F", help=f"capture format: {format_help()}")
     g.add_argument("--mapping", metavar="FILE",
                    help="YAML mapping for any other CSV/TSV/Parquet/JSON-lines capture (implies "
                         "--format mapping); on curated Parquet its roles: set column roles")
@@ -68,59 +59,14 @@ def add_input_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def load_input(args: argparse.Namespace, paths: list[str] | None = None) -> Loaded:
-    """:func:`load_data` with the options of :func:`add_input_arguments`."""
+    """:func:`curation.tables.load_data` with the options of :func:`add_input_arguments`."""
+    from curation.tables import load_data
     from iotforge.commands._common import load_yaml
 
     mapping = load_yaml(args.mapping) if args.mapping else None
     return load_data(args.data if paths is None else paths, args.format, mapping=mapping,
                      mapping_path=args.mapping, default_label=args.default_label,
                      label_rules=args.label_rules, taxonomy=args.taxonomy)
-
-
-def load_data(paths: list[str], fmt: str | None = None, *, mapping: Any = None,
-              mapping_path: str | None = None, default_label: str | None = None,
-              label_rules: str | None = None, taxonomy: list[str] | None = None) -> Loaded:
-    """Read curated Parquet, or curate raw captures into a temporary directory.
-
-    Parquet is read as a curated table when it has the 'iotforge' metadata or
-    the canonical columns (:mod:`curation.tables`); Parquet with neither is a raw
-    capture only with a ``mapping`` (curated on the fly), and otherwise an error
-    naming the canonical columns it lacks.
-    """
-    import pyarrow.parquet as pq
-
-    from curation.errors import MappingError, UsageError
-    from curation.schema import TableMeta, read_meta
-    from curation.tables import is_parquet, is_stage_table, read_stage_tables
-    from curation.validate import to_frame
-
-    missing = [p for p in paths if not Path(p).exists()]
-    if missing:
-        raise UsageError(f"expected input files, found no file {', '.join(missing)}")
-    if mapping is not None and not isinstance(mapping, dict):
-        raise MappingError(f"expected a YAML mapping, found {type(mapping).__name__}",
-                           path=mapping_path)
-    parquet = [p for p in paths if is_parquet(p)]
-    if parquet and len(parquet) != len(paths):
-        raise UsageError("expected either curated Parquet or raw captures, found both",
-                         hint="curate the raw captures first")
-    raw_parquet = [p for p in parquet if not is_stage_table(p)]
-    if parquet and not (mapping is not None and raw_parquet == parquet):
-        roles = (mapping or {}).get("roles")
-        table, meta = read_stage_tables(parquet, roles=roles, roles_origin=mapping_path)
-        return Loaded(to_frame(table), meta, table.schema)
-    from curation.curate import curate
-
-    if mapping is not None and fmt is None:
-        fmt = "mapping"
-    with tempfile.TemporaryDirectory(prefix="iotforge.") as tmp:
-        report = curate(paths, tmp, format=fmt, mapping=mapping, default_label=default_label,
-                        label_rules=label_rules, taxonomy_files=taxonomy or ())
-        path = Path(tmp) / "curated.parquet"
-        table = pq.read_table(path)
-        curated_meta: TableMeta = read_meta(path)
-    return Loaded(to_frame(table), curated_meta, table.schema, curation=report.get("total"))
-
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -150,29 +96,12 @@ def run(args: argparse.Namespace) -> int:
         return _finish(args, *_validate_dask(args, suites))
     data = load_input(args)
     frame = data.frame
-    if args.synthetic:
-        from curation.contract import for_rows
-        from curation.errors import UsageError
-        from curation.schema import FIXED_ROLES
+    if args.synthetic:  # what an augmenter made: its rows, feature and label columns
+        from curation.contract import for_synthetic_rows
 
-        if "is_synthetic" not in frame.columns:
-            raise UsageError("--synthetic: expected augmented data (an is_synthetic "
-                             "column), found none", path=str(args.data[0]))
-        # an augmenter that abstained (--method auto chose none) or had nothing to
-        # add wrote no synthetic rows: nothing to check, not a failure
-        frame = frame[frame["is_synthetic"].astype(bool)]
         roles = data.meta.roles if data.meta is not None else {}
-        keep = [c for c in frame.columns if roles.get(c, "numeric") in ("numeric",
-                "categorical") or c in ("label", "is_attack", "attack_family")]
-        keep = [c for c in keep if c not in FIXED_ROLES or c in ("label", "is_attack",
-                                                                  "attack_family")]
-        suites = [for_rows(s, keep, keep_selection=True) for s in suites]
-        from curation.validate import select_rows
-
-        # an augmenter may add no rows to a source (its classes already meet the
-        # strategy): nothing to check there, not a failure
-        suites = [s for s in suites if not select_rows(frame, s)[0].empty] or suites[:0]
-        if not suites:
+        frame, suites = for_synthetic_rows(frame, roles, suites, path=str(args.data[0]))
+        if not suites:  # the augmenter added no row (or abstained): not a failure
             print("no synthetic rows for any of the suites: nothing to check")
     reports = [validate_frame(frame, suite, docs_dir=args.docs) for suite in suites]
     return _finish(args, reports, data.curation)
