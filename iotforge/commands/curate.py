@@ -48,9 +48,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="more inputs, as an option: how params.yaml passes a list "
                         "(curate.args.inputs)")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
-    p.add_argument("--format", metavar="F",
-                   help="ton_iot, zeek, cicflowmeter, kdd, unsw_nb15, pcap or mapping "
-                        "(default: detected per file)")
+    from curation.sources import format_help  # the adapter registry, plugins included
+
+    p.add_argument("--format", metavar="F", help=format_help())
     p.add_argument("--mapping", metavar="FILE", help="YAML mapping for --format mapping")
     p.add_argument("--taxonomy", action="append", default=[], metavar="FILE",
                    help="extra label taxonomy YAML merged over the built-in one")
