@@ -35,6 +35,8 @@ import pandas as pd
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from curation.schema import AUGMENTER, IS_SYNTHETIC
+
 from ._base import BaseAugmenter, Constraints, apply_constraints, row_keys
 
 __all__ = ["add_provenance", "torch_threads"]
@@ -357,8 +359,8 @@ def add_provenance(X_resampled: pd.DataFrame, sampler: Any) -> pd.DataFrame:
         )
     name = getattr(sampler, "method_name", None) or type(sampler).__name__
     out = X_resampled.copy()
-    out["is_synthetic"] = mask
-    out["augmenter"] = np.where(mask, name, "")
+    out[IS_SYNTHETIC] = mask
+    out[AUGMENTER] = np.where(mask, name, "")
     return out
 
 

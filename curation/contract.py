@@ -24,12 +24,10 @@ import pandas as pd
 
 from curation.errors import InputError, ValidationFailed
 from curation.schema import (
-    ATTACK_FAMILY,
     FIXED_ROLES,
-    IS_ATTACK,
     IS_SYNTHETIC,
-    LABEL,
     PROVENANCE_COLUMNS,
+    SYNTHETIC_LABEL_COLUMNS,
 )
 
 # Not row-level, or about storage (the writer casts synthetic rows to the table's
@@ -62,10 +60,6 @@ def for_rows(suite: Mapping[str, Any], columns: list[str], *,
     return out
 
 
-SYNTHETIC_LABELS = (LABEL, IS_ATTACK, ATTACK_FAMILY)
-"""Label columns a synthetic row carries (``label_raw`` is only ever a real row's)."""
-
-
 def for_synthetic_rows(frame: pd.DataFrame, roles: Mapping[str, str],
                        suites: Sequence[Mapping[str, Any]], *, path: str | None = None
                        ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
@@ -73,10 +67,11 @@ def for_synthetic_rows(frame: pd.DataFrame, roles: Mapping[str, str],
 
     Synthetic rows are checked on what an augmenter made: the feature columns
     (``numeric`` and ``categorical`` roles; a column without a role counts as numeric)
-    and :data:`SYNTHETIC_LABELS`; provenance (no ``source_file`` or ``source_row`` by
-    design) is left out. Each suite keeps its row selection by ``source``; a suite with
-    no synthetic row to check (the augmenter added none to its sources, or abstained)
-    is dropped, so the list may be empty: nothing to check, not a failure.
+    and :data:`~curation.schema.SYNTHETIC_LABEL_COLUMNS`; provenance (no ``source_file``
+    or ``source_row`` by design) is left out. Each suite keeps its row selection by
+    ``source``; a suite with no synthetic row to check (the augmenter added none to its
+    sources, or abstained) is dropped, so the list may be empty: nothing to check, not
+    a failure.
 
     Parameters
     ----------
@@ -112,7 +107,7 @@ def for_synthetic_rows(frame: pd.DataFrame, roles: Mapping[str, str],
                          "synthetic rows, found none", path=path,
                          hint="give the output of 'iotforge augment'")
     rows = frame[frame[IS_SYNTHETIC].astype(bool)]
-    keep = [c for c in rows.columns if c in SYNTHETIC_LABELS or (
+    keep = [c for c in rows.columns if c in SYNTHETIC_LABEL_COLUMNS or (
         c not in FIXED_ROLES and roles.get(c, "numeric") in ("numeric", "categorical"))]
     checked = [for_rows(s, keep, keep_selection=True) for s in suites]
     return rows, [s for s in checked if not select_rows(rows, s)[0].empty]

@@ -46,7 +46,11 @@ IS_ATTACK = "is_attack"
 ATTACK_FAMILY = "attack_family"
 
 PROVENANCE_COLUMNS = (SOURCE, SOURCE_FILE, SOURCE_ROW, IS_SYNTHETIC, AUGMENTER)
+"""The one list of provenance columns (role ``provenance``): where a row came from."""
 LABEL_COLUMNS = (LABEL, LABEL_RAW, IS_ATTACK, ATTACK_FAMILY)
+"""The label columns (role ``label``)."""
+SYNTHETIC_LABEL_COLUMNS = (LABEL, IS_ATTACK, ATTACK_FAMILY)
+"""The label columns a synthetic row fills (``label_raw`` is what a capture said)."""
 
 FIXED_ROLES: dict[str, Role] = {
     **{c: "provenance" for c in PROVENANCE_COLUMNS},

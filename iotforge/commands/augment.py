@@ -185,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
     write_table_atomic(conform(result.frame, schema), args.out, meta)
     report_path = Path(args.out).with_suffix(".json")
     atomic_text(report_path, json.dumps(report, indent=2, default=str) + "\n")
-    n = int(result.frame["is_synthetic"].sum())
+    n = len(result.synthetic)
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     for line in _notes(report):
         console.print(line, markup=False)
