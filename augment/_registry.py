@@ -55,13 +55,18 @@ BUILTIN: dict[str, str] = {
 }
 """Built-in method name -> ``"module:Class"``, in the order the help text lists them."""
 
+_WARNED: set[str] = set()
+
+
 def _plugins() -> dict[str, EntryPoint]:
     """Entry points of the group by name; the first one on ``sys.path`` wins a tie."""
     found: dict[str, EntryPoint] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name in BUILTIN or ep.name == AUTO:
-            log.warning("augmenter plugin %r (%s) ignored: %r is a built-in method",
-                        ep.name, ep.value, ep.name)
+            if ep.value not in _WARNED:  # once per process: the parser asks often
+                _WARNED.add(ep.value)
+                log.warning("augmenter plugin %r (%s) ignored: %r is a built-in method",
+                            ep.name, ep.value, ep.name)
             continue
         found.setdefault(ep.name, ep)
     return found

@@ -65,13 +65,18 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_LAZY})
 
 
+_WARNED: set[str] = set()
+
+
 def _plugins() -> dict[str, EntryPoint]:
     """Entry points of the group by name; the first one on ``sys.path`` wins a tie."""
     found: dict[str, EntryPoint] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name in MODULES:
-            log.warning("adapter plugin %r (%s) ignored: %r is a built-in format",
-                        ep.name, ep.value, ep.name)
+            if ep.value not in _WARNED:  # once per process: the parser asks often
+                _WARNED.add(ep.value)
+                log.warning("adapter plugin %r (%s) ignored: %r is a built-in format",
+                            ep.name, ep.value, ep.name)
             continue
         found.setdefault(ep.name, ep)
     return found

@@ -139,6 +139,8 @@ def run(args: argparse.Namespace) -> int:
     from curation.schema import atomic_text, conform, read_meta, write_table_atomic
     from curation.validate import load_suite
 
+    # the method first: a usage error before any data is read
+    takes_threads = "threads" in method_parameters(args.method)
     meta = read_meta(args.train)
     params = {}
     for item in args.param:
@@ -159,7 +161,6 @@ def run(args: argparse.Namespace) -> int:
     if args.time_limit is not None:
         params["time_limit"] = args.time_limit
     # the generators (torch) take threads; the SMOTE family's pools are BLAS/OpenMP's
-    takes_threads = "threads" in method_parameters(args.method)
     uses_torch = auto or takes_threads
     if args.threads is not None and takes_threads:
         params["threads"] = args.threads
