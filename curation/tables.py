@@ -258,6 +258,38 @@ def read_stage_tables(paths: Sequence[str | os.PathLike[str]], *,
 
 
 
+def curated_inputs(paths: Sequence[str | os.PathLike[str]], *, mapping: Any = None,
+                   mapping_path: str | None = None) -> list[str] | None:
+    """The inputs to read as curated tables, or None for raw captures to curate first.
+
+    Every path must exist; inputs are all Parquet or all raw captures, never both.
+    Parquet with neither the 'iotforge' metadata nor the canonical columns is a raw
+    capture when a ``mapping`` is given (all of them then), else a curated table whose
+    reading names what it lacks. Each engine's input reader starts here.
+
+    >>> curated_inputs(["no/such/file.csv"])
+    Traceback (most recent call last):
+    ...
+    curation.errors.UsageError: expected input files, found no file no/such/file.csv
+    """
+    from curation.errors import UsageError
+
+    missing = [str(p) for p in paths if not os.path.exists(p)]
+    if missing:
+        raise UsageError(f"expected input files, found no file {', '.join(missing)}")
+    if mapping is not None and not isinstance(mapping, dict):
+        raise MappingError(f"expected a YAML mapping, found {type(mapping).__name__}",
+                           path=mapping_path)
+    parquet = [str(p) for p in paths if is_parquet(p)]
+    if parquet and len(parquet) != len(paths):
+        raise UsageError("expected either curated Parquet or raw captures, found both",
+                         hint="curate the raw captures first")
+    raw_parquet = [p for p in parquet if not is_stage_table(p)]
+    if parquet and not (mapping is not None and raw_parquet == parquet):
+        return parquet
+    return None
+
+
 @dataclass
 class Loaded:
     """Input data as the canonical frame, with where it came from.
@@ -309,22 +341,11 @@ def load_data(paths: Sequence[str], fmt: str | None = None, *, mapping: Any = No
     import tempfile
     from pathlib import Path
 
-    from curation.errors import UsageError
     from curation.schema import read_meta
     from curation.validate import to_frame
 
-    missing = [str(p) for p in paths if not Path(p).exists()]
-    if missing:
-        raise UsageError(f"expected input files, found no file {', '.join(missing)}")
-    if mapping is not None and not isinstance(mapping, dict):
-        raise MappingError(f"expected a YAML mapping, found {type(mapping).__name__}",
-                           path=mapping_path)
-    parquet = [p for p in paths if is_parquet(p)]
-    if parquet and len(parquet) != len(paths):
-        raise UsageError("expected either curated Parquet or raw captures, found both",
-                         hint="curate the raw captures first")
-    raw_parquet = [p for p in parquet if not is_stage_table(p)]
-    if parquet and not (mapping is not None and raw_parquet == parquet):
+    parquet = curated_inputs(paths, mapping=mapping, mapping_path=mapping_path)
+    if parquet is not None:
         table, meta = read_stage_tables(parquet, roles=(mapping or {}).get("roles"),
                                         roles_origin=mapping_path)
         return Loaded(to_frame(table), meta, table.schema)

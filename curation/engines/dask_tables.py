@@ -25,13 +25,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from curation.errors import InputError, MappingError, UsageError
+from curation.errors import InputError
 from curation.schema import SOURCE, TableMeta
 from curation.tables import (
     INFERRED_STAGE,
     apply_roles,
-    is_parquet,
-    is_stage_table,
+    curated_inputs,
     table_meta,
     without_pandas_index,
 )
@@ -169,18 +168,8 @@ def open_input(paths: list[str], client: Any, *, fmt: str | None = None, mapping
     ``load_data``). The working directory for captures curated on the fly is a
     temporary directory under ``TMPDIR``, which the workers must see too.
     """
-    missing = [p for p in paths if not Path(p).exists()]
-    if missing:
-        raise UsageError(f"expected input files, found no file {', '.join(missing)}")
-    if mapping is not None and not isinstance(mapping, dict):
-        raise MappingError(f"expected a YAML mapping, found {type(mapping).__name__}",
-                           path=mapping_path)
-    parquet = [p for p in paths if is_parquet(p)]
-    if parquet and len(parquet) != len(paths):
-        raise UsageError("expected either curated Parquet or raw captures, found both",
-                         hint="curate the raw captures first")
-    raw_parquet = [p for p in parquet if not is_stage_table(p)]
-    if parquet and not (mapping is not None and raw_parquet == parquet):
+    parquet = curated_inputs(paths, mapping=mapping, mapping_path=mapping_path)
+    if parquet is not None:
         yield open_parquet(parquet, roles=(mapping or {}).get("roles"),
                            roles_origin=mapping_path)
         return
