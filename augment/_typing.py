@@ -40,6 +40,3 @@ AugmenterName = Literal["smote", "borderline_smote", "svm_smote", "adasyn", "kme
                         "random_oversampler", "smote_tomek", "smote_enn", "ctgan", "tvae",
                         "gaussian_copula", "copulagan"]
 """The built-in augmenter methods (:data:`augment._registry.BUILTIN`); plugins add more."""
-
-MethodName: TypeAlias = AugmenterName | Literal["auto"]
-"""``iotforge augment --method``: an augmenter, or ``'auto'`` (:class:`augment.AutoAugmenter`)."""
