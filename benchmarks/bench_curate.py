@@ -10,7 +10,12 @@ subprocess so peak RSS is its own:
 
 Prints a Markdown table (machine, date, rows/s, MB/s, peak RSS, ratios).
 
+The load average before and after is printed too: the machine may be shared, and a
+busy machine slows the three differently (curate overlaps parsing, cleaning and
+writing on threads; read_csv parses on all cores).
+
 usage: python benchmarks/bench_curate.py [--gigabytes 1] [--work benchmarks/_work]
+       [--repeat N]
 """
 
 from __future__ import annotations
@@ -56,6 +61,10 @@ def measure(code: str, path: Path, out: Path) -> dict[str, float]:
     return json.loads(res.stdout)
 
 
+def _load(avg: tuple[float, float, float]) -> str:
+    return "/".join(f"{v:.1f}" for v in avg)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -70,14 +79,21 @@ def main() -> None:
         subprocess.run([sys.executable, str(HERE / "gen_cic.py"), str(path), "--gigabytes",
                         str(args.gigabytes)], check=True)
     size = path.stat().st_size
-    results: dict[str, dict[str, float]] = {}
-    for name, code in RUNNERS.items():
-        runs = [measure(code, path, work / "curated") for _ in range(args.repeat)]
-        results[name] = min(runs, key=lambda r: r["seconds"])
+    load_before = os.getloadavg()
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in RUNNERS}
+    for _ in range(args.repeat):  # interleaved, so a change of load hits every reader
+        for name, code in RUNNERS.items():
+            runs[name].append(measure(code, path, work / "curated"))
+    results = {name: min(r, key=lambda x: x["seconds"]) for name, r in runs.items()}
+    load_after = os.getloadavg()
     base = results["pyarrow.csv.read_csv"]
+    import pyarrow
+
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}; date {dt.date.today()}; input {size / 1e9:.2f} GB, "
-          f"{base['rows']} rows\n")
+          f"{platform.python_version()}, pyarrow {pyarrow.__version__}; date "
+          f"{dt.date.today()}; input {size / 1e9:.2f} GB, {base['rows']} rows; load average "
+          f"(1, 5, 15 min) before {_load(load_before)}, after {_load(load_after)}; best of "
+          f"{args.repeat}\n")
     print("| reader | seconds | rows/s | MB/s | peak RSS (MB) | throughput vs read_csv |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, r in results.items():

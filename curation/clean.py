@@ -34,10 +34,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from curation._typing import Policy
 from curation.rules import RULES, BatchContext, Flag, Rule
+from curation.rules._base import bounds, from_floats
 from curation.rules._timestamps import parse_timestamp_array, parse_timestamps
 from curation.rules.duplicates import key_columns as dedupe_key_columns
 from curation.schema import (
@@ -239,8 +239,11 @@ def _typed(ctx: BatchContext, name: str, spec: ColumnSpec) -> pa.Array:
     become int64 in an ``int`` column; values past int64 cannot be stored)."""
     values = ctx.values[name]
     if ctx.numeric(name) and spec.kind == "int" and not pa.types.is_integer(values.type):
-        storable = pc.less(pc.abs(values), _INT_LIMIT)
-        return pc.if_else(storable, values, None).cast(pa.int64())
+        view = ctx.floats(values)
+        lo, hi = bounds(view)
+        if lo <= -_INT_LIMIT or hi >= _INT_LIMIT:
+            values = from_floats(np.where(np.abs(view) < _INT_LIMIT, view, np.nan))
+        return values.cast(pa.int64())
     return values
 
 

@@ -18,12 +18,14 @@ a failure leaves the previous outputs or none.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import logging
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curation._output import OutputSet
+from curation._streaming import WriteBehind, read_ahead
 from curation._typing import DedupeScope, OnBadFile, Policy
 from curation.clean import QUARANTINE_SCHEMA, RULES, CleanResult, clean_batch
 from curation.engines import EngineOption, dask_client, resolve_engine
@@ -353,13 +356,14 @@ def _run(paths, adapters, work, options, taxonomy, policies, progress,  # type: 
     strings = [f.name for f in schema if pa.types.is_string(f.type)]
     with pq.ParquetWriter(work / "quarantine.parquet", QUARANTINE_SCHEMA) as qwriter, \
             pq.ParquetWriter(work / "curated.parquet", schema, use_dictionary=strings,
-                             compression="zstd") as writer:
+                             compression="zstd") as writer, WriteBehind() as behind:
         for path, adapter in zip(paths, adapters, strict=True):
             source = adapter.open(path, options)
             fctx = FileContext(path=Path(path), source=source, policies=policies or {},
                                index=seen, scope=dedupe_scope, several=len(paths) > 1)
-            entry, fingerprint = _one_file(fctx, adapter.name, schema, writer, qwriter,
-                                           taxonomy, policies, progress)
+            entry, fingerprint = _one_file(fctx, adapter.name, schema,
+                                           _Writers(writer, qwriter, behind), taxonomy,
+                                           policies, progress)
             files.append(entry)
             fingerprints.append(fingerprint)
     table_rows = pq.read_metadata(work / "curated.parquet").num_rows
@@ -389,9 +393,17 @@ def _run(paths, adapters, work, options, taxonomy, policies, progress,  # type: 
     return report
 
 
-def _one_file(fctx: FileContext, format_name: str, schema: pa.Schema,
-              writer: pq.ParquetWriter, qwriter: pq.ParquetWriter, taxonomy: Taxonomy,
-              policies: Mapping[str, Policy] | None,
+@dataclass
+class _Writers:
+    """The curated and quarantine writers, fed by one background thread."""
+
+    curated: pq.ParquetWriter
+    quarantine: pq.ParquetWriter
+    behind: WriteBehind
+
+
+def _one_file(fctx: FileContext, format_name: str, schema: pa.Schema, writers: _Writers,
+              taxonomy: Taxonomy, policies: Mapping[str, Policy] | None,
               progress: Progress | None) -> tuple[dict[str, Any], Any]:
     """Curate one file into the writers; its report entry and feature-row fingerprint.
 
@@ -399,7 +411,9 @@ def _one_file(fctx: FileContext, format_name: str, schema: pa.Schema,
     the file rules (:class:`~curation.rules.FileRule`: duplicates, constant columns,
     what the reader saw of the file) each follow the file with a
     :class:`~curation.rules.FileCheck`, which picks the rows to write (exact
-    duplicates) and gives its count and report details at the end.
+    duplicates) and gives its count and report details at the end. A plain file
+    reader parses the next batch while this one is cleaned, and Parquet is written
+    behind (:mod:`curation._streaming`).
     """
     source, path = fctx.source, fctx.path
     checks: dict[str, FileCheck] = {name: rule.check(fctx) for name, rule in RULES.items()
@@ -407,31 +421,33 @@ def _one_file(fctx: FileContext, format_name: str, schema: pa.Schema,
     counts: Counter[str] = Counter()
     classes: Counter[str] = Counter()
     rows = {"rows_read": 0, "rows_out": 0, "rows_quarantined": 0, "rows_duplicate": 0}
-    for batch in source.batches:
-        res = clean_batch(
-            batch.table, batch.source_row, source.specs,
-            label_columns=source.label_columns, binary_label=source.binary_label,
-            fixed_label=source.fixed_label, label_map=source.label_map,
-            taxonomy=taxonomy, policies=policies, source=source.name,
-            source_file=str(path), invalid=batch.invalid,
-            encoding_fixed=batch.encoding_fixed)
-        counts.update(res.counts)
-        kept = _selected(res, checks)
-        rows["rows_read"] += batch.table.num_rows + len(batch.invalid)
-        rows["rows_out"] += kept.num_rows
-        rows["rows_duplicate"] += res.table.num_rows - kept.num_rows
-        rows["rows_quarantined"] += res.quarantined.num_rows
-        if res.quarantined.num_rows:
-            qwriter.write_table(res.quarantined)
-        if kept.num_rows:
-            table = conform_table(kept, schema)
-            writer.write_table(table)
-            for item in pc.value_counts(table.column(LABEL)).to_pylist():
-                classes[item["values"]] += item["counts"]
-            for check in checks.values():
-                check.update(table)
-        if progress:
-            progress(str(path), batch.table.num_rows + len(batch.invalid))
+    ahead = read_ahead(source.batches) if source.read_ahead else None
+    with contextlib.closing(ahead) if ahead is not None else contextlib.nullcontext():
+        for batch in ahead if ahead is not None else source.batches:
+            res = clean_batch(
+                batch.table, batch.source_row, source.specs,
+                label_columns=source.label_columns, binary_label=source.binary_label,
+                fixed_label=source.fixed_label, label_map=source.label_map,
+                taxonomy=taxonomy, policies=policies, source=source.name,
+                source_file=str(path), invalid=batch.invalid,
+                encoding_fixed=batch.encoding_fixed)
+            counts.update(res.counts)
+            kept = _selected(res, checks)
+            rows["rows_read"] += batch.table.num_rows + len(batch.invalid)
+            rows["rows_out"] += kept.num_rows
+            rows["rows_duplicate"] += res.table.num_rows - kept.num_rows
+            rows["rows_quarantined"] += res.quarantined.num_rows
+            if res.quarantined.num_rows:
+                writers.behind.write(writers.quarantine, res.quarantined)
+            if kept.num_rows:
+                table = conform_table(kept, schema)
+                writers.behind.write(writers.curated, table)
+                for item in pc.value_counts(table.column(LABEL)).to_pylist():
+                    classes[item["values"]] += item["counts"]
+                for check in checks.values():
+                    check.update(table)
+            if progress:
+                progress(str(path), batch.table.num_rows + len(batch.invalid))
     detail: dict[str, Any] = {}
     for name, check in checks.items():
         effect = check.finish()

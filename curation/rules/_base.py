@@ -62,6 +62,32 @@ class Numbers:
     nonfinite: int
 
 
+def floats(arr: pa.Array) -> np.ndarray:
+    """A numeric array as float64 numpy, NaN where null (zero-copy when it has no nulls:
+    read-only then).
+
+    Cleaned numbers hold no NaN (a non-finite number is missing), so NaN in the view
+    means exactly "null" in the array.
+    """
+    if arr.type != pa.float64():
+        arr = arr.cast(pa.float64())
+    if arr.null_count:
+        arr = arr.fill_null(np.nan)
+    return np.asarray(arr)
+
+
+def from_floats(values: np.ndarray) -> pa.Array:
+    """float64 numpy as Arrow, NaN as null."""
+    return pa.array(values, pa.float64(), from_pandas=True)
+
+
+def bounds(values: np.ndarray) -> tuple[float, float]:
+    """Smallest and largest value of a float view, NaN ignored (NaN, NaN: none)."""
+    if not len(values):
+        return np.nan, np.nan
+    return float(np.fmin.reduce(values)), float(np.fmax.reduce(values))
+
+
 def read_numbers(arr: pa.Array) -> Numbers:
     """Numbers from text (trimmed, markers null) or from an already typed column.
 
@@ -83,10 +109,11 @@ def read_numbers(arr: pa.Array) -> Numbers:
             number = pc.match_substring_regex(arr, NUMBER_PATTERN)
             not_number = np.asarray(pc.invert(pc.fill_null(number, True)), dtype=bool)
             values = pc.cast(pc.if_else(number, arr, None), pa.float64())
-    finite = pc.is_finite(values)
-    nonfinite = int(pc.sum(pc.invert(finite)).as_py() or 0)
+    view = floats(values)
+    finite = np.isfinite(view)
+    nonfinite = len(view) - int(finite.sum()) - values.null_count
     if nonfinite:
-        values = pc.if_else(finite, values, None)
+        values = from_floats(np.where(finite, view, np.nan))
     return Numbers(values=values, not_number=not_number, nonfinite=nonfinite)
 
 
@@ -146,11 +173,12 @@ class BatchContext:
         self.table = table
         self.n = table.num_rows
         self.source_row = np.asarray(source_row, dtype=np.int64)
-        self.specs = {k: v for k, v in specs.items() if k in table.column_names}
+        names = set(table.column_names)
+        self.specs = {k: v for k, v in specs.items() if k in names}
         self.policies = dict(policies)
-        self.label_columns = [c for c in label_columns if c in table.column_names]
+        self.label_columns = [c for c in label_columns if c in names]
         self.label_names = list(label_columns)
-        self.binary_label = binary_label if binary_label in table.column_names else None
+        self.binary_label = binary_label if binary_label in names else None
         self.fixed_label = fixed_label
         self.label_map = dict(label_map or {})
         self.taxonomy = taxonomy
@@ -163,7 +191,15 @@ class BatchContext:
         self._present: dict[str, pa.Array] = {}
         self._numbers: dict[str, Numbers | None] = {}
         self._raw_numbers: dict[str, Numbers] = {}
+        self._floats: dict[int, tuple[pa.Array, np.ndarray]] = {}
         self._order = {name: i for i, name in enumerate(self.specs)}
+
+    def floats(self, arr: pa.Array) -> np.ndarray:
+        """:func:`floats` of ``arr``, computed once per array (read-only)."""
+        found = self._floats.get(id(arr))
+        if found is None or found[0] is not arr:
+            found = self._floats[id(arr)] = (arr, floats(arr))
+        return found[1]
 
     def policy(self, rule: str) -> Policy:
         return self.policies[rule]
@@ -302,4 +338,5 @@ class FileRule(Rule):
 
 
 __all__ = ["BatchContext", "Effect", "FileCheck", "FileContext", "FileRule", "Flag",
-           "Numbers", "Rule", "Unit", "is_number", "is_text", "mask", "read_numbers"]
+           "Numbers", "Rule", "Unit", "bounds", "floats", "from_floats", "is_number",
+           "is_text", "mask", "read_numbers"]

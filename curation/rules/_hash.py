@@ -42,13 +42,24 @@ _WORD_STEP = np.uint64(0x9FB21C651E98DF25)
 _EXACT = 2.0 ** 53  # integers beyond it are hashed by their bits, not as floats
 
 
-def mix64(h: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser, in place: every input bit moves every output bit."""
-    h ^= h >> np.uint64(30)
-    h *= np.uint64(0xBF58476D1CE4E5B9)
-    h ^= h >> np.uint64(27)
-    h *= np.uint64(0x94D049BB133111EB)
-    h ^= h >> np.uint64(31)
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_S1, _S2, _S3 = np.uint64(30), np.uint64(27), np.uint64(31)
+
+
+def mix64(h: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
+    """splitmix64's finaliser, in place: every input bit moves every output bit.
+
+    ``scratch`` (same shape) saves allocating the shifted copy.
+    """
+    t = np.empty_like(h) if scratch is None else scratch
+    np.right_shift(h, _S1, out=t)
+    h ^= t
+    h *= _M1
+    np.right_shift(h, _S2, out=t)
+    h ^= t
+    h *= _M2
+    np.right_shift(h, _S3, out=t)
+    h ^= t
     return h
 
 
@@ -58,25 +69,29 @@ def _nulls(arr: pa.Array, h: np.ndarray) -> np.ndarray:
     return h
 
 
-def _hash_floats(values: np.ndarray) -> np.ndarray:
-    canonical = values + 0.0  # -0.0 -> 0.0
-    canonical[np.isnan(canonical)] = np.nan  # one NaN bit pattern
-    h = canonical.view(np.uint64) ^ _NUMBER_SALT
-    h = mix64(h)
-    h[np.isnan(canonical)] = NULL_HASH
-    return h
+def _float_keys(values: np.ndarray) -> np.ndarray:
+    """The bits of each float, -0.0 as 0.0 and NaN as :data:`NULL_HASH` (a new array)."""
+    keys = (values + 0.0).view(np.uint64)  # -0.0 -> 0.0
+    nan = np.isnan(values)
+    if nan.any():
+        keys[nan] = NULL_HASH
+    return keys
 
 
-def _hash_numbers(arr: pa.Array) -> np.ndarray:
+def _number_keys(arr: pa.Array) -> np.ndarray:
     if pa.types.is_integer(arr.type):
         ints = np.asarray(arr.cast(pa.int64(), safe=False).fill_null(0), dtype=np.int64)
-        h = _hash_floats(ints.astype(np.float64))
-        big = np.abs(ints.astype(np.float64)) > _EXACT
+        as_float = ints.astype(np.float64)
+        keys = _float_keys(as_float)
+        big = np.abs(as_float) > _EXACT
         if big.any():
-            h[big] = mix64(ints[big].view(np.uint64) ^ _TIME_SALT ^ _NUMBER_SALT)
-        return _nulls(arr, h)
-    values = np.asarray(arr.cast(pa.float64()).fill_null(np.nan), dtype=np.float64)
-    return _hash_floats(values.copy())
+            keys[big] = mix64(ints[big].view(np.uint64) ^ _NUMBER_SALT)
+        return _nulls(arr, keys)
+    if arr.type != pa.float64():
+        arr = arr.cast(pa.float64())
+    if arr.null_count:
+        arr = arr.fill_null(np.nan)
+    return _float_keys(np.asarray(arr, dtype=np.float64))
 
 
 def _hash_bytes(arr: pa.Array) -> np.ndarray:
@@ -126,6 +141,33 @@ def _hash_text(arr: pa.Array) -> np.ndarray:
     return _hash_bytes(arr)
 
 
+def value_keys(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A 64-bit key per value, equal exactly when the values are (by the module's rules).
+
+    Numbers are keyed by their bits (canonical: -0.0 as 0.0, every NaN and null one
+    missing value), text by a hash of its bytes. Keys of numbers are not mixed: use
+    :func:`hash_values` for a hash, :func:`combine` for rows.
+    """
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    typ = arr.type
+    if pa.types.is_dictionary(typ):
+        return value_keys(arr.cast(typ.value_type))
+    if pa.types.is_null(typ):
+        return np.full(len(arr), NULL_HASH, dtype=np.uint64)
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ) or \
+            pa.types.is_binary(typ) or pa.types.is_large_binary(typ):
+        return _hash_text(arr)
+    if pa.types.is_integer(typ) or pa.types.is_floating(typ):
+        return _number_keys(arr)
+    if pa.types.is_boolean(typ):
+        return _number_keys(arr.cast(pa.int8()))
+    if pa.types.is_temporal(typ):
+        ints = np.asarray(arr.cast(pa.int64()).fill_null(0), dtype=np.int64)
+        return _nulls(arr, mix64(ints.view(np.uint64) ^ _TIME_SALT))
+    return _hash_text(arr.cast(pa.string()))
+
+
 def hash_values(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """A 64-bit hash of each value of ``arr`` (``uint64``), by the rules of the module.
 
@@ -141,43 +183,28 @@ def hash_values(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
         One ``uint64`` per value.
 
     >>> h = hash_values(pa.array(["a", None, "a", "b"]))
-    >>> bool(h[0] == h[2]), bool(h[0] == h[3]), bool(h[1] == NULL_HASH)
+    >>> bool(h[0] == h[2]), bool(h[0] == h[3]), bool(h[1] == hash_values(pa.array([None]))[0])
     (True, False, True)
     """
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    typ = arr.type
-    if pa.types.is_dictionary(typ):
-        return hash_values(arr.cast(typ.value_type))
-    if pa.types.is_null(typ):
-        return np.full(len(arr), NULL_HASH, dtype=np.uint64)
-    if pa.types.is_string(typ) or pa.types.is_large_string(typ) or \
-            pa.types.is_binary(typ) or pa.types.is_large_binary(typ):
-        return _hash_text(arr)
-    if pa.types.is_integer(typ) or pa.types.is_floating(typ):
-        return _hash_numbers(arr)
-    if pa.types.is_boolean(typ):
-        return _hash_numbers(arr.cast(pa.int8()))
-    if pa.types.is_temporal(typ):
-        ints = np.asarray(arr.cast(pa.int64()).fill_null(0), dtype=np.int64)
-        return _nulls(arr, mix64(ints.view(np.uint64) ^ _TIME_SALT))
-    return _hash_text(arr.cast(pa.string()))
+    return mix64(value_keys(arr) ^ _NUMBER_SALT)
 
 
 def combine(parts: Mapping[str, np.ndarray], n: int) -> np.ndarray:
-    """One 64-bit hash per row from per-column hashes, in column-name order.
+    """One 64-bit hash per row from per-column keys (:func:`value_keys`).
 
-    Each column's hash is salted with the column's name, so equal values in
-    different columns do not cancel.
+    Each column's keys are salted with the column's name and mixed, all columns in one
+    numpy operation, then summed: equal values in different columns do not cancel,
+    and the order of the columns does not matter.
     """
-    h = np.zeros(n, dtype=np.uint64)
     names = sorted(parts)
-    salts = hash_values(pa.array(names, pa.string()))
+    salts = _hash_text(pa.array(names, pa.string()))
+    total = np.zeros(n, dtype=np.uint64)
+    # one column at a time: the three arrays stay in the CPU cache
+    mixed, scratch = np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.uint64)
     for name, salt in zip(names, salts, strict=True):
-        h ^= parts[name]
-        h ^= salt
-        mix64(h)
-    return h
+        np.bitwise_xor(parts[name], salt, out=mixed)
+        total += mix64(mixed, scratch)
+    return mix64(total, scratch)
 
 
 def row_hash(table: pa.Table, columns: Sequence[str] | None = None) -> np.ndarray:
@@ -196,7 +223,8 @@ def row_hash(table: pa.Table, columns: Sequence[str] | None = None) -> np.ndarra
         One ``uint64`` per row: equal rows (by the module's rules) hash equally.
     """
     names = table.column_names if columns is None else list(columns)
-    return combine({c: hash_values(table.column(c)) for c in names}, table.num_rows)
+    return combine({c: value_keys(table.column(c)) for c in names}, table.num_rows)
 
 
-__all__ = ["NULL_HASH", "TEXT_SALT", "combine", "hash_values", "mix64", "row_hash"]
+__all__ = ["NULL_HASH", "TEXT_SALT", "combine", "hash_values", "mix64", "row_hash",
+           "value_keys"]

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from curation.rules._base import BatchContext, Effect, Flag, Rule, is_number, mask
+from curation.rules._base import BatchContext, Effect, Flag, Rule, bounds, from_floats, is_number
 from curation.schema import ColumnSpec
 from curation.vocabulary import DOMAIN_RANGES, SENTINEL_DOMAINS
 
@@ -43,13 +42,17 @@ class Sentinel(Rule):
             sentinels = sentinels_of(spec)
             if not sentinels:
                 continue
-            hit = mask(pc.is_in(values, value_set=pa.array(sentinels, pa.float64())))
+            view = ctx.floats(values)
+            lo, hi = bounds(view)
+            if not lo <= max(sentinels) or not hi >= min(sentinels):
+                continue  # no value can be one (NaN bounds: no value at all)
+            hit = np.isin(view, np.asarray(sentinels, dtype=np.float64))
             if not hit.any():
                 continue
             effect.count += int(hit.sum())
             if ctx.policy(self.name) == "quarantine":
                 effect.flags.append(Flag(hit, name, "sentinel value"))
-            effect.columns[name] = pc.if_else(pa.array(hit), None, values)
+            effect.columns[name] = from_floats(np.where(hit, np.nan, view))
         return effect
 
 
@@ -67,15 +70,18 @@ class Range(Rule):
             if spec.domain not in DOMAIN_RANGES:
                 continue
             lo, hi = DOMAIN_RANGES[spec.domain]
-            out = mask(pc.or_(pc.less(values, lo), pc.greater(values, hi)))
-            if not out.any():
-                continue
+            view = ctx.floats(values)
+            low, high = bounds(view)
+            if not low < lo and not high > hi:
+                continue  # every value inside (NaN bounds: no value at all)
+            with np.errstate(invalid="ignore"):
+                out = (view < lo) | (view > hi)
             effect.count += int(out.sum())
             if ctx.policy(self.name) == "quarantine":
                 reasons = np.full(ctx.n, "", dtype=object)
                 reasons[out] = [f"{spec.domain} out of range [{lo:g}, {hi:g}]: {v:g}"
-                                for v in values.filter(pa.array(out)).to_pylist()]
+                                for v in view[out]]
                 effect.flags.append(Flag(out, name, reasons))
             else:
-                effect.columns[name] = pc.if_else(pa.array(out), None, values)
+                effect.columns[name] = from_floats(np.where(out, np.nan, view))
         return effect

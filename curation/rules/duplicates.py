@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from curation.rules._base import BatchContext, Effect, FileCheck, FileContext, FileRule
-from curation.rules._hash import TEXT_SALT, combine, hash_values, row_hash
+from curation.rules._hash import TEXT_SALT, combine, row_hash, value_keys
 from curation.schema import LABEL, ColumnSpec
 
 STEP = 50
@@ -63,16 +63,21 @@ def key_columns(
 class DuplicateIndex:
     """Hashes seen so far: 8 bytes per distinct row, amortised O(log n) per row.
 
-    Hashes live in a few sorted runs (merged in place when there are too many), so a
-    batch never re-sorts everything seen before it.
+    Hashes live in sorted runs whose sizes at least halve from one run to the next
+    (a new run is merged into the one before it until they do), so there are
+    O(log n) runs and a batch never re-sorts everything seen before it; merging two
+    sorted runs is one linear pass (numpy's stable sort finds the runs).
     """
 
     MAX_RUNS = 8
+    """Runs are also merged when there are more than this many (a cap for tests)."""
 
     def __init__(self) -> None:
         self.runs: list[np.ndarray] = []
 
     def _known(self, h: np.ndarray) -> np.ndarray:
+        """Which of the sorted hashes ``h`` are in a run (sorted needles keep each
+        binary search near the last one)."""
         known = np.zeros(len(h), dtype=bool)
         for run in self.runs:
             if len(run):
@@ -84,16 +89,20 @@ class DuplicateIndex:
         """Which of the hashes ``h`` were not seen before (in earlier calls or in ``h``)."""
         if len(h) == 0:
             return np.zeros(0, dtype=bool)
-        order = np.argsort(h, kind="stable")
-        first = np.ones(len(h), dtype=bool)
-        first[order[1:]] = h[order[1:]] != h[order[:-1]]
-        keep = first & ~self._known(h)
-        self.runs.append(np.sort(h[keep]))
-        if len(self.runs) > self.MAX_RUNS:
-            merged = np.concatenate(self.runs)
-            self.runs = []
-            merged.sort()
-            self.runs = [merged]
+        order = np.argsort(h, kind="stable")  # equal hashes: the first row first
+        ordered = h[order]
+        new = np.ones(len(h), dtype=bool)
+        new[1:] = ordered[1:] != ordered[:-1]
+        new &= ~self._known(ordered)
+        self.runs.append(ordered[new])
+        while len(self.runs) > 1 and (len(self.runs[-2]) <= 2 * len(self.runs[-1])
+                                      or len(self.runs) > self.MAX_RUNS):
+            last = self.runs.pop()
+            merged = np.concatenate((self.runs.pop(), last))
+            merged.sort(kind="stable")
+            self.runs.append(merged)
+        keep = np.empty(len(h), dtype=bool)
+        keep[order] = new
         return keep
 
 
@@ -113,15 +122,15 @@ class ExactDuplicate(FileRule):
                                 ctx.binary_label):
             if ctx.numeric(name):
                 numbers = ctx.raw_numbers(name)
-                h = hash_values(numbers.values)
+                keys = value_keys(numbers.values)
                 if numbers.not_number.any():
                     text = ctx.present(name).filter(pa.array(numbers.not_number))
-                    h[numbers.not_number] = hash_values(text) ^ TEXT_SALT
-                parts[name] = h
+                    keys[numbers.not_number] = value_keys(text) ^ TEXT_SALT
+                parts[name] = keys
             else:
-                parts[name] = hash_values(ctx.raw[name])
+                parts[name] = value_keys(ctx.raw[name])
         if ctx.fixed_label is not None:
-            label = hash_values(pa.array([ctx.fixed_label], pa.string()))[0]
+            label = value_keys(pa.array([ctx.fixed_label], pa.string()))[0]
             parts["\0fixed_label"] = np.full(ctx.n, label, dtype=np.uint64)
         return Effect(row_hash=combine(parts, ctx.n))
 

@@ -157,7 +157,9 @@ class Numeric(Rule):
             numbers = ctx.numbers(name)
             values, bad = numbers.values, numbers.not_number
             if spec.kind == "int":
-                bad = bad | mask(pc.not_equal(pc.floor(values), values))
+                view = ctx.floats(values)
+                bad = bad | (np.floor(view) != view)  # NaN != NaN: missing is no fraction
+                bad &= ~np.isnan(view) | numbers.not_number
             if bad.any():
                 found = ctx.values[name].filter(pa.array(bad)).to_pylist()
                 reasons = np.full(ctx.n, "", dtype=object)

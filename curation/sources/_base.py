@@ -180,6 +180,9 @@ class Source:
     fixed_label: str | None = None
     notes: list[str] = field(default_factory=list)
     label_map: dict[str, str] = field(default_factory=dict)
+    read_ahead: bool = False
+    """The batches may be produced on another thread than the one consuming them (a
+    plain file reader; not one that starts processes or pins cores)."""
 
 
 class Adapter(ABC):

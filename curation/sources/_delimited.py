@@ -92,4 +92,4 @@ def open_delimited(
 
     return Source(name=name, specs=specs, batches=batches(), label_columns=labels,
                   binary_label=binary_label if binary_label in canon else None,
-                  fixed_label=fixed_label, notes=notes)
+                  fixed_label=fixed_label, notes=notes, read_ahead=True)

@@ -18,7 +18,6 @@ Compressed files (gzip, bzip2, xz, zstd) are read decompressed
 from __future__ import annotations
 
 import codecs
-import io
 import logging
 import os
 from collections.abc import Iterator
@@ -52,6 +51,8 @@ from curation.vocabulary import MISSING_MARKERS
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 16 << 20
+PARSE_BLOCK = 1 << 20
+"""Bytes pyarrow parses per task (several tasks run in parallel in one chunk)."""
 READ_RANGE: ContextVar[Any] = ContextVar("READ_RANGE", default=None)
 """A byte range of one file to read instead of the whole file: set by the Dask engine
 (:class:`curation.engines.ranges.ByteRange`), which splits large files into partitions."""
@@ -71,12 +72,13 @@ class TextChunk:
     encoding_fixed: int = 0
 
 
-def _last_line_end(buf: bytes) -> int:
-    """Offset just after the last CR, LF or CRLF in ``buf`` (0: none).
+def _last_line_end(buf: bytes, end: int | None = None) -> int:
+    """Offset just after the last CR, LF or CRLF in ``buf[:end]`` (0: none).
 
     A CR at the very end may be the first half of a CRLF: it is not cut after.
     """
-    return max(buf.rfind(b"\n"), buf.rfind(b"\r", 0, len(buf) - 1)) + 1
+    end = len(buf) if end is None else end
+    return max(buf.rfind(b"\n", 0, end), buf.rfind(b"\r", 0, end - 1)) + 1
 
 
 def _first_line_end(buf: bytes) -> int:
@@ -147,17 +149,24 @@ class _ChunkParser:
             bad.append(row)
             return "skip"
 
+        # A chunk without a quote character cannot hold a quoted line break: pyarrow
+        # then splits it at any line end, faster.
+        quoted = self.quote_char is not False and str(self.quote_char).encode() in chunk
         parse = pacsv.ParseOptions(delimiter=self.delimiter, quote_char=self.quote_char,
-                                   newlines_in_values=True, invalid_row_handler=collect)
-        read = pacsv.ReadOptions(column_names=self.column_names, block_size=len(chunk) + 1024,
-                                 use_threads=True)
+                                   newlines_in_values=quoted, invalid_row_handler=collect)
         for options in [c for c in (self.typed_convert, self.convert) if c is not None]:
-            bad.clear()
-            try:
-                return pacsv.read_csv(io.BytesIO(chunk), read_options=read,
-                                      parse_options=parse, convert_options=options), bad
-            except pa.ArrowInvalid:
-                continue
+            # blocks of PARSE_BLOCK bytes are parsed in parallel; a record longer than
+            # one block needs the chunk as one block
+            for block in sorted({min(PARSE_BLOCK, len(chunk) + 1024), len(chunk) + 1024}):
+                bad.clear()
+                read = pacsv.ReadOptions(column_names=self.column_names, block_size=block,
+                                         use_threads=True)
+                try:
+                    return pacsv.read_csv(pa.BufferReader(chunk), read_options=read,
+                                          parse_options=parse, convert_options=options), bad
+                except pa.ArrowInvalid as exc:
+                    if "straddl" not in str(exc):
+                        break
         return None, bad
 
     def _has_comment(self, chunk: bytes) -> bool:
@@ -195,8 +204,8 @@ class _ChunkParser:
         table, bad = (None, []) if comment else self._arrow(chunk)
         quoted = self.scanner is not None and self.scanner.quote in chunk
         if table is not None and not bad and table.num_rows == n_lines:
-            last = chunk[_last_line_end(chunk[:-1] if chunk.endswith((b"\n", b"\r"))
-                                        else chunk):]
+            last = chunk[_last_line_end(chunk, len(chunk) - 1 if chunk.endswith((b"\n", b"\r"))
+                                        else None):]
             if not quoted or self.scanner.record_end([last], 0) == 0:  # type: ignore[union-attr]
                 lines = np.arange(first_line, first_line + n_lines, dtype=np.int64)
                 return TextChunk(table=table, lines=lines), n_lines, b""
