@@ -60,7 +60,7 @@ from curation.sources._text import READ_RANGE, looks_binary, read_head, text_inf
 
 log = logging.getLogger(__name__)
 
-PARTITION_BYTES = 128 << 20
+PARTITION_BYTES = 256 << 20
 """Bytes of a text file per partition (a multiple of the reader's 16 MiB chunk)."""
 
 DATASET_OVER_BYTES = 1 << 30

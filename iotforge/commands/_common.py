@@ -78,9 +78,9 @@ def add_engine_arguments(p: argparse.ArgumentParser, *, partitions: bool = False
                    metavar="SECONDS", help="give up on an unreachable --scheduler after this "
                                            f"long, exit 2 (default {SCHEDULER_TIMEOUT_S:g})")
     if partitions:
-        g.add_argument("--partition-size", type=int, default=128, metavar="MIB",
+        g.add_argument("--partition-size", type=int, default=256, metavar="MIB",
                        help="with --engine dask: MiB of a large text capture per partition "
-                            "(default 128)")
+                            "(default 256)")
 
 
 def engine_kind(args: argparse.Namespace) -> str:
