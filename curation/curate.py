@@ -121,7 +121,7 @@ def curate(
     scheduler : str, optional
         Address of a running Dask scheduler (``tcp://host:8786``).
     partition_bytes : int, optional
-        Dask engine: bytes of a text file per partition (default 128 MiB).
+        Dask engine: bytes of a text file per partition (default 256 MiB).
 
     Other keyword arguments select the format, column mapping, extra taxonomies,
     rule policies, a label for unlabelled captures, pcap label rules and a progress

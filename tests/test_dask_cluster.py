@@ -51,14 +51,10 @@ class Cluster:
             client.wait_for_workers(n, timeout=60)
 
     def stop(self) -> None:
-        for proc in reversed(self.procs):
+        for proc in self.procs:  # nothing of theirs is needed any more
             if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
                 proc.kill()
+            proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -152,8 +152,8 @@ def _results(df: pd.DataFrame, suite: Mapping[str, Any], fmt: str) -> list[Any]:
     tagged = {"name": suite["name"], "expectations": [
         {**e, "meta": {**(e.get("meta") or {}), TAG: k}}
         for k, e in enumerate(suite["expectations"])]}
-    result = _run_gx(gx_frame(df) if fmt != "index" else _indexed(df), tagged,
-                     "COMPLETE" if fmt == "index" else "SUMMARY", None)
+    result = _run_gx(gx_frame(df) if fmt != "index" else _indexed(df), tagged, "SUMMARY",
+                     None)
     by_index = {(r.expectation_config.meta or {}).get(TAG): r for r in result.results}
     return [_plain(by_index[k]) for k in range(len(suite["expectations"]))]
 
@@ -247,15 +247,11 @@ def _bucket_results(pieces: list[pd.DataFrame], suite: Mapping[str, Any]) -> lis
     if frame.empty:
         return [None] * len(suite["expectations"])
     out = _results(frame, suite, "index")
-    for r in out:  # keep (row, value) pairs for the examples; drop the long lists
+    for r in out:  # the first examples with their row numbers, to merge in row order
         res = r.result
         index = [i["index"] if isinstance(i, dict) else i
-                 for i in res.pop("unexpected_index_list", None) or []]
-        values = res.pop("unexpected_list", None) or []
-        r.pairs = list(zip(index, values, strict=False))[:PARTIAL]
-        for k in ("partial_unexpected_index_list", "unexpected_index_query",
-                  "partial_unexpected_counts"):
-            res.pop(k, None)
+                 for i in res.get("partial_unexpected_index_list") or []]
+        r.pairs = list(zip(index, res.get("partial_unexpected_list") or [], strict=False))
     return out
 
 
