@@ -6,7 +6,11 @@
   GRU, DBN, their ensemble) and the autoencoder anomaly detector.
 - :mod:`evaluation.assoc_rules`, :mod:`evaluation.rule_classifier`: association-rule
   signatures per class, the rule-based classifier, rule fidelity of synthetic rows.
-- :mod:`evaluation.metrics`: per-class and overall metrics, the paired comparison.
+- :mod:`evaluation.metrics`: per-class and overall metrics, the per-seed paired comparison.
+- :mod:`evaluation.bootstrap`, :mod:`evaluation.comparisons`: the paired bootstrap over
+  test rows and seeds, and every augmenter against no augmentation with a verdict.
+- :mod:`evaluation.diagnostics`: rare classes and where their synthetic rows land.
+- :mod:`evaluation.predictions`: every run's test predictions, as label codes.
 - :mod:`evaluation.fidelity`: per-column similarity, correlation difference, SDMetrics
   quality, distance to closest record, exact-match rate.
 - :mod:`evaluation.evaluate`: classifiers x augmenters x arms x seeds -> tidy results.
@@ -16,7 +20,9 @@
 
 from .anomaly import AutoencoderDetector, detection_metrics
 from .assoc_rules import RuleSet, mine_rules, rule_fidelity
+from .bootstrap import paired_bootstrap
 from .classifiers import CLASSIFIERS, make_classifier
+from .comparisons import compare
 from .deep import (
     CNNClassifier,
     DBNClassifier,
@@ -24,13 +30,15 @@ from .deep import (
     DeepMLPClassifier,
     RNNClassifier,
 )
+from .diagnostics import neighbour_overlap, rare_classes
 from .evaluate import ARMS, EvaluationResult, evaluate, feature_columns, prepare_features
 from .fidelity import fidelity
 from .metrics import PairedComparison, classification_metrics, paired_comparison
+from .predictions import Predictions
 from .report import SECTIONS, Report, build_report, write_report
 from .rule_classifier import AssociationRuleClassifier
 from .store import read_results, write_results
-from .summary import compare, leaderboard, metrics_json
+from .summary import leaderboard, metrics_json
 
 __all__ = [
     "ARMS",
@@ -44,6 +52,7 @@ __all__ = [
     "DeepMLPClassifier",
     "EvaluationResult",
     "PairedComparison",
+    "Predictions",
     "RNNClassifier",
     "Report",
     "RuleSet",
@@ -58,8 +67,11 @@ __all__ = [
     "make_classifier",
     "metrics_json",
     "mine_rules",
+    "neighbour_overlap",
+    "paired_bootstrap",
     "paired_comparison",
     "prepare_features",
+    "rare_classes",
     "read_results",
     "rule_fidelity",
     "write_results",

@@ -37,11 +37,22 @@ Metric = Literal["precision", "recall", "f1", "support", "macro_f1", "balanced_a
 """Names in the ``metric`` column of the results table (an anomaly detector has
 ``detection_rate`` and ``false_positive_rate`` instead of macro-F1 and accuracy)."""
 
-Verdict = Literal["improved", "worse", "no clear difference", "untested"]
-"""Outcome of a paired comparison against no augmentation."""
+Verdict = Literal["helped", "hurt", "no detectable difference", "untested"]
+"""Outcome of a paired comparison against no augmentation: the interval of the
+difference lies above zero, below zero, includes zero, or there was too little to
+test (one seed, or too few test rows of a class)."""
+
+SyntheticSeeds = Literal["per-seed", "fixed"]
+"""Synthetic rows of a stored augment output: drawn again from its recorded recipe for
+every replicate seed (the interval then covers the augmenter's seed too), or the same
+stored rows for every seed."""
 
 SamplerFactory: TypeAlias = Callable[[int], Any]
 """``seed -> imbalanced-learn sampler`` (anything with ``fit_resample(X, y)``)."""
+
+SyntheticFactory: TypeAlias = Callable[[int], Any]
+"""``seed -> synthetic rows`` (a canonical table of synthetic rows, features and label
+columns); ``frame.attrs["chosen"]`` may name, per source, the method ``auto`` chose."""
 
 ClassifierFactory: TypeAlias = Callable[[int], Any]
 """``seed -> scikit-learn classifier`` taking the prepared feature frame."""

@@ -4,7 +4,9 @@ Three arms per augmenter, all scored on the same real test rows, which are never
 augmented, resampled or otherwise touched:
 
 ``none``
-    real training rows only (the baseline; one run per classifier and seed);
+    real training rows only (the baseline; one run per classifier and seed). It can
+    come from a stored evaluation instead (``baseline``): the DVC pipeline trains it
+    once, in its own stage, and every augmenter's stage compares with it;
 ``real+synthetic``
     real training rows plus the augmenter's synthetic rows;
 ``synthetic-only``
@@ -12,15 +14,21 @@ augmented, resampled or otherwise touched:
     rare classes only, so this arm cannot predict the other classes; it measures how
     much of a class the synthetic rows alone teach.
 
-Augmenters come two ways: ``augmenters`` maps a name to ``seed -> sampler`` and runs
+Classes are those of the ``target``: ``label``, ``attack_family`` or ``is_attack``
+(:mod:`curation.targets`), for training, test and synthetic rows alike.
+
+Augmenters come three ways: ``augmenters`` maps a name to ``seed -> sampler`` and runs
 ``fit_resample`` on the training rows here, once per seed (missing values are imputed
 for the sampler only: numeric medians, ``"__missing__"`` for categories; the real rows
-keep theirs); ``synthetic`` maps a name to precomputed synthetic rows (the DVC
-pipeline's augment stage), the same rows for every seed.
+keep theirs); ``synthetic`` maps a name to precomputed synthetic rows (the same rows
+for every seed) or to ``seed -> synthetic rows`` (drawn again per seed, e.g. the
+augment stage's recipe run with a new seed).
 
 Seeds: each replicate seed derives one child seed per augmenter and one per classifier
 (:func:`derive_seed`), so the ``none`` run and the ``real+synthetic`` run of a
-classifier and seed differ only in their training rows: a paired comparison.
+classifier and seed differ only in their training rows: a paired comparison. Every
+run's test predictions are kept (:class:`~evaluation.predictions.Predictions`) for the
+paired bootstrap over test rows and seeds (:mod:`evaluation.comparisons`).
 
 >>> import numpy as np, pandas as pd
 >>> from imblearn.over_sampling import RandomOverSampler
@@ -31,9 +39,12 @@ classifier and seed differ only in their training rows: a paired comparison.
 ...                          "label": y})
 >>> r = evaluate(table(300), table(100), numeric=["x"], categorical=[],
 ...              augmenters={"ros": lambda s: RandomOverSampler(random_state=s)},
-...              classifiers=["decision_tree"], seeds=[0, 1])
+...              classifiers=["decision_tree"], seeds=[0, 1], n_boot=200)
 >>> sorted(r.results["arm"].unique())
 ['none', 'real+synthetic', 'synthetic-only']
+>>> pooled = r.comparisons[r.comparisons["classifier"] == "all classifiers"]
+>>> pooled[["arm", "metric", "class", "test"]].iloc[1].tolist()
+['real+synthetic', 'recall', 'ddos', 'paired bootstrap']
 """
 
 from __future__ import annotations
@@ -49,13 +60,27 @@ import numpy as np
 import pandas as pd
 
 from curation.errors import IotforgeError, TooLittleDataError, UsageError
-from curation.schema import IS_SYNTHETIC, LABEL
+from curation.schema import LABEL
+from curation.targets import target_values
 
-from ._typing import Arm, ClassifierFactory, SamplerFactory
+from ._baseline import use_baseline
+from ._features import (
+    Augmented,
+    class_counts,
+    feature_columns,
+    impute,
+    prepare_features,
+    resample,
+    synthetic_rows,
+)
+from ._typing import Arm, ClassifierFactory, SamplerFactory, SyntheticFactory
 from .anomaly import detection_metrics
 from .classifiers import classifier_factory
+from .comparisons import COMPARISON_COLUMNS, compare
+from .diagnostics import neighbour_overlap, rare_classes
 from .fidelity import fidelity, projection
 from .metrics import classification_metrics, confusion
+from .predictions import Predictions, fingerprint
 
 __all__ = ["ARMS", "EvaluationResult", "derive_seed", "evaluate", "feature_columns",
            "prepare_features"]
@@ -63,9 +88,10 @@ __all__ = ["ARMS", "EvaluationResult", "derive_seed", "evaluate", "feature_colum
 log = logging.getLogger(__name__)
 
 ARMS: tuple[Arm, ...] = ("none", "real+synthetic", "synthetic-only")
-MISSING = "__missing__"
 DETECTION_METRICS = ("balanced_accuracy", "detection_rate", "false_positive_rate")
 """Overall metrics of an anomaly detector (it has no macro-F1: it names no class)."""
+PER_SEED = "classifier and augmenter seeds"
+FIXED = "classifier seeds only; the same synthetic rows for every seed"
 
 
 def _detector(model: Any) -> Any:
@@ -76,7 +102,14 @@ def _detector(model: Any) -> Any:
 
 @dataclass
 class EvaluationResult:
-    """Everything the report needs; :func:`evaluation.io.write_results` stores it."""
+    """Everything the report needs; :func:`evaluation.store.write_results` stores it.
+
+    ``comparisons``: every augmenter arm against ``none`` (:func:`evaluation.
+    comparisons.compare`); ``diagnostics``: per augmenter, synthetic rows per seed and
+    class, what ``auto`` chose per seed, and per rare class the neighbour overlap of
+    its synthetic rows with other classes (:func:`evaluation.diagnostics.
+    neighbour_overlap`).
+    """
 
     results: pd.DataFrame
     confusion: list[dict[str, Any]] = field(default_factory=list)
@@ -85,6 +118,10 @@ class EvaluationResult:
     projection: pd.DataFrame = field(default_factory=pd.DataFrame)
     config: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    predictions: Predictions = field(default_factory=Predictions)
+    comparisons: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=COMPARISON_COLUMNS))
+    diagnostics: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def derive_seed(seed: int, *names: str) -> int:
@@ -101,92 +138,20 @@ def derive_seed(seed: int, *names: str) -> int:
     return int(np.random.SeedSequence(words).generate_state(1)[0] & 0x7FFFFFFF)
 
 
-def feature_columns(roles: Mapping[str, str], columns: Sequence[str]) -> tuple[list[str],
-                                                                                 list[str]]:
-    """The ``numeric`` and ``categorical`` columns of ``columns``, in table order.
-
-    >>> feature_columns({"x": "numeric", "p": "categorical", "ip": "endpoint"}, ["ip", "p", "x"])
-    (['x'], ['p'])
-    """
-    numeric = [c for c in columns if roles.get(c) == "numeric"]
-    categorical = [c for c in columns if roles.get(c) == "categorical"]
-    return numeric, categorical
-
-
-def prepare_features(frame: pd.DataFrame, numeric: Sequence[str],
-                     categorical: Sequence[str]) -> pd.DataFrame:
-    """Float numeric columns (inf -> missing) and string categorical columns.
-
-    >>> prepare_features(pd.DataFrame({"x": [1, np.inf], "p": [True, None]}), ["x"], ["p"])
-         x     p
-    0  1.0  True
-    1  NaN   NaN
-    """
-    out = {}
-    for col in numeric:
-        v = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        out[col] = np.where(np.isfinite(v), v, np.nan)
-    for col in categorical:
-        s = frame[col]
-        out[col] = s.astype(str).where(s.notna(), np.nan).to_numpy(dtype=object)
-    return pd.DataFrame(out, index=range(len(frame)), columns=[*numeric, *categorical])
-
-
-def _impute(X: pd.DataFrame, reference: pd.DataFrame, numeric: Sequence[str]) -> pd.DataFrame:
-    """Missing values filled for samplers, which refuse them: medians of ``reference``
-    for numeric columns, the category ``"__missing__"`` for the others."""
-    filled = X.copy()
-    for col in X.columns:
-        if col in numeric:
-            median = reference[col].median()
-            filled[col] = X[col].fillna(0.0 if pd.isna(median) else median)
-        else:
-            filled[col] = X[col].fillna(MISSING)
-    return filled
-
-
-@dataclass
-class _Augmented:
-    """One augmenter's training table (``X``, ``y``) and its synthetic rows, if known."""
-
-    X: pd.DataFrame
-    y: np.ndarray
-    X_syn: pd.DataFrame | None
-    y_syn: np.ndarray | None
-    appends: bool = True
-
-
-def _resample(sampler: Any, X_raw: pd.DataFrame, X: pd.DataFrame, y: np.ndarray) -> _Augmented:
-    """Run ``sampler`` on the imputed rows ``X``; tell real from synthetic rows.
-
-    An over-sampler returns the input rows first: then the training table is the *raw*
-    real rows (missing values kept) plus the synthetic rows. A hybrid or under-sampler
-    changes the real rows: its whole output is the training table.
-    """
-    X_res, y_res = sampler.fit_resample(X, y)
-    X_res = pd.DataFrame(X_res, columns=X.columns).reset_index(drop=True)
-    y_res = np.asarray(y_res).astype(str)
-    n = len(X)
-    appends = (len(X_res) >= n and X_res.iloc[:n].equals(X.reset_index(drop=True))
-               and np.array_equal(y_res[:n], y))
-    mask = getattr(sampler, "synthetic_mask_", None)
-    if mask is None and appends:
-        mask = np.arange(len(X_res)) >= n
-    X_syn = y_syn = None
-    if mask is not None:
-        mask = np.asarray(mask, dtype=bool)
-        X_syn, y_syn = X_res[mask].reset_index(drop=True), y_res[mask]
-    if appends and X_syn is not None and y_syn is not None:
-        return _Augmented(pd.concat([X_raw, X_syn], ignore_index=True),
-                          np.concatenate([y, y_syn]), X_syn, y_syn)
-    return _Augmented(X_res, y_res, X_syn, y_syn, appends=False)
-
-
 def _resolve_classifiers(classifiers: Sequence[str] | Mapping[str, ClassifierFactory],
                          pca: float | int | None) -> dict[str, ClassifierFactory]:
     if isinstance(classifiers, Mapping):
         return dict(classifiers)
     return {name: classifier_factory(name, pca=pca) for name in classifiers}
+
+
+def _target(frame: pd.DataFrame, target: str, side: str) -> np.ndarray:
+    try:
+        values = target_values(frame, target)  # type: ignore[arg-type]
+    except UsageError as exc:
+        raise UsageError(f"{side} rows: {exc.message}", column=exc.column,
+                         hint=exc.hint) from None
+    return np.asarray(values, dtype=object).astype(str)
 
 
 def evaluate(
@@ -196,14 +161,16 @@ def evaluate(
     numeric: Sequence[str],
     categorical: Sequence[str],
     augmenters: Mapping[str, SamplerFactory] | None = None,
-    synthetic: Mapping[str, pd.DataFrame] | None = None,
+    synthetic: Mapping[str, pd.DataFrame | SyntheticFactory] | None = None,
     classifiers: Sequence[str] | Mapping[str, ClassifierFactory] = ("random_forest",),
     seeds: Sequence[int] = (0, 1, 2),
     arms: Sequence[Arm] = ARMS,
     pca: float | int | None = None,
     quality: bool = False,
     rules: bool = True,
-    label: str = LABEL,
+    target: str = LABEL,
+    baseline: EvaluationResult | None = None,
+    n_boot: int = 1000,
     progress: Callable[[str], None] | None = None,
 ) -> EvaluationResult:
     """Train every classifier on every arm and seed; score each on the real test rows.
@@ -211,14 +178,16 @@ def evaluate(
     Parameters
     ----------
     train, test
-        Real rows of the split (canonical tables with ``label``).
+        Real rows of the split (canonical tables with the target's column).
     numeric, categorical
         Feature columns (:func:`feature_columns` from the table's roles).
     augmenters
         Name -> ``seed -> sampler``; run here on the training rows, once per seed.
     synthetic
-        Name -> precomputed synthetic rows (features and ``label``); rows with
-        ``is_synthetic`` false, when that column exists, are ignored.
+        Name -> precomputed synthetic rows (features and label columns), the same for
+        every seed, or name -> ``seed -> synthetic rows``, called once per seed; rows
+        with ``is_synthetic`` false, when that column exists, are ignored. A frame's
+        ``attrs["chosen"]`` (source -> method) records what ``auto`` chose.
     classifiers
         Names in :data:`evaluation.classifiers.CLASSIFIERS`, or name -> ``seed -> model``.
     seeds
@@ -233,6 +202,13 @@ def evaluate(
         Mine association rules on the real training rows and report, per augmenter
         and class, the share of them that still hold on the synthetic rows
         (:func:`evaluation.assoc_rules.rule_fidelity`).
+    target
+        ``label``, ``attack_family`` or ``is_attack``: the classes to learn.
+    baseline
+        A stored evaluation of the ``none`` arm on the same rows, target, classifiers
+        and seeds: its runs are reused instead of trained again.
+    n_boot
+        Resamples of the paired bootstrap.
     progress
         Called with a short description before each fit.
 
@@ -241,6 +217,12 @@ def evaluate(
     EvaluationResult
         ``results`` is tidy: augmenter, arm, classifier, seed, metric, class, value
         (``class`` is ``""`` for macro-F1, balanced accuracy and accuracy).
+
+    Raises
+    ------
+    UsageError
+        Unknown arms or classifiers, clashing names, no seeds, a target column that is
+        missing or holds one class, no feature columns, or a baseline of other rows.
     """
     augmenters = dict(augmenters or {})
     synthetic = dict(synthetic or {})
@@ -253,11 +235,12 @@ def evaluate(
         raise UsageError(f"expected distinct augmenter names other than 'none', found {clash}")
     if not seeds:
         raise UsageError("expected at least one seed, found none")
+    if n_boot < 1:
+        raise UsageError(f"expected at least 1 bootstrap resample, found {n_boot}")
     for name, frame in (("train", train), ("test", test)):
-        if label not in frame.columns:
-            raise UsageError(f"{name}: expected a {label!r} column, found none")
         if frame.empty:
             raise TooLittleDataError(f"{name}: expected rows, found none")
+    y_train, y_test = _target(train, target, "train"), _target(test, target, "test")
     factories = _resolve_classifiers(classifiers, pca)
     notes: list[str] = []
 
@@ -273,16 +256,21 @@ def evaluate(
                          hint="check the column roles in the Parquet metadata")
     X_train = X_train[[*numeric, *categorical]]
     X_test = prepare_features(test, numeric, categorical)
-    y_train = train[label].astype(str).to_numpy()
-    y_test = test[label].astype(str).to_numpy()
-    labels = sorted(set(y_train) | set(y_test))
-    X_impute = _impute(X_train, X_train, numeric) if augmenters else X_train
-    X_test_impute = _impute(X_test, X_train, numeric) if augmenters else X_test
+    labels = sorted(str(c) for c in set(y_train) | set(y_test))
+    X_impute = impute(X_train, X_train, numeric) if augmenters else X_train
+    X_test_impute = impute(X_test, X_train, numeric) if augmenters else X_test
+    prints = {"train_fingerprint": fingerprint(X_train, y_train),
+              "test_fingerprint": fingerprint(X_test, y_test)}
 
     runs: list[dict[str, Any]] = []
     matrices: list[dict[str, Any]] = []
-    counts = {"train": _counts(y_train)}
+    counts = {"train": class_counts(y_train)}
+    rare = rare_classes(counts["train"], set(y_test))
+    predictions = Predictions(list(labels))
+    predictions.set_truth(y_test)
+    detectors: set[str] = set()
     fid: dict[str, dict[str, Any]] = {}
+    diagnostics: dict[str, dict[str, Any]] = {}
     projections: list[pd.DataFrame] = []
     rule_set = (_mine_rules(X_train, y_train, numeric, categorical, notes)
                 if rules and (augmenters or synthetic) else None)
@@ -307,8 +295,10 @@ def evaluate(
         for w in caught:
             log.info("%s %s %s seed %d: %s", aug, arm, clf, seed, w.message)
         key = {"augmenter": aug, "arm": arm, "classifier": clf, "seed": seed}
+        predictions.add((aug, arm, clf, seed), predicted)
         detector = _detector(model)
         if detector is not None:
+            detectors.add(clf)
             m = detection_metrics(y_test, predicted, str(detector.normal_label))
             overall: tuple[str, ...] = DETECTION_METRICS
         else:
@@ -323,23 +313,37 @@ def evaluate(
             for metric, value in values.items():
                 runs.append({**key, "metric": metric, "class": cls, "value": value})
 
+    if baseline is not None:
+        use_baseline(baseline, prints, target, list(factories), list(seeds), runs, matrices,
+                      predictions, detectors, notes)
     for seed in seeds:
-        if "none" in arms:
+        if "none" in arms and baseline is None:
             for clf in factories:
                 fit_score("none", "none", clf, seed, X_train, y_train)
-        generated: dict[str, _Augmented] = {}
+        generated: dict[str, Augmented] = {}
         for name, make in augmenters.items():
             if progress is not None:
                 progress(f"{name} augment seed {seed}")
-            generated[name] = _resample(make(derive_seed(seed, "augment", name)), X_train,
-                                        X_impute, y_train)
-        for name, frame in synthetic.items():
-            X_pre, y_pre = _precomputed(frame, numeric, categorical, label)
-            generated[name] = _Augmented(pd.concat([X_train, X_pre], ignore_index=True),
-                                         np.concatenate([y_train, y_pre]), X_pre, y_pre)
+            generated[name] = resample(make(derive_seed(seed, "augment", name)), X_train,
+                                       X_impute, y_train)
+        for name, source in synthetic.items():
+            if callable(source):
+                if progress is not None:
+                    progress(f"{name} synthesize seed {seed}")
+                source = source(derive_seed(seed, "augment", name))
+            X_pre, y_pre = synthetic_rows(source, train, numeric, categorical, target)
+            generated[name] = Augmented(pd.concat([X_train, X_pre], ignore_index=True),
+                                        np.concatenate([y_train, y_pre]), X_pre, y_pre,
+                                        chosen=source.attrs.get("chosen"))
         for name, aug in generated.items():
+            diag = diagnostics.setdefault(name, {"synthetic_counts": {}, "chosen": {},
+                                                 "per_class": {}})
+            if aug.y_syn is not None:
+                diag["synthetic_counts"][str(seed)] = class_counts(aug.y_syn)
+            if aug.chosen:
+                diag["chosen"][str(seed)] = dict(aug.chosen)
             if seed == seeds[0]:
-                counts[name] = _counts(aug.y)
+                counts[name] = class_counts(aug.y)
                 if not aug.appends:
                     notes.append(f"{name} changes the real training rows (a hybrid or "
                                  "under-sampler): real+synthetic trains on its whole output, "
@@ -352,12 +356,14 @@ def evaluate(
                 # compare with the rows the augmenter saw (imputed when it ran here)
                 seen, holdout = ((X_impute, X_test_impute) if name in augmenters
                                  else (X_train, X_test))
-                fid[name] = fidelity(seen.assign(**{label: y_train}),
-                                     X_syn.assign(**{label: y_syn}),
-                                     holdout.assign(**{label: y_test}), numeric=numeric,
-                                     categorical=categorical, label=label,
+                fid[name] = fidelity(seen.assign(**{LABEL: y_train}),
+                                     X_syn.assign(**{LABEL: y_syn}),
+                                     holdout.assign(**{LABEL: y_test}), numeric=numeric,
+                                     categorical=categorical, label=LABEL,
                                      quality=quality, random_state=seed, rules=rule_set)
                 projections.append(projection(name, X_train, y_train, X_syn, y_syn, seed))
+                diag["per_class"] = neighbour_overlap(X_train, y_train, X_syn, y_syn, rare,
+                                                      random_state=seed)
             for clf in factories:
                 if "real+synthetic" in arms:
                     fit_score(name, "real+synthetic", clf, seed, aug.X, aug.y)
@@ -366,15 +372,24 @@ def evaluate(
 
     results = pd.DataFrame(runs, columns=["augmenter", "arm", "classifier", "seed", "metric",
                                           "class", "value"])
+    seeds_vary = {**{a: PER_SEED for a in augmenters},
+                  **{a: PER_SEED if callable(s) else FIXED for a, s in synthetic.items()}}
+    comparisons = compare(results, predictions, exclude=sorted(detectors),
+                          seeds_vary=seeds_vary, n_boot=n_boot)
     config = {"classifiers": list(factories), "seeds": list(seeds), "arms": list(arms),
               "augmenters": [*augmenters, *synthetic], "numeric": numeric,
-              "categorical": categorical, "labels": labels, "pca": pca,
-              "n_train": len(train), "n_test": len(test), "test_counts": _counts(y_test)}
+              "categorical": categorical, "labels": labels, "pca": pca, "target": target,
+              "n_train": len(train), "n_test": len(test), "test_counts": class_counts(y_test),
+              "rare_classes": rare, "detectors": sorted(detectors), "seeds_vary": seeds_vary,
+              "n_boot": n_boot, "baseline": "stored" if baseline is not None else "trained",
+              **prints}
     coordinates = (pd.concat(projections, ignore_index=True) if projections
                    else pd.DataFrame(columns=["augmenter", "class", "kind", "x", "y"]))
     return EvaluationResult(results=results, confusion=matrices, class_counts=counts,
                             fidelity=fid, projection=coordinates, config=config,
-                            notes=sorted(set(notes), key=notes.index))
+                            notes=sorted(set(notes), key=notes.index),
+                            predictions=predictions, comparisons=comparisons,
+                            diagnostics=diagnostics)
 
 
 def _mine_rules(X: pd.DataFrame, y: np.ndarray, numeric: Sequence[str],
@@ -389,20 +404,3 @@ def _mine_rules(X: pd.DataFrame, y: np.ndarray, numeric: Sequence[str],
         return None
     notes += [f"rule fidelity: {n}" for n in found.notes]
     return found
-
-
-def _counts(y: np.ndarray) -> dict[str, int]:
-    values, n = np.unique(y, return_counts=True)
-    return {str(v): int(k) for v, k in sorted(zip(values, n, strict=True), key=lambda t: -t[1])}
-
-
-def _precomputed(frame: pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str],
-                 label: str) -> tuple[pd.DataFrame, np.ndarray]:
-    if IS_SYNTHETIC in frame.columns:
-        frame = frame[frame[IS_SYNTHETIC].fillna(False).astype(bool).to_numpy()]
-    missing = [c for c in (*numeric, *categorical, label) if c not in frame.columns]
-    if missing:
-        raise UsageError(f"synthetic rows: expected the training columns, found none of "
-                         f"{missing}")
-    return (prepare_features(frame, numeric, categorical),
-            frame[label].astype(str).to_numpy())

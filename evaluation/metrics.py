@@ -9,12 +9,13 @@ The comparison pairs runs that differ only in the training data: the same classi
 the same seed, with and without augmentation. With the usual three to five seeds no
 test has much power, so :func:`paired_comparison` reports the mean difference, its
 spread, a t-based 95 % interval, the Wilcoxon signed-rank p-value and the win/loss
-count, and calls a difference "improved" or "worse" only when the interval excludes
-zero; everything else is "no clear difference".
+count, and calls a difference "helped" or "hurt" only when the interval excludes
+zero; everything else is "no detectable difference". It is the fallback for results
+without stored test predictions; :mod:`evaluation.bootstrap` resamples test rows too.
 
 >>> r = paired_comparison([0.80, 0.82, 0.81], [0.70, 0.73, 0.71])
 >>> r.verdict, round(r.mean_diff, 3), r.wins
-('worse', -0.097, 0)
+('hurt', -0.097, 0)
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ class PairedComparison:
 
     def sentence(self, subject: str, metric: str = "macro-F1",
                  baseline: str = "no augmentation", unit: str = "seeds") -> str:
-        """One plain sentence, e.g. "smote did not improve macro-F1 over ..."."""
+        """One plain sentence, e.g. "smote hurt macro-F1 over no augmentation (...)"."""
         units = unit if self.n != 1 else unit.removesuffix("s")
         spread = (f"mean diff {_signed(self.mean_diff)} ± {self.sd_diff:.3f} (sd) over "
                   f"{self.n} {units}")
@@ -130,15 +131,12 @@ class PairedComparison:
             spread += f", 95% CI [{_signed(self.ci_low)}, {_signed(self.ci_high)}]"
         if not math.isnan(self.wilcoxon_p):
             spread += f", Wilcoxon p = {self.wilcoxon_p:.2f}"
-        if self.verdict == "improved":
-            return f"{subject} improved {metric} over {baseline} ({spread})."
-        if self.verdict == "worse":
-            return (f"{subject} did not improve {metric} over {baseline}; it made it worse "
-                    f"({spread}).")
+        if self.verdict in ("helped", "hurt"):
+            return f"{subject} {self.verdict} {metric} over {baseline} ({spread})."
         if self.verdict == "untested":
             return (f"{subject}: {metric} versus {baseline} cannot be tested with one seed "
                     f"({spread}).")
-        return f"{subject} did not improve {metric} over {baseline} ({spread})."
+        return f"{subject}: no detectable difference in {metric} over {baseline} ({spread})."
 
 
 def _signed(x: float) -> str:
@@ -159,7 +157,7 @@ def paired_comparison(baseline: Sequence[float], treated: Sequence[float],
     >>> paired_comparison([0.5], [0.6]).verdict
     'untested'
     >>> paired_comparison([0.5, 0.6, 0.7], [0.5, 0.6, 0.7]).verdict
-    'no clear difference'
+    'no detectable difference'
     """
     from scipy import stats
 
@@ -180,11 +178,11 @@ def paired_comparison(baseline: Sequence[float], treated: Sequence[float],
     if n < 2:
         verdict: Verdict = "untested"
     elif lo > 0:
-        verdict = "improved"
+        verdict = "helped"
     elif hi < 0:
-        verdict = "worse"
+        verdict = "hurt"
     else:
-        verdict = "no clear difference"
+        verdict = "no detectable difference"
     return PairedComparison(n=n, mean_diff=mean, sd_diff=sd, ci_low=lo, ci_high=hi,
                             wilcoxon_p=p, wins=int(np.sum(d > 0)), losses=int(np.sum(d < 0)),
                             ties=int(np.sum(d == 0)), verdict=verdict)

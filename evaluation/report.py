@@ -3,8 +3,10 @@
 The HTML has inline CSS and inline SVG charts (no scripts, no external files), so it
 can be mailed, attached to a CI run or opened offline. Sections, in order
 (:data:`SECTIONS`): the plain-language summary, the leaderboard of augmenters x
-classifiers, the paired comparison against no augmentation, rare-class recall, every
-class's recall by classifier with and without augmentation, the anomaly detector's
+classifiers, the paired comparison against no augmentation, the rare-class diagnostics
+(training, synthetic and test rows, recall with and without augmentation and its
+interval, where the synthetic rows land, what ``auto`` chose), every class's recall by
+classifier with and without augmentation, the anomaly detector's
 detection and false-positive rates, class counts before and after augmentation (log
 scale), real versus synthetic rows of the rare classes in a 2-D PCA projection,
 confusion matrices, the association rules that distinguish each class (from
@@ -12,9 +14,9 @@ confusion matrices, the association rules that distinguish each class (from
 keep), the validation and audit summaries, and the settings.
 
 The summary says plainly, one sentence per augmenter and arm, whether augmentation
-improved macro-F1 over no augmentation, with the mean difference, its spread, the
-number of seeds and the test. Nothing counts as an improvement unless the 95 %
-interval of the paired difference excludes zero.
+helped or hurt macro-F1 or showed no detectable difference, with the difference, its
+95 % interval and what the interval covers (:mod:`evaluation.comparisons`). Nothing is
+called helped or hurt unless the interval excludes zero.
 
 >>> import pandas as pd
 >>> from evaluation.evaluate import EvaluationResult
@@ -22,7 +24,7 @@ interval of the paired difference excludes zero.
 >>> rows = [("none", "none", "rf", s, "macro_f1", "", .8) for s in (0, 1, 2)]
 >>> rows += [("noise", "real+synthetic", "rf", s, "macro_f1", "", .8 - s / 100) for s in (0, 1, 2)]
 >>> r = build_report(EvaluationResult(results=pd.DataFrame(rows, columns=COLUMNS)))
->>> "noise (real+synthetic) did not improve macro-F1" in r.markdown
+>>> "noise (real+synthetic): no detectable difference in macro-F1" in r.markdown
 True
 """
 
@@ -42,13 +44,16 @@ from curation.schema import atomic_text
 from . import _svg
 from ._html import _f, _md_table, _table
 from ._sections import detection_section, recall_section, rule_fidelity_table, rules_section
+from ._verdicts import comparison_section, rare_section, summary_section
+from .comparisons import compare
+from .diagnostics import rare_classes
 from .evaluate import EvaluationResult
-from .summary import ALL_CLASSIFIERS, compare, leaderboard, rare_class_recall, run_label
+from .summary import leaderboard, run_label
 
 __all__ = ["SECTIONS", "Report", "build_report", "write_report"]
 
 SECTIONS = ("Summary", "Leaderboard", "Paired comparison against no augmentation",
-            "Rare-class recall", "Per-class recall by classifier", "Anomaly detection",
+            "Rare-class diagnostics", "Per-class recall by classifier", "Anomaly detection",
             "Class counts before and after augmentation", "Real versus synthetic rows",
             "Confusion matrices", "Association rules", "Fidelity and privacy",
             "Validation and audit", "Settings")
@@ -64,7 +69,7 @@ th,td{padding:3px 9px;border-bottom:1px solid #e4e4e4;text-align:right}
 th.t,td.t{text-align:left}th{background:#f2f5f8}
 tr:nth-child(even) td{background:#fbfbfb}.best{font-weight:700}
 .verdict{padding:1px 7px;border-radius:9px;font-size:12px;white-space:nowrap}
-.improved{background:#d8f0e3;color:#11623a}.worse{background:#fbdcd3;color:#8a2a0d}
+.helped{background:#d8f0e3;color:#11623a}.hurt{background:#fbdcd3;color:#8a2a0d}
 .nodiff,.untested{background:#eee;color:#444}
 .muted{color:#666}.note{background:#fff8e1;border-left:4px solid #E69F00;padding:6px 10px}
 ul.sentences li{margin:4px 0}.charts{display:flex;flex-wrap:wrap;gap:14px}
@@ -78,11 +83,6 @@ class Report:
 
     html: str
     markdown: str
-
-
-def _badge(verdict: str) -> str:
-    css = {"no clear difference": "nodiff"}.get(verdict, verdict)
-    return f'<span class="verdict {css}">{escape(verdict)}</span>'
 
 
 def _leaderboard(results: pd.DataFrame) -> tuple[list[str], list[list[str]], list[list[str]],
@@ -164,39 +164,25 @@ def build_report(result: EvaluationResult, *,
         and ``iotforge rules`` outputs. Absent ones are reported as not provided.
     """
     res, cfg = result.results, result.config
-    comp = compare(res)
-    overall = comp[comp["classifier"] == ALL_CLASSIFIERS]
-    sentences = list(overall["sentence"])
+    comps = result.comparisons
+    if comps.empty:
+        comps = compare(res, result.predictions, exclude=cfg.get("detectors") or [],
+                        seeds_vary=cfg.get("seeds_vary") or {},
+                        n_boot=int(cfg.get("n_boot") or 1000))
+    train_counts = result.class_counts.get("train") or cfg.get("test_counts") or {}
+    rare = cfg.get("rare_classes")
+    if rare is None:
+        rare = rare_classes(train_counts)
     h: list[str] = [f"<h1>{escape(title)}</h1>", f'<p class="muted">{cfg.get("n_train", "?")} '
                     f"training rows, {cfg.get('n_test', '?')} test rows (never augmented); "
+                    f"target {escape(str(cfg.get('target', 'label')))}; "
                     f"{len(cfg.get('seeds', []))} seeds; classifiers: "
                     f"{escape(', '.join(cfg.get('classifiers', [])))}.</p>"]
     md: list[str] = [f"# {title}", ""]
 
-    h.append(f"<h2>{SECTIONS[0]}</h2>")
-    md += [f"## {SECTIONS[0]}", ""]
-    if sentences:
-        h.append('<ul class="sentences">' + "".join(
-            f"<li>{_badge(v)} {escape(s)}</li>" for s, v in zip(sentences, overall["verdict"],
-                                                                 strict=True)) + "</ul>")
-        md += [f"- {s}" for s in sentences]
-        per_clf = comp[comp["classifier"] != ALL_CLASSIFIERS]
-        for (aug, arm), g in per_clf.groupby(["augmenter", "arm"], sort=False):
-            line = (f"{run_label(aug, arm)}: improved {int((g['verdict'] == 'improved').sum())}, "
-                    f"worse {int((g['verdict'] == 'worse').sum())}, no clear difference "
-                    f"{int(g['verdict'].isin(['no clear difference', 'untested']).sum())} of "
-                    f"{len(g)} classifiers.")
-            h.append(f'<p class="muted">{escape(line)}</p>')
-            md.append(f"- {line}")
-    else:
-        msg = "No augmenter was compared with no augmentation."
-        h.append(f"<p>{msg}</p>")
-        md.append(msg)
-    h.append('<p class="note">How to read this: a difference counts only when the 95% '
-             "interval of the paired differences (same classifier, same seed, with and "
-             "without synthetic rows) excludes zero. With 3 to 5 seeds the tests have little "
-             "power: “no clear difference” means not shown, not shown to be equal.</p>")
-    md.append("")
+    sh, sm = summary_section(comps, rare)
+    h += [f"<h2>{SECTIONS[0]}</h2>", *sh]
+    md += [f"## {SECTIONS[0]}", "", *sm]
 
     header, rows_h, rows_m, per_run = _leaderboard(res)
     h += [f"<h2>{SECTIONS[1]}</h2>", "<p>Macro-F1 on the real test rows, mean ± sd over seeds; "
@@ -208,35 +194,15 @@ def build_report(result: EvaluationResult, *,
     md += [f"## {SECTIONS[1]}", "", "Macro-F1, mean ± sd over seeds.", "",
            _md_table(header, rows_m), ""]
 
-    h.append(f"<h2>{SECTIONS[2]}</h2>")
-    md += [f"## {SECTIONS[2]}", ""]
-    rows = [[escape(run_label(r.augmenter, r.arm)), escape(r.classifier), str(r.n),
-             _f(r.mean_diff), _f(r.sd_diff), f"[{_f(r.ci_low)}, {_f(r.ci_high)}]",
-             _f(r.wilcoxon_p, 2), f"{r.wins}/{r.losses}/{r.ties}", _badge(r.verdict)]
-            for r in comp.itertuples()]
-    h.append(_table(["run", "classifier", "n", "mean diff", "sd", "95% CI", "Wilcoxon p",
-                     "wins/losses/ties", "verdict"], rows) if rows else "<p>None.</p>")
-    h.append('<p class="muted">Differences are macro-F1 with augmentation minus without. The '
-             "Wilcoxon signed-rank test cannot reach p &lt; 0.25 with 3 pairs or p &lt; 0.0625 "
-             "with 5; the t interval assumes roughly normal differences.</p>")
-    md += [_md_table(["run", "classifier", "n", "mean diff", "95% CI", "verdict"],
-                     [[run_label(r.augmenter, r.arm), r.classifier, str(r.n), _f(r.mean_diff),
-                       f"[{_f(r.ci_low)}, {_f(r.ci_high)}]", r.verdict]
-                      for r in overall.itertuples()]) if len(overall) else "None.", ""]
+    ch, cm = comparison_section(comps)
+    h += [f"<h2>{SECTIONS[2]}</h2>", "<p>Macro-F1 with augmentation minus without, same "
+          "classifier and seeds, on the same test rows.</p>", *ch]
+    md += [f"## {SECTIONS[2]}", "", *cm]
 
-    train_counts = result.class_counts.get("train") or cfg.get("test_counts") or {}
-    rare = rare_class_recall(res, train_counts)
-    h.append(f"<h2>{SECTIONS[3]}</h2>")
-    md += [f"## {SECTIONS[3]}", ""]
-    if rare.empty:
-        h.append("<p>No per-class results.</p>")
-    else:
-        cols = [f"{c} ({train_counts.get(c, '?')})" for c in rare.columns]
-        rows = [[escape(str(run)), *[_f(v) for v in vals]] for run, vals in
-                zip(rare.index, rare.to_numpy(), strict=True)]
-        h += ["<p>Recall of the rarest training classes (training rows in brackets), mean "
-              "over classifiers and seeds.</p>", _table(["run", *cols], rows)]
-        md += [_md_table(["run", *cols], [[str(r[0]), *r[1:]] for r in rows]), ""]
+    test_counts = cfg.get("test_counts") or {}
+    rh, rm = rare_section(res, comps, train_counts, test_counts, rare, result.diagnostics)
+    h += [f"<h2>{SECTIONS[3]}</h2>", *rh]
+    md += [f"## {SECTIONS[3]}", "", *rm]
 
     for i, (html_parts, md_lines) in ((4, recall_section(res, train_counts)),
                                       (5, detection_section(res))):

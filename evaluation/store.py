@@ -4,11 +4,16 @@ Layout of ``DIR`` (every file written atomically)::
 
     results.parquet          the tidy results (augmenter, arm, classifier, seed, metric,
                              class, value); schema metadata: stage "evaluate", the config
-    metrics.json             {augmenter: {classifier: {macro_f1, balanced_accuracy, ...}}}
-    comparison.csv           paired comparisons against no augmentation
+    predictions.parquet      every run's prediction of every test row, as label codes
+                             (:class:`~evaluation.predictions.Predictions`)
+    metrics.json             {classifier: {macro_f1, recall_<rare class>, ...}} (for
+                             ``dvc metrics``; see :func:`~evaluation.summary.metrics_json`)
+    comparison.csv           every augmenter arm against no augmentation: differences,
+                             95 % intervals, what they cover, verdicts
     plots/per_class_recall.csv   class, run, classifier, recall (for ``dvc plots``)
     plots/macro_f1.csv       run, classifier, seed, macro_f1 (for ``dvc plots``)
-    details.json             config, notes, class counts, fidelity, confusion matrices
+    details.json             config, notes, class counts, fidelity, rare-class
+                             diagnostics, confusion matrices
     projection.csv           2-D PCA of real and synthetic rows of the rarest classes
 
 >>> import tempfile, pandas as pd
@@ -31,12 +36,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from curation.errors import InputError, UsageError
-from curation.schema import TableMeta, atomic_text, read_meta, write_frame_atomic
+from curation.schema import (
+    TableMeta,
+    atomic_text,
+    read_meta,
+    write_frame_atomic,
+    write_table_atomic,
+)
 
+from .comparisons import COMPARISON_COLUMNS, compare
+from .diagnostics import rare_classes
 from .evaluate import EvaluationResult
-from .summary import COLUMNS, compare, metrics_json, per_class_recall, run_label
+from .predictions import Predictions
+from .summary import COLUMNS, metrics_json, per_class_recall, run_label
 
 __all__ = ["read_results", "write_results"]
 
@@ -74,15 +89,28 @@ def _csv(frame: pd.DataFrame, path: Path) -> None:
 def write_results(result: EvaluationResult, out: PathLike) -> dict[str, Path]:
     """Write ``result`` into ``out`` (see the module docstring); return the paths."""
     out = Path(out)
-    paths = {name: out / name for name in ("results.parquet", "metrics.json", "comparison.csv",
-                                           "details.json", "projection.csv")}
+    paths = {name: out / name for name in ("results.parquet", "predictions.parquet",
+                                           "metrics.json", "comparison.csv", "details.json",
+                                           "projection.csv")}
     paths["per_class_recall"] = out / "plots" / "per_class_recall.csv"
     paths["macro_f1"] = out / "plots" / "macro_f1.csv"
     meta = TableMeta(stage="evaluate", seed=(result.config.get("seeds") or [None])[0],
                      extra={"config": _clean(result.config)})
     write_frame_atomic(result.results[COLUMNS], paths["results.parquet"], meta)
-    atomic_text(paths["metrics.json"], _json(_clean(metrics_json(result.results))))
-    _csv(compare(result.results), paths["comparison.csv"])
+    pred = result.predictions
+    write_table_atomic(pred.to_arrow(), paths["predictions.parquet"],
+                       TableMeta(stage="evaluate-predictions", extra={"labels": pred.labels}))
+    rare = result.config.get("rare_classes")
+    if rare is None:
+        rare = rare_classes(result.class_counts.get("train") or {})
+    atomic_text(paths["metrics.json"], _json(_clean(metrics_json(result.results, rare))))
+    comparisons = result.comparisons
+    if comparisons.empty:
+        comparisons = compare(result.results, pred,
+                              exclude=result.config.get("detectors") or [],
+                              seeds_vary=result.config.get("seeds_vary") or {},
+                              n_boot=int(result.config.get("n_boot") or 1000))
+    _csv(comparisons[COMPARISON_COLUMNS], paths["comparison.csv"])
     _csv(per_class_recall(result.results), paths["per_class_recall"])
     f1 = result.results[(result.results["metric"] == "macro_f1")
                         & (result.results["class"] == "")]
@@ -93,7 +121,7 @@ def write_results(result: EvaluationResult, out: PathLike) -> dict[str, Path]:
     _csv(plot, paths["macro_f1"])
     details = {"config": result.config, "notes": result.notes,
                "class_counts": result.class_counts, "fidelity": result.fidelity,
-               "confusion": result.confusion}
+               "diagnostics": result.diagnostics, "confusion": result.confusion}
     atomic_text(paths["details.json"], _json(_clean(details)))
     _csv(result.projection, paths["projection.csv"])
     return paths
@@ -103,12 +131,13 @@ def read_results(dirs: Sequence[PathLike]) -> EvaluationResult:
     """Read and merge evaluations written by :func:`write_results`.
 
     Several directories (e.g. one per augmenter stage) merge into one result; their
-    baselines must agree, so a run present in two directories is kept once.
+    baselines must agree, so a run present in two directories is kept once, and they
+    must have evaluated the same test rows.
     """
     if not dirs:
         raise UsageError("expected at least one results directory, found none")
     parts, merged = [], EvaluationResult(results=pd.DataFrame(columns=COLUMNS))
-    projections = []
+    projections, comparisons = [], []
     expanded: list[Path] = []
     for d in map(Path, dirs):
         # a parent of several evaluation directories (one per augmenter stage)
@@ -128,6 +157,15 @@ def read_results(dirs: Sequence[PathLike]) -> EvaluationResult:
         proj = d / "projection.csv"
         if proj.is_file() and proj.stat().st_size > 1:
             projections.append(pd.read_csv(proj, dtype={"class": str}))
+        comp = d / "comparison.csv"
+        if comp.is_file() and comp.stat().st_size > 1:
+            comparisons.append(pd.read_csv(comp, dtype={"class": str, "augmenter": str,
+                                                        "classifier": str}))
+        pred = d / "predictions.parquet"
+        if pred.is_file():
+            labels = read_meta(pred).extra.get("labels") or []
+            merged.predictions.merge(Predictions.from_arrow(pq.read_table(pred), labels),
+                                     where=str(pred))
     results = pd.concat(parts, ignore_index=True)
     results["class"] = results["class"].fillna("").astype(str)
     merged.results = results.drop_duplicates(
@@ -135,6 +173,11 @@ def read_results(dirs: Sequence[PathLike]) -> EvaluationResult:
         drop=True)
     if projections:
         merged.projection = pd.concat(projections, ignore_index=True).drop_duplicates()
+    if comparisons:
+        comp_all = pd.concat(comparisons, ignore_index=True)
+        comp_all["class"] = comp_all["class"].fillna("").astype(str)
+        merged.comparisons = comp_all.drop_duplicates(
+            subset=["augmenter", "arm", "classifier", "metric", "class"]).reset_index(drop=True)
     return merged
 
 
@@ -143,8 +186,12 @@ def _merge_details(merged: EvaluationResult, details: dict[str, Any]) -> None:
     for key, value in config.items():
         if isinstance(value, list) and isinstance(merged.config.get(key), list):
             merged.config[key] += [v for v in value if v not in merged.config[key]]
+        elif isinstance(value, dict) and isinstance(merged.config.get(key), dict):
+            merged.config[key] = {**value, **merged.config[key]}
         else:
             merged.config.setdefault(key, value)
+    for name, diag in (details.get("diagnostics") or {}).items():
+        merged.diagnostics.setdefault(name, diag)
     merged.notes += [n for n in details.get("notes") or [] if n not in merged.notes]
     for name, counts in (details.get("class_counts") or {}).items():
         merged.class_counts.setdefault(name, counts)

@@ -1,33 +1,33 @@
-"""Tables drawn from the tidy results: leaderboard, paired comparisons, rare-class recall.
+"""Tables drawn from the tidy results: leaderboard, rare-class recall, metrics.json.
 
 All functions take the ``results`` frame of :func:`evaluation.evaluate.evaluate`
 (augmenter, arm, classifier, seed, metric, class, value) and return small frames or
-dicts the report and ``metrics.json`` show.
+dicts the report and ``metrics.json`` show. The comparisons against no augmentation
+are in :mod:`evaluation.comparisons`.
 
 >>> import pandas as pd
 >>> rows = [("none", "none", "rf", s, "macro_f1", "", v) for s, v in [(0, .8), (1, .7)]]
 >>> rows += [("ros", "real+synthetic", "rf", s, "macro_f1", "", v) for s, v in [(0, .8), (1, .6)]]
->>> results = pd.DataFrame(rows, columns=COLUMNS)
->>> metrics_json(results)["ros"]["rf"]
-{'macro_f1': 0.7, 'macro_f1_sd': 0.1414, 'delta_macro_f1': -0.05}
+>>> rows += [("ros", "real+synthetic", "rf", s, "recall", "u2r", v) for s, v in [(0, .5), (1, 0)]]
+>>> metrics_json(pd.DataFrame(rows, columns=COLUMNS), rare=["u2r"])
+{'rf': {'macro_f1': 0.7, 'recall_u2r': 0.25}}
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from .metrics import paired_comparison
+from .diagnostics import rare_classes
 
-__all__ = ["COLUMNS", "compare", "detection_summary", "leaderboard", "metrics_json",
-           "per_class_recall", "rare_class_recall", "recall_by_classifier", "run_label"]
+__all__ = ["COLUMNS", "detection_summary", "leaderboard", "metrics_json", "per_class_recall",
+           "rare_class_recall", "recall_by_classifier", "run_label"]
 
 COLUMNS = ["augmenter", "arm", "classifier", "seed", "metric", "class", "value"]
 ALL_CLASSIFIERS = "all classifiers"
-JSON_METRICS = ("macro_f1", "balanced_accuracy", "detection_rate", "false_positive_rate")
+JSON_METRICS = ("macro_f1", "detection_rate", "false_positive_rate")
 """Overall metrics in ``metrics.json`` (the last two: anomaly detectors only)."""
 
 
@@ -54,43 +54,6 @@ def leaderboard(results: pd.DataFrame, metric: str = "macro_f1") -> pd.DataFrame
     return table.sort_values("mean", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def compare(results: pd.DataFrame, metric: str = "macro_f1") -> pd.DataFrame:
-    """Every augmenter arm against ``none``, paired by classifier and seed.
-
-    One row per augmenter, arm and classifier, plus one row per augmenter and arm with
-    classifier ``"all classifiers"``: the per-seed mean over classifiers, paired by seed
-    (the seeds are the independent replicates; classifiers share the training rows).
-    """
-    rows = _overall(results, metric)
-    base = rows[rows["arm"] == "none"].set_index(["classifier", "seed"])["value"]
-    out: list[dict[str, Any]] = []
-    treated_runs = rows[rows["arm"] != "none"]
-    for (aug, arm), group in treated_runs.groupby(["augmenter", "arm"], sort=False):
-        treated = group.set_index(["classifier", "seed"])["value"]
-        common = treated.index.intersection(base.index)
-        if common.empty:
-            continue
-        pairs = pd.DataFrame({"base": base[common], "treated": treated[common]})
-        subject = run_label(str(aug), str(arm))
-        for clf, sub in pairs.groupby(level="classifier", sort=False):
-            r = paired_comparison(sub["base"], sub["treated"])
-            out.append({"augmenter": aug, "arm": arm, "classifier": clf, **r.to_dict(),
-                        "sentence": r.sentence(f"{subject} with {clf}", _name(metric))})
-        per_seed = pairs.groupby(level="seed").mean()
-        r = paired_comparison(per_seed["base"], per_seed["treated"])
-        n_clf = pairs.index.get_level_values("classifier").nunique()
-        out.append({"augmenter": aug, "arm": arm, "classifier": ALL_CLASSIFIERS, **r.to_dict(),
-                    "sentence": r.sentence(subject, f"{_name(metric)} (mean of {n_clf} "
-                                           "classifiers)")})
-    columns = ["augmenter", "arm", "classifier", "n", "mean_diff", "sd_diff", "ci_low",
-               "ci_high", "wilcoxon_p", "wins", "losses", "ties", "verdict", "sentence"]
-    return pd.DataFrame(out, columns=columns)
-
-
-def _name(metric: str) -> str:
-    return {"macro_f1": "macro-F1", "balanced_accuracy": "balanced accuracy"}.get(metric, metric)
-
-
 def per_class_recall(results: pd.DataFrame) -> pd.DataFrame:
     """Recall per class, run and classifier, mean over seeds (the ``dvc plots`` table)."""
     rows = results[(results["metric"] == "recall") & (results["class"] != "")]
@@ -102,16 +65,17 @@ def per_class_recall(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def rare_class_recall(results: pd.DataFrame, train_counts: Mapping[str, int],
-                      n_rare: int = 5) -> pd.DataFrame:
-    """Mean recall (over classifiers and seeds) of the ``n_rare`` rarest training classes.
+                      rare: Sequence[str] | None = None) -> pd.DataFrame:
+    """Mean recall (over classifiers and seeds) of the rare classes (default:
+    :func:`evaluation.diagnostics.rare_classes` of ``train_counts``).
 
     Rows are runs (``none``, ``smote (real+synthetic)``, ...), columns the classes,
     rarest first.
     """
     table = per_class_recall(results)
     present = set(table["class"])
-    rare = [c for c in sorted(train_counts, key=lambda c: (train_counts[c], c))
-            if c in present][:n_rare]
+    rare = [c for c in (rare_classes(train_counts) if rare is None else rare)
+            if c in present]
     if not rare:
         return pd.DataFrame()
     wide = (table[table["class"].isin(rare)].groupby(["run", "class"], sort=False)["recall"]
@@ -168,32 +132,32 @@ def _r(x: float) -> float:
     return round(float(x), 4)
 
 
-def metrics_json(results: pd.DataFrame) -> dict[str, dict[str, dict[str, float]]]:
-    """``{augmenter: {classifier: {metric: value}}}`` for ``dvc metrics show``.
+def metrics_json(results: pd.DataFrame, rare: Sequence[str] = ()) -> dict[str, Any]:
+    """The numbers a user compares across runs, for ``dvc metrics show``.
 
-    ``none`` is the baseline; an augmenter's numbers are its real+synthetic arm, with
-    ``delta_macro_f1`` against ``none`` and ``synthetic_only_macro_f1`` when that arm ran.
-    An anomaly detector has ``detection_rate`` and ``false_positive_rate`` and no
-    macro-F1.
-    Values are means over seeds rounded to 4 places. DVC joins nested keys with dots, so
-    dots in names become underscores (``smote:power:0.5`` -> ``smote:power:0_5``).
+    Per classifier: ``macro_f1`` and ``recall_<class>`` of every class in ``rare``, means
+    over seeds rounded to 4 places (an anomaly detector: ``detection_rate`` and
+    ``false_positive_rate`` instead of macro-F1). With one run besides ``none`` (an
+    augmenter's real+synthetic arm) or ``none`` alone, the file is flat,
+    ``{classifier: {metric: value}}``, so every evaluation stage's file has the same
+    keys; with several augmenters it is ``{augmenter: {classifier: {...}}}``
+    (``none`` for the baseline). DVC joins nested keys with dots, so dots in names
+    become underscores (``smote:power:0.5`` -> ``smote:power:0_5``). Synthetic-only
+    arms, spreads and comparisons are in the other outputs.
     """
+    arms = results[results["arm"] != "synthetic-only"]
+    mean = arms.groupby(["augmenter", "arm", "classifier", "metric", "class"],
+                        sort=False)["value"].mean()
     out: dict[str, dict[str, dict[str, float]]] = {}
-    overall = results[results["class"] == ""]
-    means = overall.groupby(["augmenter", "arm", "classifier", "metric"])["value"]
-    mean, sd = means.mean(), means.std(ddof=1)
-    for (aug, arm, clf, metric), value in mean.items():
-        if metric not in JSON_METRICS or arm == "synthetic-only":
+    wanted = {(m, "") for m in JSON_METRICS} | {("recall", str(c)) for c in rare}
+    for (aug, _arm, clf, metric, cls), value in mean.items():
+        if (metric, cls) not in wanted:
             continue
-        entry = out.setdefault(_key(aug), {}).setdefault(_key(clf), {})
-        entry[metric] = _r(value)
-        if metric == "macro_f1":
-            spread = sd.get((aug, arm, clf, metric))
-            entry["macro_f1_sd"] = _r(spread) if spread is not None and np.isfinite(spread) else 0.0
-            if arm != "none" and ("none", "none", clf, metric) in mean.index:
-                entry["delta_macro_f1"] = _r(value - mean[("none", "none", clf, metric)])
-    for (aug, arm, clf, metric), value in mean.items():
-        if arm == "synthetic-only" and metric == "macro_f1":
-            out.setdefault(_key(aug), {}).setdefault(_key(clf), {})[
-                "synthetic_only_macro_f1"] = _r(value)
+        name = metric if not cls else f"recall_{_key(cls)}"
+        out.setdefault(_key(aug), {}).setdefault(_key(clf), {})[name] = _r(value)
+    treated = [a for a in out if a != "none"]
+    if len(treated) == 1:
+        return out[treated[0]]
+    if not treated and "none" in out:
+        return out["none"]
     return out

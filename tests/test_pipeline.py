@@ -1,5 +1,6 @@
 """The DVC pipeline end to end on a subset of the shared TON_IoT telemetry, through
-params.yaml alone: reproducible, incremental, per-augmenter stages."""
+params.yaml alone: reproducible, incremental, per-augmenter stages, one baseline stage,
+and metrics files that hold only what runs are compared on."""
 
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ def project(datasets, tmp_path_factory):
         "smote": {"strategy": "power:0.5", "args": {"param": []}},
         "random_oversampler": {"strategy": "power:0.5", "args": {"param": []}},
     }
-    params["evaluate"] = {"classifiers": "decision_tree,naive_bayes", "seeds": "0,1"}
+    params["evaluate"] = {**params["evaluate"], "classifiers": "decision_tree,naive_bayes",
+                          "seeds": "0,1", "bootstrap": 200}
     (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     assert _dvc("init", "--no-scm", "-q", cwd=work).returncode == 0
     res = _dvc("repro", cwd=work)
@@ -67,11 +69,24 @@ def test_pipeline_runs_on_real_telemetry(project):
     html = (project / "reports/report/report.html").read_text()
     assert "smote" in html and "random_oversampler" in html
     metrics = json.loads((project / "data/evaluation/smote/metrics.json").read_text())
-    assert set(metrics) == {"none", "smote"}
-    assert set(metrics["smote"]) == {"decision_tree", "naive_bayes"}
-    assert 0 < metrics["none"]["decision_tree"]["macro_f1"] <= 1
+    baseline = json.loads((project / "data/evaluation/none/metrics.json").read_text())
+    assert set(metrics) == set(baseline) == {"decision_tree", "naive_bayes"}
+    # macro-F1 and the recall of every rare class: under a tenth of the largest class,
+    # else (as in this subset of at most 400 rows per class) the rarest but the largest
+    train = pd.read_parquet(project / "data/split/train.parquet")
+    counts = train["label"].value_counts()
+    rare = [c for c, n in counts.items() if n < 0.1 * counts.max()] or [
+        min((c for c in counts.index if counts[c] < counts.max()), key=lambda c: (counts[c], c))]
+    assert set(metrics["naive_bayes"]) == {"macro_f1", *(f"recall_{c}" for c in rare)}
+    assert 0 < baseline["decision_tree"]["macro_f1"] <= 1
+    # dvc metrics show: the evaluation's numbers only, one file per evaluate stage
     shown = _dvc("metrics", "show", "--json", cwd=project)
-    assert shown.returncode == 0 and "macro_f1" in shown.stdout
+    assert shown.returncode == 0, shown.stderr
+    files = next(iter(json.loads(shown.stdout).values()))["data"]  # the workspace
+    assert set(files) == {f"data/evaluation/{m}/metrics.json"
+                          for m in ("none", "smote", "random_oversampler")}
+    columns = {f"{clf}.{k}" for f in files.values() for clf, v in f["data"].items() for k in v}
+    assert len(columns) == 2 * (1 + len(rare))
     # the report's leaderboard shows the numbers dvc metrics show lists
     md = (project / "reports/report/report.md").read_text()
     lines = md[md.index("## Leaderboard"):].splitlines()
@@ -83,9 +98,24 @@ def test_pipeline_runs_on_real_telemetry(project):
             cells = [c.strip().strip("*") for c in line.strip("|").split("|")]
             table[cells[0]] = {n: float(c.split("±")[0]) for n, c in zip(names[1:], cells[1:],
                                                                           strict=True)}
-    for aug, arm in (("none", "none"), ("smote", "smote (real+synthetic)")):
-        for clf, values in metrics[aug].items():
-            assert abs(table[arm][clf] - values["macro_f1"]) < 6e-4, (aug, clf)
+    for values_of, arm in ((baseline, "none"), (metrics, "smote (real+synthetic)")):
+        for clf, values in values_of.items():
+            assert abs(table[arm][clf] - values["macro_f1"]) < 6e-4, (arm, clf)
+    assert "## Rare-class diagnostics" in md and "95% interval" in md
+
+
+def test_baseline_is_trained_once_and_compared_with(project):
+    base = pd.read_parquet(project / "data/evaluation/none/results.parquet")
+    for m in ("smote", "random_oversampler"):
+        res = pd.read_parquet(project / f"data/evaluation/{m}/results.parquet")
+        none = res[res["arm"] == "none"].reset_index(drop=True)
+        pd.testing.assert_frame_equal(none, base.reset_index(drop=True))
+        comp = pd.read_csv(project / f"data/evaluation/{m}/comparison.csv")
+        assert set(comp["test"]) == {"paired bootstrap"}
+        assert comp["covers"].str.contains("2 seeds \\(classifier and augmenter seeds\\)").all()
+    lock = yaml.safe_load((project / "dvc.lock").read_text())["stages"]
+    assert "--arms none" in lock["evaluate_none"]["cmd"]
+    assert "--baseline data/evaluation/none" in lock["evaluate@smote"]["cmd"]
 
 
 def test_second_repro_does_nothing(project):

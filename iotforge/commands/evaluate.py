@@ -2,17 +2,36 @@
 
 Arms: none (real training rows), real+synthetic, synthetic-only (train on synthetic,
 test on real), each over every --seeds value; the test split is never augmented.
+Classes are those of --target (label, attack_family or is_attack; default: the target
+the split recorded, else label); a target column that is missing or holds one class
+on either side is exit 2.
+
 Synthetic rows come from --synthetic files (the augment stage's output: rows with
-is_synthetic true and an 'augmenter' column; a directory means every *.parquet in it;
-real rows in the file are ignored) and/or from --augment NAME[:STRATEGY], run here
-once per seed on the training rows.
+is_synthetic true; a directory means every *.parquet in it; real rows in the file are
+ignored) and/or from --augment NAME[:STRATEGY], run here once per seed on the training
+rows. A file that records how it was made (iotforge augment writes the method,
+strategy, parameters and target into its metadata) is drawn again for every seed
+(--synthetic-seeds per-seed, the default: the augmenter is refitted with a seed
+derived from the replicate seed, checked against --suite contracts like the augment
+stage), so the comparison's interval covers the augmenter's seed too; --synthetic-seeds
+fixed uses the file's rows for every seed (faster, but the interval then covers the
+classifier's seed only, and the report says so).
+
+--baseline DIR reuses the none arm of an earlier 'iotforge evaluate --arms none' run on
+the same split, target, classifiers and seeds instead of training it again (the DVC
+pipeline's evaluate_none stage).
+
+Each augmenter arm is compared with none by a paired bootstrap over test rows
+(stratified by class) and seeds (--bootstrap resamples): macro-F1 and every class's
+recall, with 95% intervals and a verdict: helped, hurt, no detectable difference.
 
 Writes DIR/results.parquet (tidy: augmenter, arm, classifier, seed, metric, class,
-value), DIR/metrics.json ({augmenter: {classifier: {macro_f1, balanced_accuracy,
-macro_f1_sd, delta_macro_f1, synthetic_only_macro_f1}}}, for 'dvc metrics show'),
-DIR/comparison.csv (paired comparisons against no augmentation), DIR/plots/*.csv
-(for 'dvc plots') and DIR/details.json (class counts, fidelity and privacy,
-confusion matrices). 'iotforge report' turns DIR into HTML.
+value), DIR/predictions.parquet (every run's test predictions), DIR/metrics.json
+({classifier: {macro_f1, recall_<rare class>...}} for 'dvc metrics show';
+{augmenter: {classifier: ...}} with several augmenters), DIR/comparison.csv (every
+comparison with its interval, what it covers and the verdict), DIR/plots/*.csv (for
+'dvc plots') and DIR/details.json (class counts, fidelity and privacy, rare-class
+diagnostics, confusion matrices). 'iotforge report' turns DIR into HTML.
 
 classifiers (default: the first nine): decision_tree, random_forest, svm,
 naive_bayes, knn, ensemble, gradient_boosting, mlp, kmeans (unsupervised baseline);
@@ -23,9 +42,13 @@ rate instead of macro-F1).
 
 examples:
   iotforge evaluate --train data/split/train.parquet --test data/split/test.parquet \\
-      --synthetic data/augment --out data/evaluation
+      --arms none --seeds 0,1,2,3,4 --out data/evaluation/none
+  iotforge evaluate --train data/split/train.parquet --test data/split/test.parquet \\
+      --synthetic data/augmented/smote.parquet --baseline data/evaluation/none \\
+      --seeds 0,1,2,3,4 --suite demo_flows --out data/evaluation/smote
   iotforge evaluate --train train.parquet --test test.parquet --augment smote:power:0.5 \\
-      --augment random_oversampler --classifiers random_forest,knn --seeds 0,1,2,3,4 --out eval
+      --augment random_oversampler --classifiers random_forest,knn --target attack_family \\
+      --out eval
 """
 
 from __future__ import annotations
@@ -41,6 +64,8 @@ from augment import get_augmenter, method_names
 
 NAME = "evaluate"
 HELP = "classifiers x augmenters x seeds on the real test split"
+
+TARGETS = ("label", "attack_family", "is_attack")  # curation.targets.TARGETS, import-free
 
 # the names of evaluation.classifiers.CLASSIFIERS, kept here so that building the parser
 # imports no scikit-learn (tests/test_evaluation.py checks the two agree)
@@ -78,6 +103,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    metavar="0,1,2", help="replicate seeds (default 0,1,2)")
     p.add_argument("--arms", type=_csv("arms"), default="none,real+synthetic,synthetic-only",
                    metavar="A,B", help="arms to run (default: all three)")
+    p.add_argument("--target", choices=TARGETS, default=None,
+                   help="classes to learn (default: the split's target, else label)")
+    p.add_argument("--baseline", metavar="DIR",
+                   help="reuse the none arm of 'iotforge evaluate --arms none' in DIR")
+    p.add_argument("--synthetic-seeds", choices=("per-seed", "fixed"), default="per-seed",
+                   help="draw a --synthetic file's rows again per seed from its recorded "
+                        "recipe (default), or use its rows for every seed")
+    p.add_argument("--suite", nargs="+", action="extend", default=[], metavar="NAME|PATH",
+                   help="data contracts that synthetic rows drawn per seed must meet")
+    p.add_argument("--bootstrap", type=int, default=1000, metavar="N",
+                   help="paired bootstrap resamples (default 1000)")
     p.add_argument("--pca", type=float, metavar="X",
                    help="add PCA after encoding: variance fraction (0.95) or components (10)")
     p.add_argument("--quality", action="store_true",
@@ -103,7 +139,10 @@ def _read(path: str, side: str) -> tuple[Any, Any]:
     return pd.read_parquet(path), meta
 
 
-def _synthetic(paths: list[str]) -> dict[str, Any]:
+def _synthetic(paths: list[str], mode: str, recipe_from: Any,
+               notes: list[str]) -> dict[str, Any]:
+    """Name -> synthetic rows, or -> ``seed -> rows`` for a file with a recipe drawn
+    again per seed (``recipe_from(path, recipe)`` makes that function)."""
     import pandas as pd
 
     from curation.errors import UsageError
@@ -120,20 +159,75 @@ def _synthetic(paths: list[str]) -> dict[str, Any]:
                              path=str(p))
     out: dict[str, Any] = {}
     for f in files:
-        if read_meta(f).split == "test":
+        meta = read_meta(f)
+        if meta.split == "test":
             raise UsageError("expected synthetic rows made from the train split, found the "
                              "test split", path=str(f))
+        recipe = meta.extra.get("augment")
         frame = pd.read_parquet(f)
-        if AUGMENTER in frame.columns and frame[AUGMENTER].notna().any():
+        if recipe:
+            groups = {f.stem: recipe_from(f, recipe) if mode == "per-seed" else frame}
+        elif AUGMENTER in frame.columns and frame[AUGMENTER].notna().any():
             groups = {str(k): g for k, g in frame.groupby(AUGMENTER)}
         else:
             groups = {f.stem: frame}
+        if not recipe and mode == "per-seed":
+            notes.append(f"{f}: records no augment recipe, so its rows serve every seed")
         for name, g in groups.items():
             if name in out:
                 raise UsageError(f"expected one synthetic file per augmenter, found {name!r} "
                                  "twice", path=str(f), hint="evaluate them in separate runs")
             out[name] = g
     return out
+
+
+def _split_groups(train: Any, meta: Any) -> Any:
+    """The inner-CV groups the augment stage gives ``auto`` (the split's own grouping)."""
+    import importlib
+
+    helper = getattr(importlib.import_module("augment._table"), "split_groups", None)
+    if helper is None:  # before augment._table had it, the augment command did
+        helper = importlib.import_module("iotforge.commands.augment")._inner_cv_groups
+    return helper(train, meta)
+
+
+def _recipes(train: Any, meta: Any, suites: list[Any], target: str,
+             notes: list[str]) -> Any:
+    """``(path, recipe) -> (seed -> synthetic rows)``: the augment stage's call again."""
+
+    def recipe_from(path: Path, recipe: dict[str, Any]) -> Any:
+        from iotforge.commands.augment import _strategy
+
+        method = str(recipe["method"])
+        made_for = recipe.get("target") or target
+        if made_for != target:
+            notes.append(f"{path.name}: synthetic rows grow the classes of target "
+                         f"{made_for!r}; scored on target {target!r}")
+        threads = recipe.get("threads")
+        groups = _split_groups(train, meta) if method == "auto" else None
+        torch_used = method == "auto" or method in ("ctgan", "tvae", "gaussian_copula",
+                                                    "copulagan")
+
+        def draw(seed: int) -> Any:
+            from threadpoolctl import threadpool_limits
+
+            from augment._gen_base import torch_threads
+            from augment._table import augment_table
+
+            with threadpool_limits(threads), torch_threads(threads if torch_used else None):
+                result = augment_table(train, meta, method=method,
+                                       strategy=_strategy(str(recipe.get("strategy", "auto"))),
+                                       random_state=seed, params=recipe.get("params") or {},
+                                       suites=suites, target=made_for, groups=groups)
+            rows = result.synthetic.copy()
+            rows.attrs["chosen"] = {str(src): str(e["selection"].get("choice"))
+                                    for src, e in result.report["sources"].items()
+                                    if e.get("selection")}
+            return rows
+
+        return draw
+
+    return recipe_from
 
 
 def _augmenters(specs: list[str]) -> dict[str, Any]:
@@ -157,9 +251,11 @@ def _augmenters(specs: list[str]) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from curation.errors import UsageError
+    from curation.targets import target_values
+    from curation.validate import load_suite
     from evaluation.classifiers import CLASSIFIERS
     from evaluation.evaluate import ARMS, evaluate, feature_columns
-    from evaluation.store import write_results
+    from evaluation.store import read_results, write_results
 
     bad = [c for c in args.classifiers if c not in CLASSIFIERS]
     if bad:
@@ -167,17 +263,30 @@ def run(args: argparse.Namespace) -> int:
     bad = [a for a in args.arms if a not in ARMS]
     if bad:
         raise UsageError(f"expected arms in {list(ARMS)}, found {bad}")
+    if args.bootstrap < 1:
+        raise UsageError(f"--bootstrap: expected at least 1 resample, found {args.bootstrap}")
     train, meta = _read(args.train, "train")
     test, _ = _read(args.test, "test")
+    target = args.target or meta.extra.get("target") or "label"
+    for path, frame in ((args.train, train), (args.test, test)):
+        try:
+            target_values(frame, target)  # type: ignore[arg-type]
+        except UsageError as exc:
+            raise UsageError(exc.message, path=path, column=exc.column, hint=exc.hint) from None
     numeric, categorical = feature_columns(meta.roles, list(train.columns))
     pca = (int(args.pca) if args.pca is not None and args.pca >= 1 else args.pca)
+    baseline = read_results([args.baseline]) if args.baseline else None
+    notes: list[str] = []
+    suites = [load_suite(s) for s in args.suite]
+    synthetic = _synthetic(args.synthetic, args.synthetic_seeds,
+                           _recipes(train, meta, suites, target, notes), notes)
     with _progress() as step:
         result = evaluate(train, test, numeric=numeric, categorical=categorical,
-                          augmenters=_augmenters(args.augment),
-                          synthetic=_synthetic(args.synthetic),
+                          augmenters=_augmenters(args.augment), synthetic=synthetic,
                           classifiers=args.classifiers, seeds=args.seeds, arms=args.arms,
-                          pca=pca, quality=args.quality, rules=args.rules,
-                          progress=step)
+                          pca=pca, quality=args.quality, rules=args.rules, target=target,
+                          baseline=baseline, n_boot=args.bootstrap, progress=step)
+    result.notes += [n for n in notes if n not in result.notes]
     write_results(result, args.out)
     _print(result, Path(args.out))
     return 0
@@ -205,13 +314,8 @@ def _print(result: Any, out: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from evaluation.summary import (
-        ALL_CLASSIFIERS,
-        compare,
-        detection_summary,
-        leaderboard,
-        run_label,
-    )
+    from evaluation.comparisons import sentence
+    from evaluation.summary import ALL_CLASSIFIERS, detection_summary, leaderboard, run_label
 
     console = Console(width=None if sys.stdout.isatty() else 160)
     board = leaderboard(result.results)
@@ -230,9 +334,12 @@ def _print(result: Any, out: Path) -> None:
     for r in detection_summary(result.results).itertuples():
         console.print(f"{r.classifier} ({r.run}): detection rate {r.detection_rate:.3f}, "
                       f"false-positive rate {r.false_positive_rate:.3f}")
-    comp = compare(result.results)
-    for sentence in comp.loc[comp["classifier"] == ALL_CLASSIFIERS, "sentence"]:
-        console.print(f"- {sentence}")
+    comps = result.comparisons
+    pooled = comps[(comps["classifier"] == ALL_CLASSIFIERS) & (comps["metric"] == "macro_f1")]
+    for row in pooled.to_dict("records"):
+        n = comps[(comps["augmenter"] == row["augmenter"]) & (comps["arm"] == row["arm"])
+                  & (comps["classifier"] != ALL_CLASSIFIERS)]["classifier"].nunique()
+        console.print(f"- {sentence(row, n)}", markup=False, highlight=False)
     for note in result.notes:
         console.print(f"[yellow]note:[/yellow] {note}")
     console.print(f"results -> {out}")
