@@ -328,3 +328,15 @@ def test_worker_out_of_memory_names_file_and_byte_range(tmp_path: Path) -> None:
     assert str(src) in line and "bytes 0 to the end (from line 1)" in line
     assert "memory" in line
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_bad_input_same_line_and_exit_code(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    runs = {engine: subprocess.run(
+        [sys.executable, "-m", "iotforge", "validate", str(empty), "--suite", "cicflowmeter",
+         "--engine", engine], capture_output=True, text=True, timeout=300)
+        for engine in ("local", "dask")}
+    assert runs["local"].returncode == 2 and "empty" in runs["local"].stderr
+    assert (runs["dask"].returncode, runs["dask"].stderr) == (2, runs["local"].stderr)
+    assert len(runs["dask"].stderr.strip().splitlines()) == 1
