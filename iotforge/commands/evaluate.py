@@ -54,6 +54,7 @@ examples:
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-rules", dest="rules", action="store_false",
                    help="skip the association-rule fidelity of synthetic rows")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    from iotforge.commands._common import add_engine_arguments
+
+    add_engine_arguments(p)  # dask: one task per seed (evaluation.fanout)
 
 
 def _read(path: str, side: str) -> tuple[Any, Any]:
@@ -280,12 +284,19 @@ def run(args: argparse.Namespace) -> int:
     suites = [load_suite(s) for s in args.suite]
     synthetic = _synthetic(args.synthetic, args.synthetic_seeds,
                            _recipes(train, meta, suites, target, notes), notes)
-    with _progress() as step:
-        result = evaluate(train, test, numeric=numeric, categorical=categorical,
-                          augmenters=_augmenters(args.augment), synthetic=synthetic,
-                          classifiers=args.classifiers, seeds=args.seeds, arms=args.arms,
-                          pca=pca, quality=args.quality, rules=args.rules, target=target,
-                          baseline=baseline, n_boot=args.bootstrap, progress=step)
+    from iotforge.commands._common import engine_from
+
+    with _progress() as step, engine_from(args) as engine:
+        grid: Any = evaluate
+        if engine != "local":
+            from evaluation.fanout import evaluate_dask
+
+            grid = functools.partial(evaluate_dask, client=engine)
+        result = grid(train, test, numeric=numeric, categorical=categorical,
+                      augmenters=_augmenters(args.augment), synthetic=synthetic,
+                      classifiers=args.classifiers, seeds=args.seeds, arms=args.arms,
+                      pca=pca, quality=args.quality, rules=args.rules, target=target,
+                      baseline=baseline, n_boot=args.bootstrap, progress=step)
     result.notes += [n for n in notes if n not in result.notes]
     write_results(result, args.out)
     _print(result, Path(args.out))
