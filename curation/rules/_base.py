@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curation._typing import Policy
+from curation._typing import DedupeScope, Policy
 from curation.schema import ColumnSpec
 from curation.vocabulary import MISSING_MARKERS, NUMBER_PATTERN
 
@@ -276,6 +276,21 @@ class Rule(ABC):
     Subclasses set the class attributes and implement :meth:`apply`. They are found
     by :func:`curation.rules.discover` in the family modules of
     :mod:`curation.rules`, in the order they are defined there.
+
+    >>> from curation.taxonomy import Taxonomy
+    >>> class LongText(Rule):
+    ...     name = "long_text"
+    ...     detects = "text longer than 8 characters"
+    ...     policy = "report"
+    ...     policies = ("report",)
+    ...     def apply(self, ctx):
+    ...         long = pc.greater(pc.utf8_length(ctx.values["note"]), 8)
+    ...         return Effect(count=pc.sum(long).as_py())
+    >>> ctx = BatchContext(pa.table({"note": ["short", "a longer note"]}), [2, 3],
+    ...                    {"note": ColumnSpec("note", "categorical", "string")},
+    ...                    policies={"long_text": "report"}, taxonomy=Taxonomy.default())
+    >>> LongText().apply(ctx).count
+    1
     """
 
     name: ClassVar[str]
@@ -307,7 +322,7 @@ class FileContext:
     source: Source
     policies: Mapping[str, Policy]
     index: Any = None
-    scope: str = "global"
+    scope: DedupeScope = "global"
     several: bool = False
 
 
