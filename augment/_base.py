@@ -199,6 +199,11 @@ class BaseAugmenter(_FrameSampler):
     same state, whatever came before.
     """
 
+    #: Whether a class's synthetic rows depend on that class's rows only (and the
+    #: shared validity rules), so that ``augment_table`` may make each class as its own
+    #: task with its own seed. False for neighbourhood-based and hybrid methods.
+    _class_local: bool = False
+
     _parameter_constraints: dict = {
         "sampling_strategy": SAMPLING_STRATEGY_CONSTRAINTS,
         "random_state": ["random_state"],

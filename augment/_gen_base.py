@@ -103,6 +103,11 @@ class _GenerativeAugmenter(BaseAugmenter):
     #: The method name recorded in the ``augmenter`` provenance column.
     method_name: str = "generative"
 
+    @property
+    def _class_local(self) -> bool:  # type: ignore[override]
+        """One model per class (``per_class``; always so without that parameter)."""
+        return bool(getattr(self, "per_class", True))
+
     # -- hooks of the concrete augmenters --------------------------------------------
     @abstractmethod
     def _fit_models(

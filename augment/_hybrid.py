@@ -39,6 +39,7 @@ __all__ = ["SMOTEENNAugmenter", "SMOTETomekAugmenter"]
 
 
 class _HybridAugmenter(SMOTEAugmenter):
+    _class_local = False  # the cleaning step looks at every class's rows
     _parameter_constraints: dict = {
         **SMOTEAugmenter._parameter_constraints,
         "clean": [StrOptions({"others", "imblearn"})],

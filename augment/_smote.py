@@ -254,6 +254,7 @@ max_retries
     """
 
     _encoding = "codes"
+    _class_local = True  # interpolates between k neighbours within the class
 
     def __init__(
         self,

@@ -355,6 +355,7 @@ max_retries
 
     _encoding = "codes"
     _min_rows = 1
+    _class_local = True  # draws (and smooths) within the class
 
     _parameter_constraints: dict = {
         **BaseAugmenter._parameter_constraints,

@@ -30,8 +30,10 @@ replacement rounds for the contract included.
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,6 +134,95 @@ def _model_frame(rows: pd.DataFrame, features: list[str]) -> pd.DataFrame:
     return X
 
 
+def child_seed(random_state: int, *names: Any) -> int:
+    """The seed of one fan-out unit: a source, or a class of a source.
+
+    ``numpy.random.SeedSequence(entropy=random_state, spawn_key=...)`` with one spawn-key
+    word per name (the first 4 bytes of the SHA-256 of ``str(name)``), so a unit's seed
+    depends on the run's seed and its own names only: not on the other sources or
+    classes, nor on the order or the place (process, Dask worker) it runs in.
+
+    Examples
+    --------
+    >>> child_seed(0, "zeek", "ddos") == child_seed(0, "zeek", "ddos")
+    True
+    >>> child_seed(0, "zeek", "ddos") != child_seed(0, "zeek", "scan")
+    True
+    """
+    key = tuple(int.from_bytes(hashlib.sha256(str(n).encode("utf-8")).digest()[:4], "little")
+                for n in names)
+    seq = np.random.SeedSequence(entropy=int(random_state) % 2**64, spawn_key=key)
+    # room for the contract's replacement rounds (seed + round) below 2**31 - 1
+    return int(seq.generate_state(1, dtype=np.uint32)[0]) % (2**31 - 1 - MAX_CONTRACT_ROUNDS)
+
+
+def is_class_local(method: str, params: Mapping[str, Any] | None = None) -> bool:
+    """Whether ``method`` makes each class's rows from that class alone (``_class_local``
+    on the augmenter: SMOTE, random over-sampling, per-class generators)."""
+    if method == AUTO:
+        return False
+    sampler = make_augmenter(method, strategy="auto", random_state=0, params=params)
+    return bool(getattr(sampler, "_class_local", False))
+
+
+@dataclass
+class SourceData:
+    """What every unit of one source needs: its model frame, classes and contract."""
+
+    source: Any
+    X: pd.DataFrame
+    y: np.ndarray
+    contract: Any = None
+
+
+@dataclass
+class Unit:
+    """One fan-out task: a source's augmentation, or one class of it (``cls``)."""
+
+    method: str
+    strategy: Any
+    seed: int
+    params: dict[str, Any]
+    cls: Any = None
+
+
+Mapper = Callable[[Callable[[SourceData, Unit], Any], list[tuple[SourceData, list[Unit]]]],
+                  list[list[Any]]]
+"""Runs ``func(data, unit)`` for every unit of every source; results in the same order."""
+
+
+def local_map(func: Callable[[SourceData, Unit], Any],
+              groups: list[tuple[SourceData, list[Unit]]]) -> list[list[Any]]:
+    """The local engine's :data:`Mapper`: one unit after the other, in order."""
+    return [[func(data, unit) for unit in units] for data, units in groups]
+
+
+def run_unit(data: SourceData, unit: Unit) -> dict[str, Any]:
+    """Fit and sample one unit; its synthetic rows, labels and report entries."""
+    sampler = make_augmenter(unit.method, strategy=unit.strategy, random_state=unit.seed,
+                             params=unit.params, contract=data.contract)
+    where = data.source if unit.cls is None else f"{data.source}, class {unit.cls}"
+    try:
+        X_res, y_res = sampler.fit_resample(data.X, data.y)
+    except TooLittleDataError:
+        raise
+    except ValueError as exc:
+        raise TooLittleDataError(f"{unit.method} on source {where!r}: {exc}") from None
+    mask = np.asarray(sampler.synthetic_mask_, dtype=bool)
+    synth_X = pd.DataFrame(X_res).loc[mask].reset_index(drop=True)
+    synth_y = np.asarray(y_res)[mask]
+    rejected, extra = 0, []
+    auto = unit.method == AUTO
+    if data.contract is not None and "contract" not in sampler.get_params() and len(synth_y):
+        synth_X, synth_y, rejected, extra = _enforce(
+            data.contract, synth_X, synth_y, data.X, data.y,
+            sampler.chosen_ if auto else sampler, unit.seed)
+    report = {"reject_rate": float(getattr(sampler, "reject_rate_", 0.0) or 0.0),
+              "contract_rejected": rejected, **_fitted_report(sampler, extra)}
+    return {"X": synth_X, "y": synth_y, "report": report,
+            "made_by": f"auto:{sampler.choice_}" if auto else unit.method}
+
+
 def augment_table(
     df: pd.DataFrame,
     meta: TableMeta,
@@ -143,8 +234,14 @@ def augment_table(
     suites: Sequence[Mapping[str, Any]] = (),
     target: str = LABEL,
     groups: Any = None,
+    mapper: Mapper | None = None,
 ) -> AugmentResult:
-    """Augment each source of a train split; see the module docstring."""
+    """Augment each source of a train split; see the module docstring.
+
+    ``mapper`` runs the units (default :func:`local_map`); the Dask engine's
+    (:func:`curation.engines.dask_augment.dask_map`) gives the same rows in the same
+    order.
+    """
     from curation.contract import row_contract
     from curation.targets import target_values
     from curation.validate import applies_to
@@ -154,16 +251,15 @@ def augment_table(
                          f"found split={meta.split!r}",
                          hint="augment only the training side of 'iotforge split'")
     features_all = meta.feature_columns(df.columns)
-    rng = np.random.default_rng(random_state)
-    pieces = [df.assign(**{IS_SYNTHETIC: False})]
     report: dict[str, Any] = {"method": method, "strategy": str(strategy), "target": target,
                               "random_state": random_state, "sources": {}}
     classes = pd.Series(target_values(df, target), index=df.index)  # type: ignore[arg-type]
     groups = None if groups is None else pd.Series(np.asarray(groups), index=df.index)
     info = (df.drop_duplicates(LABEL).set_index(LABEL)[[IS_ATTACK, ATTACK_FAMILY]]
             .to_dict("index"))
+    class_local = is_class_local(method, params)
+    work: list[tuple[SourceData, list[Unit]]] = []
     for source, rows in df.groupby(SOURCE, sort=True):
-        seed = int(rng.integers(2**31 - 1))
         features = [c for c in features_all if rows[c].notna().any()]
         y = classes.loc[rows.index].to_numpy(dtype=object)
         counts = pd.Series(y).value_counts()
@@ -173,42 +269,77 @@ def augment_table(
             entry["skipped"] = "fewer than two classes or no features"
             continue
         suite_list = [s for s in suites if applies_to(s, str(source))]
-        X = _impute(_model_frame(rows, features), y)
-        contract = row_contract(suite_list[0]) if suite_list else None
-        extra_params = {} if groups is None or method != "auto" else {
-            "groups": groups.loc[rows.index].to_numpy()}
-        sampler = make_augmenter(method, strategy=strategy, random_state=seed,
-                                 params={**(params or {}), **extra_params}, contract=contract)
-        try:
-            X_res, y_res = sampler.fit_resample(X, y)
-        except TooLittleDataError:
-            raise
-        except ValueError as exc:
-            raise TooLittleDataError(f"{method} on source {source!r}: {exc}") from None
-        mask = np.asarray(sampler.synthetic_mask_, dtype=bool)
-        synth_X = pd.DataFrame(X_res).loc[mask].reset_index(drop=True)
-        synth_y = np.asarray(y_res)[mask]
-        rejected, extra = 0, []
-        made_by = method if method != "auto" else f"auto:{sampler.choice_}"
-        if contract is not None and "contract" not in sampler.get_params() and len(synth_y):
-            template = sampler if method != "auto" else sampler.chosen_
-            synth_X, synth_y, rejected, extra = _enforce(contract, synth_X, synth_y, X, y,
-                                                         template, seed)
+        data = SourceData(source, _impute(_model_frame(rows, features), y), y,
+                          row_contract(suite_list[0]) if suite_list else None)
+        unit_params = {**(params or {}), **({} if groups is None or method != AUTO else {
+            "groups": groups.loc[rows.index].to_numpy()})}
+        work.append((data, _units(method, strategy, random_state, unit_params, data,
+                                  counts, class_local)))
+    done = (mapper or local_map)(run_unit, work)
+    pieces = [df.assign(**{IS_SYNTHETIC: False})]
+    for (data, _), results in zip(work, done, strict=True):
+        entry = report["sources"][data.source]
+        synth_X = pd.concat([r["X"] for r in results], ignore_index=True) if results else \
+            data.X.iloc[:0]
+        synth_y = (np.concatenate([r["y"] for r in results]) if results
+                   else np.empty(0, dtype=object))
+        counts = pd.Series(entry["before"])
         entry["n_synthetic"] = pd.Series(synth_y).value_counts().to_dict()
-        entry["after"] = (counts.add(pd.Series(entry["n_synthetic"]), fill_value=0)
-                          .astype(int).to_dict())
-        entry["reject_rate"] = float(getattr(sampler, "reject_rate_", 0.0) or 0.0)
-        entry["contract_rejected"] = rejected
-        entry.update(_fitted_report(sampler, extra))
+        entry["after"] = (counts.add(pd.Series(entry["n_synthetic"], dtype=float),
+                                     fill_value=0).astype(int).to_dict())
+        entry.update(_merge_reports([r["report"] for r in results],
+                                    [len(r["y"]) for r in results]))
+        rows = df.loc[df[SOURCE] == data.source]
         labels = synth_y if target == LABEL else _nearest_labels(
-            X, rows[LABEL].to_numpy(dtype=object), y, synth_X, synth_y)
-        synth = _canonical_synthetic(synth_X, labels, df, source, made_by, info)
-        pieces.append(synth)
+            data.X, rows[LABEL].to_numpy(dtype=object), data.y, synth_X, synth_y)
+        made_by = results[0]["made_by"] if results else method
+        pieces.append(_canonical_synthetic(synth_X, labels, df, data.source, made_by, info))
     # all-null columns of synthetic rows must not decide the concatenated dtypes
     pieces = [pieces[0]] + [p.dropna(axis=1, how="all") for p in pieces[1:]]
     frame = pd.concat(pieces, ignore_index=True)
     frame[IS_SYNTHETIC] = frame[IS_SYNTHETIC].astype(bool)
     return AugmentResult(frame=frame, report=report)
+
+
+def _units(method: str, strategy: Any, random_state: int, params: dict[str, Any],
+           data: SourceData, counts: pd.Series, class_local: bool) -> list[Unit]:
+    """One unit per class to grow (class-local methods, each with the class's own target
+    count and seed), else one per source."""
+    if not class_local:
+        return [Unit(method, strategy, child_seed(random_state, data.source), params)]
+    from ._strategies import resolve_sampling_strategy
+
+    try:
+        add = resolve_sampling_strategy(strategy, data.y)
+    except ValueError as exc:
+        raise TooLittleDataError(f"{method} on source {data.source!r}: {exc}") from None
+    return [Unit(method, {c: int(counts[c]) + int(n)}, child_seed(random_state, data.source, c),
+                 params, cls=c) for c, n in add.items() if n > 0]
+
+
+def _merge_reports(reports: list[dict[str, Any]], sizes: list[int]) -> dict[str, Any]:
+    """The units' reports of one source as one: counts add up, per-class entries join
+    (a reason kept once), the reject rate is weighted by synthetic rows."""
+    if not reports:
+        return {"reject_rate": 0.0, "contract_rejected": 0}
+    out: dict[str, Any] = {}
+    for rep in reports:
+        for key, value in rep.items():
+            if key == "reject_rate" or key not in out:
+                out.setdefault(key, copy.deepcopy(value))
+            elif isinstance(value, dict):
+                for c, x in value.items():
+                    if c not in out[key]:
+                        out[key][c] = x
+                    elif isinstance(x, int) and not isinstance(x, bool):
+                        out[key][c] += x
+            elif isinstance(value, int) and not isinstance(value, bool):
+                out[key] += value
+    total = sum(sizes)
+    out["reject_rate"] = (float(sum(r["reject_rate"] * n for r, n in zip(reports, sizes,
+                                                                          strict=True)) / total)
+                          if total else float(reports[0]["reject_rate"]))
+    return out
 
 
 def split_groups(df: pd.DataFrame, meta: TableMeta, blocks: int = 20) -> np.ndarray | None:

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from test_dask_curate import dask_client, real, real_runs  # noqa: F401 (fixtures)
+from test_dask_curate import real, real_runs  # noqa: F401 (fixtures)
 
 from curation.audit import audit
 from curation.engines.dask_audit import audit_dask

@@ -31,25 +31,6 @@ pytest.importorskip("distributed")
 _SHARED: dict[str, Any] = {}
 
 
-def shared_client() -> Any:
-    """The session's 2-worker LocalCluster client (started on first use)."""
-    if "client" not in _SHARED:
-        from distributed import Client, LocalCluster
-
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                               dashboard_address=":0", silence_logs=logging.ERROR)
-        _SHARED["cluster"], _SHARED["client"] = cluster, Client(cluster)
-    return _SHARED["client"]
-
-
-@pytest.fixture(scope="session")
-def dask_client() -> Any:
-    yield shared_client()
-    if "client" in _SHARED:
-        _SHARED.pop("client").close()
-        _SHARED.pop("cluster").close()
-
-
 # Every shared dataset; of TON_IoT's seven devices (the slowest to clean) three, among
 # them the thermostat with the rarest class, to keep the tests fast.
 REAL = ("ton_iot_telemetry/Train_Test_IoT_Fridge.csv",

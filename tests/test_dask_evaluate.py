@@ -11,7 +11,6 @@ import evaluation_fixtures
 import pandas as pd
 import pytest
 from evaluation_fixtures import CATEGORICAL, NUMERIC, NoiseSampler, split_tables
-from test_dask_curate import dask_client  # noqa: F401 (fixture)
 
 from evaluation.evaluate import evaluate
 from evaluation.fanout import evaluate_dask

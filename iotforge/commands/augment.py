@@ -26,6 +26,10 @@ augmentation is above 0; otherwise no synthetic row is written. The report's
 "selection" holds the inner-CV table, the reason, and classes with too few rows.
 --time-limit stops starting new candidates once passed.
 
+--engine dask [--scheduler ADDRESS] runs one task per (source, class) for the
+class-local methods (smote, random_oversampler, per-class generators) and one per
+source for the others; FILE is the local engine's, row for row (docs/scale.md).
+
 --threads N runs torch (the generators) and the BLAS/OpenMP pools with N threads
 (generators default to 1: faster for these small networks on few cores).
 
@@ -87,6 +91,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="--method auto: start no further candidate after this long")
     p.add_argument("--threads", type=int, metavar="N",
                    help="torch and BLAS/OpenMP threads (default: generators use 1)")
+    from iotforge.commands._common import add_engine_arguments
+
+    add_engine_arguments(p)  # dask: one task per (source, class) or per source
 
 
 TARGETS = ("label", "attack_family", "is_attack")  # curation.targets.TARGETS, import-free
@@ -138,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
     from curation.errors import UsageError
     from curation.schema import atomic_text, conform, read_meta, write_table_atomic
     from curation.validate import load_suite
+    from iotforge.commands._common import engine_from
 
     # the method first: a usage error before any data is read
     takes_threads = "threads" in method_parameters(args.method)
@@ -170,10 +178,16 @@ def run(args: argparse.Namespace) -> int:
     schema = pq.read_schema(args.train)
     df = pq.read_table(args.train).to_pandas()
     groups = split_groups(df, meta) if auto else None
-    with threadpool_limits(args.threads), torch_threads(args.threads if uses_torch else None):
+    with threadpool_limits(args.threads), torch_threads(args.threads if uses_torch else None), \
+            engine_from(args) as engine:
+        mapper = None
+        if engine != "local":
+            from curation.engines.dask_augment import dask_map
+
+            mapper = dask_map(engine)
         result = augment_table(df, meta, method=args.method, strategy=_strategy(strategy),
                                random_state=args.seed, params=params, suites=suites,
-                               target=target, groups=groups)
+                               target=target, groups=groups, mapper=mapper)
     report = result.report
     if args.holdout:
         report["dcr"] = dcr_by_source(result.synthetic, df, pd.read_parquet(args.holdout),

@@ -1,0 +1,123 @@
+"""augment on the Dask engine gives the local engine's rows, in the same order; each
+unit's seed depends only on the run's seed and its own source and class.
+
+Data: the demo split (several sources) and a sample of the TON_IoT thermostat capture
+(every 10th record, a rare class of a few dozen rows). The cluster is the session's
+2-worker ``LocalCluster`` (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from augment._table import augment_table, child_seed
+from curation.curate import curate
+from curation.engines.dask_augment import dask_map
+from curation.schema import IS_SYNTHETIC, LABEL, SOURCE, read_meta
+from tests.conftest import run_cli
+
+METHODS = ("smote", "random_oversampler", "borderline_smote")
+
+
+def _split(curated: Path, out: Path) -> Path:
+    res = run_cli("split", str(curated), "--out", str(out), "--test-size", "0.25")
+    assert res.returncode == 0, res.stderr
+    return out / "train.parquet"
+
+
+@pytest.fixture(scope="module")
+def demo_train(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dask_augment_demo")
+    curate([demo_dir], out / "cur")
+    return _split(out / "cur" / "curated.parquet", out / "split")
+
+
+@pytest.fixture(scope="module")
+def thermostat_train(datasets: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dask_augment_thermostat")
+    lines = (datasets / "ton_iot_telemetry" / "Train_Test_IoT_Thermostat.csv").read_bytes() \
+        .splitlines(keepends=True)
+    raw = out / "raw" / "Train_Test_IoT_Thermostat.csv"
+    raw.parent.mkdir(parents=True)
+    raw.write_bytes(b"".join(lines[:1] + lines[1::10]))
+    curate([raw], out / "cur")
+    return _split(out / "cur" / "curated.parquet", out / "split")
+
+
+def _augment(train: Path, method: str, **kw: Any) -> pd.DataFrame:
+    df = pq.read_table(train).to_pandas()
+    return augment_table(df, read_meta(train), method=method, strategy="power:0.5",
+                         random_state=7, **kw).frame
+
+
+@pytest.mark.parametrize("which", ["demo_train", "thermostat_train"])
+def test_dask_rows_equal_local_rows(which: str, request: pytest.FixtureRequest,
+                                    dask_client: Any) -> None:
+    train = request.getfixturevalue(which)
+    real = pq.read_table(train).to_pandas()
+    for method in METHODS:
+        local = _augment(train, method)
+        dask = _augment(train, method, mapper=dask_map(dask_client))
+        pd.testing.assert_frame_equal(dask, local, obj=f"{which} {method}")
+        synth = local[local[IS_SYNTHETIC]]
+        assert len(synth) > 0, method
+        # counts: the real rows of every class, plus the synthetic ones, as grouped anew
+        got = local.groupby([SOURCE, LABEL]).size()
+        expected = (real.groupby([SOURCE, LABEL]).size()
+                    .add(synth.groupby([SOURCE, LABEL]).size(), fill_value=0).astype(int))
+        pd.testing.assert_series_equal(got, expected, check_names=False)
+
+
+def test_a_class_rows_do_not_depend_on_other_classes_or_sources(demo_train: Path) -> None:
+    """Fan-out safety: SMOTE's rows of a class are the same when another class of its
+    source, and every other source, is dropped (and so are their seeds)."""
+    df = pq.read_table(demo_train).to_pandas()
+    meta = read_meta(demo_train)
+    full = augment_table(df, meta, method="smote", strategy="power:0.5", random_state=3).frame
+    synth = full[full[IS_SYNTHETIC]]
+    source, rare = synth.groupby([SOURCE, LABEL]).size().idxmin()
+    mine = df[df[SOURCE] == source]
+    counts = mine[LABEL].value_counts()
+    # keep the majority (it sets power:0.5's targets) and the rare class; drop a third
+    others = [c for c in counts.index if c not in (counts.index[0], rare)]
+    assert others, "expected a source with three or more classes"
+    part = mine[mine[LABEL] != others[-1]]
+    alone = augment_table(part, meta, method="smote", strategy="power:0.5",
+                          random_state=3).frame
+    a = synth[(synth[SOURCE] == source) & (synth[LABEL] == rare)].reset_index(drop=True)
+    b = alone[alone[IS_SYNTHETIC] & (alone[LABEL] == rare)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a.dropna(axis=1, how="all"), b.dropna(axis=1, how="all"),
+                                  check_dtype=False)
+    assert child_seed(3, source, rare) != child_seed(4, source, rare)
+
+
+def test_cli_engine_dask_writes_the_local_file(demo_train: Path, tmp_path: Path,
+                                               dask_client: Any) -> None:
+    out = {}
+    for engine in ("local", "dask"):
+        extra = ["--engine", "dask", "--scheduler", dask_client.scheduler.address] \
+            if engine == "dask" else []
+        res = run_cli("augment", str(demo_train), "--method", "smote", "--strategy",
+                      "power:0.5", "--seed", "5", "--out", str(tmp_path / f"{engine}.parquet"),
+                      *extra)
+        assert res.returncode == 0, res.stderr
+        out[engine] = pq.read_table(tmp_path / f"{engine}.parquet")
+    assert out["dask"].equals(out["local"])
+    reports = [json.loads((tmp_path / f"{e}.json").read_text()) for e in ("local", "dask")]
+    assert reports[0]["sources"] == reports[1]["sources"]
+
+
+def test_cli_engine_dask_unreachable_scheduler_is_one_line(demo_train: Path,
+                                                           tmp_path: Path) -> None:
+    res = run_cli("augment", str(demo_train), "--method", "smote", "--engine", "dask",
+                  "--scheduler", "tcp://127.0.0.1:9", "--scheduler-timeout", "1",
+                  "--out", str(tmp_path / "a.parquet"))
+    assert res.returncode == 2
+    assert "cannot reach the Dask scheduler" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "a.parquet").exists()
