@@ -121,3 +121,27 @@ def test_cli_engine_dask_unreachable_scheduler_is_one_line(demo_train: Path,
     assert res.returncode == 2
     assert "cannot reach the Dask scheduler" in res.stderr and "Traceback" not in res.stderr
     assert not (tmp_path / "a.parquet").exists()
+
+
+def test_cli_evaluate_grid_on_dask_equals_local(demo_train: Path, tmp_path: Path,
+                                                dask_client: Any) -> None:
+    """One task per classifier and seed; the stored results and predictions are the
+    local engine's, in the same order."""
+    split = demo_train.parent
+    got = {}
+    for engine in ("local", "dask"):
+        extra = ["--engine", "dask", "--scheduler", dask_client.scheduler.address] \
+            if engine == "dask" else []
+        res = run_cli("evaluate", "--train", str(split / "train.parquet"), "--test",
+                      str(split / "test.parquet"), "--augment", "smote:power:0.5",
+                      "--classifiers", "decision_tree,naive_bayes", "--seeds", "0,1",
+                      "--bootstrap", "50", "--no-rules", "--out", str(tmp_path / engine),
+                      *extra)
+        assert res.returncode == 0, res.stderr
+        got[engine] = {name: pq.read_table(tmp_path / engine / name)
+                       for name in ("results.parquet", "predictions.parquet")}
+    for name, table in got["local"].items():
+        assert got["dask"][name].equals(table), name
+    results = got["local"]["results.parquet"].to_pandas()
+    assert set(zip(results["classifier"], results["seed"], strict=True)) == {
+        (c, s) for c in ("decision_tree", "naive_bayes") for s in (0, 1)}
