@@ -8,6 +8,7 @@ Data: the demo split (several sources) and a sample of the TON_IoT thermostat ca
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -123,25 +124,34 @@ def test_cli_engine_dask_unreachable_scheduler_is_one_line(demo_train: Path,
     assert not (tmp_path / "a.parquet").exists()
 
 
-def test_cli_evaluate_grid_on_dask_equals_local(demo_train: Path, tmp_path: Path,
-                                                dask_client: Any) -> None:
-    """One task per classifier and seed; the stored results and predictions are the
-    local engine's, in the same order."""
-    split = demo_train.parent
-    got = {}
-    for engine in ("local", "dask"):
-        extra = ["--engine", "dask", "--scheduler", dask_client.scheduler.address] \
-            if engine == "dask" else []
-        res = run_cli("evaluate", "--train", str(split / "train.parquet"), "--test",
-                      str(split / "test.parquet"), "--augment", "smote:power:0.5",
-                      "--classifiers", "decision_tree,naive_bayes", "--seeds", "0,1",
-                      "--bootstrap", "50", "--no-rules", "--out", str(tmp_path / engine),
-                      *extra)
-        assert res.returncode == 0, res.stderr
-        got[engine] = {name: pq.read_table(tmp_path / engine / name)
-                       for name in ("results.parquet", "predictions.parquet")}
-    for name, table in got["local"].items():
-        assert got["dask"][name].equals(table), name
-    results = got["local"]["results.parquet"].to_pandas()
-    assert set(zip(results["classifier"], results["seed"], strict=True)) == {
-        (c, s) for c in ("decision_tree", "naive_bayes") for s in (0, 1)}
+def test_evaluate_grid_on_dask_equals_local(demo_train: Path, dask_client: Any) -> None:
+    """One task per classifier and seed, on every 5th row of the demo split: the runs,
+    predictions, confusion matrices and comparisons are the local grid's, in order."""
+    from augment import SMOTEAugmenter
+    from evaluation._features import feature_columns
+    from evaluation.evaluate import evaluate
+    from evaluation.fanout import evaluate_dask
+
+    train = pq.read_table(demo_train).to_pandas().iloc[::5].reset_index(drop=True)
+    test = pq.read_table(demo_train.parent / "test.parquet").to_pandas().iloc[::5] \
+        .reset_index(drop=True)
+    numeric, categorical = feature_columns(read_meta(demo_train).roles, list(train.columns))
+    kw: dict[str, Any] = dict(
+        numeric=numeric, categorical=categorical,
+        augmenters={"smote": functools.partial(_smote, SMOTEAugmenter)},
+        classifiers=["decision_tree", "naive_bayes"], seeds=[0, 1],
+        arms=["none", "real+synthetic"], rules=False, n_boot=50)
+    local = evaluate(train, test, **kw)
+    dask = evaluate_dask(train, test, dask_client, **kw)
+    pd.testing.assert_frame_equal(dask.results, local.results)
+    pd.testing.assert_frame_equal(dask.comparisons, local.comparisons)
+    assert list(dask.predictions.runs) == list(local.predictions.runs)
+    assert dask.confusion == local.confusion
+    assert (dask.config, dask.notes, dask.diagnostics) == \
+        (local.config, local.notes, local.diagnostics)
+    runs = local.results[["augmenter", "classifier", "seed"]].drop_duplicates()
+    assert len(runs) == 2 * 2 * 2  # none and smote, per classifier and seed
+
+
+def _smote(cls: Any, seed: int) -> Any:
+    return cls(sampling_strategy="power:0.5", random_state=seed)
