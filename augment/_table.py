@@ -242,9 +242,9 @@ def augment_table(
     (:func:`curation.engines.dask_augment.dask_map`) gives the same rows in the same
     order.
     """
-    from curation.contract import row_contract
+    from curation.contracts.contract import row_contract
+    from curation.contracts.validate import applies_to
     from curation.targets import target_values
-    from curation.validate import applies_to
 
     if meta.split != "train":
         raise UsageError(f"expected a train split (split='train' in the Parquet metadata), "

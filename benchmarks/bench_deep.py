@@ -39,8 +39,8 @@ MODELS = ["random_forest", "deep_mlp", "cnn", "rnn", "dbn", "deep_ensemble", "au
 
 def load_split() -> tuple[pd.DataFrame, pd.DataFrame, Any]:
     from curation.curate import curate
+    from curation.leakage.split import split
     from curation.schema import read_meta
-    from curation.split import split
 
     folder = Path(os.environ.get("IOTFORGE_DATASETS", ROOT.parent / "shared" / "datasets"))
     folder = folder / "cicids2017_improved_sample"

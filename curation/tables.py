@@ -341,8 +341,8 @@ def load_data(paths: Sequence[str], fmt: str | None = None, *, mapping: Any = No
     import tempfile
     from pathlib import Path
 
+    from curation.contracts.validate import to_frame
     from curation.schema import read_meta
-    from curation.validate import to_frame
 
     parquet = curated_inputs(paths, mapping=mapping, mapping_path=mapping_path)
     if parquet is not None:

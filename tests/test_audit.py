@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from curation.audit import audit
+from curation.contracts.validate import read_canonical
 from curation.errors import UsageError
+from curation.leakage.audit import audit
 from curation.schema import TableMeta, read_meta
-from curation.validate import read_canonical
 from tests.real_samples import curated_sample
 
 ROLES = {"flow_id": "id", "src": "endpoint", "ts": "time", "bytes": "numeric",

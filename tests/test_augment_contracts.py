@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from augment._table import METHODS, augment_table
-from curation.contract import valid_rows
+from curation.contracts.contract import valid_rows
+from curation.contracts.validate import load_suite
 from curation.curate import curate
+from curation.leakage.split import split
 from curation.schema import read_meta
-from curation.split import split
-from curation.validate import load_suite
 
 TINY = {
     "ctgan": {"epochs": 2, "batch_size": 50, "generator_dim": [16], "discriminator_dim": [16],

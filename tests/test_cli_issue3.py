@@ -14,8 +14,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from curation.contracts.validate import load_suite
 from curation.schema import read_meta, write_table_atomic
-from curation.validate import load_suite
 from tests.real_samples import REPO, curated_sample
 
 

@@ -14,14 +14,14 @@ import pyarrow.parquet as pq
 import pytest
 from test_dask_curate import real, real_runs  # noqa: F401 (fixtures)
 
-from curation.audit import audit
+from curation.contracts.profile import profile_frame
+from curation.contracts.validate import load_suite, to_frame, validate_frame
 from curation.engines.dask_audit import audit_dask
 from curation.engines.dask_profile import profile_dask
 from curation.engines.dask_tables import open_parquet
 from curation.engines.dask_validate import validate_dask
-from curation.profile import profile_frame
+from curation.leakage.audit import audit
 from curation.tables import read_stage_tables
-from curation.validate import load_suite, to_frame, validate_frame
 
 pytest.importorskip("distributed")
 

@@ -12,10 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 from test_hostile_corpus import HEADER, cic_rows, to_csv
 
+from curation.contracts.validate import read_canonical
 from curation.curate import curate
+from curation.leakage.split import split
 from curation.schema import read_meta
-from curation.split import split
-from curation.validate import read_canonical
 
 
 def _records(text: str) -> list[tuple[str, ...]]:

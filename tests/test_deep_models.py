@@ -205,8 +205,8 @@ def cic_split(datasets: Path, tmp_path_factory: pytest.TempPathFactory
               ) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
     """Every 20th flow of each CIC-IDS2017 sample file (all 16 classes), curated, split."""
     from curation.curate import curate
+    from curation.leakage.split import split
     from curation.schema import read_meta
-    from curation.split import split
 
     work = tmp_path_factory.mktemp("cic")
     for src in sorted((datasets / "cicids2017_improved_sample").glob("*.csv")):

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from curation.contracts.profile import numeric_bounds, profile_frame
+from curation.contracts.validate import check_suite, validate_frame
 from curation.errors import TooLittleDataError, UsageError
-from curation.profile import numeric_bounds, profile_frame
 from curation.schema import TableMeta
-from curation.validate import check_suite, validate_frame
 
 ROLES = {"source": "provenance", "source_file": "provenance", "source_row": "provenance",
          "label": "label", "is_attack": "label", "attack_family": "label",

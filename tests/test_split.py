@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from curation.contracts.validate import read_canonical
 from curation.errors import TooLittleDataError, UsageError
+from curation.leakage.split import split
 from curation.schema import TableMeta, read_meta
-from curation.split import split
-from curation.validate import read_canonical
 from tests.real_samples import curated_pcaps, curated_sample
 
 ROLES = {"t": "time", "host": "endpoint", "x": "numeric", "proto": "categorical",

@@ -12,13 +12,13 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from curation.contracts.validate import read_canonical
 from curation.curate import curate
 from curation.errors import TooLittleDataError, UsageError
+from curation.leakage.split import split
 from curation.schema import TableMeta, read_meta, write_frame_atomic
-from curation.split import split
 from curation.targets import TARGETS, target_values
 from curation.taxonomy import Taxonomy
-from curation.validate import read_canonical
 from tests.conftest import run_cli
 
 FEATURES = ["x", "proto"]

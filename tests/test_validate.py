@@ -9,16 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from curation.errors import MappingError, UsageError
-from curation.profile import dump_suite
-from curation.schema import read_meta
-from curation.validate import (
+from curation.contracts.profile import dump_suite
+from curation.contracts.validate import (
     available_suites,
     load_suite,
     read_canonical,
     select_rows,
     validate_frame,
 )
+from curation.errors import MappingError, UsageError
+from curation.schema import read_meta
 from tests.real_samples import REPO, curated_pcaps, curated_sample
 
 # ------------------------------------------------------------------ synthetic, fast

@@ -15,9 +15,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from curation.contracts.validate import load_suite, validate_frame
 from curation.errors import MappingError
 from curation.schema import FIXED_ROLES, META_KEY, read_meta
-from curation.validate import load_suite, validate_frame
 from iotforge.cli import build_parser, main
 from tests.real_samples import REPO
 
@@ -132,7 +132,7 @@ def test_library_refuses_a_suite_gx_would_shrink() -> None:
          "kwargs": {"column": "x", "min_value": 0, "max_value": 10}}]}
     with pytest.raises(MappingError, match=r"expectations\[0\].*unknown expectation type"):
         validate_frame(df, suite)  # was: success, 0 expectations evaluated
-    from curation.contract import valid_rows
+    from curation.contracts.contract import valid_rows
 
     with pytest.raises(MappingError, match="betwen"):
         valid_rows(df, suite)  # was: every row valid, so any synthetic row passed

@@ -1,6 +1,6 @@
 """profile on Dask: the local draft suite from statistics the partitions reduce to.
 
-:func:`curation.profile.profile_frame` looks at each column's storage kind, its null
+:func:`curation.contracts.profile.profile_frame` looks at each column's storage kind, its null
 fraction, its minimum and maximum, its distinct values (low-cardinality text) and
 whether an id column is unique. Here each partition reports those for its rows, and
 they are combined exactly (counts summed, minima of minima, unions of value sets);
@@ -15,15 +15,15 @@ from typing import Any
 
 import pandas as pd
 
-from curation.engines.dask_tables import Partitioned
-from curation.errors import TooLittleDataError, UsageError
-from curation.profile import (
+from curation.contracts.profile import (
     _MIX_DEPENDENT_NULLS,
     TYPE_LISTS,
     _exp,
     kind_of,
     numeric_bounds,
 )
+from curation.engines.dask_tables import Partitioned
+from curation.errors import TooLittleDataError, UsageError
 from curation.schema import IS_ATTACK, IS_SYNTHETIC, LABEL, SOURCE, SOURCE_FILE, SOURCE_ROW
 
 _RANGE_ROLES = ("numeric", "categorical", "id", "endpoint", None)
@@ -64,7 +64,7 @@ def _merge(parts: list[dict[str, dict[str, Any]]], col: str) -> dict[str, Any]:
 def profile_dask(table: Partitioned, client: Any, *, margin: float = 0.1, name: str,
                  max_categories: int = 30, extra_labels: Iterable[str] = ()
                  ) -> dict[str, Any]:
-    """:func:`curation.profile.profile_frame` over ``table``'s partitions on ``client``."""
+    """:func:`~curation.contracts.profile.profile_frame` over the partitions on ``client``."""
     if not 0 <= margin <= 10:
         raise UsageError(f"expected a margin between 0 and 10, found {margin}")
     n = table.rows
@@ -122,7 +122,7 @@ def _unique_ids(table: Partitioned, plan: dict[str, tuple[str, str | None]],
 def _column(col: str, kind: str, role: str | None, st: dict[str, Any], n: int,
             unique: bool, margin: float, max_categories: int, extra_labels: Iterable[str],
             dtype: Any) -> list[dict[str, Any]]:
-    """:func:`curation.profile._column` from merged statistics (the same rules)."""
+    """:func:`curation.contracts.profile._column` from merged statistics (the same rules)."""
     out = [
         _exp("expect_column_to_exist", f"role {role or 'unknown'}", column=col),
         _exp("expect_column_values_to_be_in_type_list", f"stored as {kind}",

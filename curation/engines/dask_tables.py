@@ -2,7 +2,7 @@
 
 A partition is a few row groups of one Parquet file (a dataset directory is its files
 in name order), read on a worker into the pandas frame the local engine builds
-(:func:`curation.validate.to_frame`, after the same type promotion across files as
+(:func:`curation.contracts.validate.to_frame`, after the same type promotion across files as
 :func:`curation.tables.read_stage_tables`). Partitions are in row order, so the
 concatenation of the partition frames is the local engine's frame.
 
@@ -67,7 +67,7 @@ class Partitioned:
 
     def empty(self) -> pd.DataFrame:
         """A frame with no rows and the partitions' columns and dtypes."""
-        from curation.validate import to_frame
+        from curation.contracts.validate import to_frame
 
         return to_frame(self.schema.empty_table())
 
@@ -86,7 +86,7 @@ class Partitioned:
 
 def read_piece(piece: Piece, schema: pa.Schema, fn: Any = None, *args: Any) -> Any:
     """A partition's frame (or ``fn`` of it), as the local engine would hold those rows."""
-    from curation.validate import to_frame
+    from curation.contracts.validate import to_frame
 
     table = without_pandas_index(pq.ParquetFile(piece.path).read_row_groups(
         list(piece.row_groups)))

@@ -15,7 +15,7 @@ needs to see:
   GX as a frame that has the same statistic (the column's min and max, its distinct
   values); other column aggregates (mean, quantiles, ...) read that one column.
 
-The result is the local :class:`~curation.validate.ValidationReport`: same verdict,
+The result is the local :class:`~curation.contracts.validate.ValidationReport`: same verdict,
 same failures with the same counts and examples (listed in suite order).
 """
 
@@ -29,10 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from curation.engines.dask_tables import Partitioned
-from curation.errors import UsageError
-from curation.schema import SOURCE
-from curation.validate import (
+from curation.contracts.validate import (
     ValidationReport,
     _gx_suite,
     _report,
@@ -44,6 +41,9 @@ from curation.validate import (
     suite_columns,
     validate_frame,
 )
+from curation.engines.dask_tables import Partitioned
+from curation.errors import UsageError
+from curation.schema import SOURCE
 
 UNIQUE = ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique")
 MINMAX = ("expect_column_min_to_be_between", "expect_column_max_to_be_between")
@@ -58,7 +58,7 @@ TAG = "iotforge_position"  # marks each expectation's result with its place in t
 
 def validate_dask(table: Partitioned, suite: Mapping[str, Any], client: Any, *,
                   docs_dir: str | os.PathLike[str] | None = None) -> ValidationReport:
-    """:func:`curation.validate.validate_frame` over ``table``'s partitions on ``client``."""
+    """:func:`~curation.contracts.validate.validate_frame` over the partitions on ``client``."""
     if docs_dir is not None:
         raise UsageError("Data Docs (--docs) are built by the local engine only",
                          hint="leave out --docs, or use --engine local")

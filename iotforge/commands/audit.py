@@ -52,7 +52,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from curation.audit import audit
+    from curation.leakage.audit import audit
     from curation.schema import atomic_text
 
     if engine_kind(args) != "local":

@@ -142,9 +142,9 @@ def run(args: argparse.Namespace) -> int:
     from augment._gen_base import torch_threads
     from augment._privacy import dcr_by_source
     from augment._table import augment_table, split_groups
+    from curation.contracts.validate import load_suite
     from curation.errors import UsageError
     from curation.schema import atomic_text, conform, read_meta, write_table_atomic
-    from curation.validate import load_suite
     from iotforge.commands._common import engine_from
 
     # the method first: a usage error before any data is read

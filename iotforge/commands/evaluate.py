@@ -254,9 +254,9 @@ def _augmenters(specs: list[str]) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from curation.contracts.validate import load_suite
     from curation.errors import UsageError
     from curation.targets import target_values
-    from curation.validate import load_suite
     from evaluation.classifiers import CLASSIFIERS
     from evaluation.evaluate import ARMS, evaluate, feature_columns
     from evaluation.store import read_results, write_results

@@ -44,7 +44,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from curation.profile import dump_suite, profile_frame
+    from curation.contracts.profile import dump_suite, profile_frame
     from curation.schema import atomic_text
 
     name = args.name or Path(args.out).stem

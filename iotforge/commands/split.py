@@ -41,7 +41,7 @@ from iotforge.commands.validate import add_input_arguments, load_input
 if TYPE_CHECKING:
     import pandas as pd
 
-    from curation.split import SplitSide
+    from curation.leakage.split import SplitSide
 
 NAME = "split"
 HELP = "leakage-safe train/test split (stratified, time, group or predefined)"
@@ -70,8 +70,8 @@ def run(args: argparse.Namespace) -> int:
     import pyarrow as pa
 
     from curation.errors import UsageError
+    from curation.leakage.split import split
     from curation.schema import atomic_text, write_table_atomic
-    from curation.split import split
 
     column, values = _test_where(args.test_where)
     if (args.test_files or column) and args.mode != "predefined":

@@ -88,7 +88,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from curation.validate import load_suite, validate_frame
+    from curation.contracts.validate import load_suite, validate_frame
     from iotforge.commands._common import engine_kind
 
     suites = [load_suite(s) for s in args.suite]
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     data = load_input(args)
     frame = data.frame
     if args.synthetic:  # what an augmenter made: its rows, feature and label columns
-        from curation.contract import for_synthetic_rows
+        from curation.contracts.contract import for_synthetic_rows
 
         roles = data.meta.roles if data.meta is not None else {}
         frame, suites = for_synthetic_rows(frame, roles, suites, path=str(args.data[0]))

@@ -47,9 +47,9 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
-from curation.audit import feature_keys
 from curation.errors import TooLittleDataError, UsageError
-from curation.predefined import select_test_rows
+from curation.leakage.audit import feature_keys
+from curation.leakage.predefined import select_test_rows
 from curation.schema import SOURCE_FILE, TableMeta
 from curation.targets import Target, target_values
 

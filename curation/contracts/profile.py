@@ -52,8 +52,8 @@ from curation.schema import (
 )
 
 # pandas dtype names as GX's ``expect_column_values_to_be_in_type_list`` sees them
-# for each canonical storage kind, after :func:`curation.validate.read_canonical` and
-# :func:`curation.validate.gx_frame`.
+# for each canonical storage kind, after :func:`curation.contracts.validate.read_canonical` and
+# :func:`curation.contracts.validate.gx_frame`.
 TYPE_LISTS: dict[str, list[str]] = {
     "float": ["float64", "Float64Dtype"],
     "int": ["int64", "Int64Dtype"],

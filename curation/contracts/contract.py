@@ -100,7 +100,7 @@ def for_synthetic_rows(frame: pd.DataFrame, roles: Mapping[str, str],
     >>> rows["x"].tolist(), [e["kwargs"]["column"] for e in checked[0]["expectations"]]
     ([-5.0], ['x'])
     """
-    from curation.validate import select_rows
+    from curation.contracts.validate import select_rows
 
     if IS_SYNTHETIC not in frame.columns:
         raise InputError(f"expected augmented data (an {IS_SYNTHETIC} column) to check its "
@@ -120,7 +120,7 @@ def valid_rows(df: pd.DataFrame, suite: Mapping[str, Any]) -> np.ndarray:
     batch has the wrong shape, not that some rows are bad: it raises
     :class:`~curation.errors.ValidationFailed`.
     """
-    from curation.validate import _run_gx, gx_frame
+    from curation.contracts.validate import _run_gx, gx_frame
 
     frame = df.reset_index(drop=True)
     row_suite = for_rows(suite, list(frame.columns))

@@ -8,7 +8,7 @@ are asked for, and then only into the given directory.
 
 Great Expectations takes seconds to import, so it is imported inside the
 functions that need it: running a suite, and checking one when it is loaded
-(:mod:`curation.suites`: a suite GX cannot build in full is refused, never run
+(:mod:`curation.contracts.suites`: a suite GX cannot build in full is refused, never run
 in part).
 
 >>> import pandas as pd
@@ -36,9 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curation.errors import InputError, MappingError
-from curation.schema import SOURCE
-from curation.suites import (
+from curation.contracts.suites import (
     EXPECTATION_KEYS,
     available_suites,
     check_suite,
@@ -46,6 +44,8 @@ from curation.suites import (
     load_suite,
     suite_search_dirs,
 )
+from curation.errors import InputError, MappingError
+from curation.schema import SOURCE
 
 ResultFormat = Literal["BOOLEAN_ONLY", "BASIC", "SUMMARY", "COMPLETE"]
 """How much GX reports per expectation; ``SUMMARY`` keeps up to 20 example values."""
@@ -105,7 +105,7 @@ def gx_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- suites
 
-# Finding, reading and checking suites lives in curation.suites; these names stay
+# Finding, reading and checking suites lives in curation.contracts.suites; these names stay
 # importable from here, where callers have always found them.
 __all__ = ["FailedExpectation", "ValidationReport", "applies_to", "available_suites",
            "check_suite", "expectation_problems", "gx_frame", "load_suite", "read_canonical",
