@@ -18,35 +18,32 @@ a failure leaves the previous outputs or none.
 
 from __future__ import annotations
 
-import contextlib
 import glob
 import json
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curation._output import OutputSet
-from curation._streaming import WriteBehind, read_ahead
+from curation._streaming import WriteBehind
 from curation._typing import DedupeScope, OnBadFile, Policy
-from curation.clean import QUARANTINE_SCHEMA, RULES, CleanResult, clean_batch
+from curation.clean import QUARANTINE_SCHEMA, RULES
 from curation.engines import EngineOption, dask_client, resolve_engine
+from curation.engines.local import Progress, Writers, curate_file
 from curation.errors import InputError, Problem, UnusableInputsError, UsageError
-from curation.rules import FileCheck, FileContext, FileRule
+from curation.rules import FileContext
 from curation.rules.duplicates import DuplicateIndex, conflicts
 from curation.rules.shape import track_constant
 from curation.schema import (
     ARROW_TYPES,
     FIXED_ROLES,
-    LABEL,
     ColumnSpec,
     TableMeta,
     arrow_schema,
@@ -55,8 +52,6 @@ from curation.sources import SourceOptions, detect, get_adapter
 from curation.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[str, int], None]
 
 _Dedupe = DuplicateIndex  # the exact-duplicate index, now in curation.rules.duplicates
 
@@ -361,9 +356,9 @@ def _run(paths, adapters, work, options, taxonomy, policies, progress,  # type: 
             source = adapter.open(path, options)
             fctx = FileContext(path=Path(path), source=source, policies=policies or {},
                                index=seen, scope=dedupe_scope, several=len(paths) > 1)
-            entry, fingerprint = _one_file(fctx, adapter.name, schema,
-                                           _Writers(writer, qwriter, behind), taxonomy,
-                                           policies, progress)
+            entry, fingerprint = curate_file(fctx, adapter.name, schema,
+                                             Writers(writer, qwriter, behind), taxonomy,
+                                             policies, progress)
             files.append(entry)
             fingerprints.append(fingerprint)
     table_rows = pq.read_metadata(work / "curated.parquet").num_rows
@@ -391,119 +386,6 @@ def _run(paths, adapters, work, options, taxonomy, policies, progress,  # type: 
     if table_rows != total["rows_out"]:
         raise AssertionError("curated rows differ from the accounting")
     return report
-
-
-@dataclass
-class _Writers:
-    """The curated and quarantine writers, fed by one background thread."""
-
-    curated: pq.ParquetWriter
-    quarantine: pq.ParquetWriter
-    behind: WriteBehind
-
-
-def _one_file(fctx: FileContext, format_name: str, schema: pa.Schema, writers: _Writers,
-              taxonomy: Taxonomy, policies: Mapping[str, Policy] | None,
-              progress: Progress | None) -> tuple[dict[str, Any], Any]:
-    """Curate one file into the writers; its report entry and feature-row fingerprint.
-
-    Every batch goes through :func:`~curation.clean.clean_batch` (the batch rules);
-    the file rules (:class:`~curation.rules.FileRule`: duplicates, constant columns,
-    what the reader saw of the file) each follow the file with a
-    :class:`~curation.rules.FileCheck`, which picks the rows to write (exact
-    duplicates) and gives its count and report details at the end. A plain file
-    reader parses the next batch while this one is cleaned, and Parquet is written
-    behind (:mod:`curation._streaming`).
-    """
-    source, path = fctx.source, fctx.path
-    checks: dict[str, FileCheck] = {name: rule.check(fctx) for name, rule in RULES.items()
-                                    if isinstance(rule, FileRule)}
-    counts: Counter[str] = Counter()
-    classes: Counter[str] = Counter()
-    rows = {"rows_read": 0, "rows_out": 0, "rows_quarantined": 0, "rows_duplicate": 0}
-    ahead = read_ahead(source.batches) if source.read_ahead else None
-    with contextlib.closing(ahead) if ahead is not None else contextlib.nullcontext():
-        for batch in ahead if ahead is not None else source.batches:
-            res = clean_batch(
-                batch.table, batch.source_row, source.specs,
-                label_columns=source.label_columns, binary_label=source.binary_label,
-                fixed_label=source.fixed_label, label_map=source.label_map,
-                taxonomy=taxonomy, policies=policies, source=source.name,
-                source_file=str(path), invalid=batch.invalid,
-                encoding_fixed=batch.encoding_fixed)
-            counts.update(res.counts)
-            kept = _selected(res, checks)
-            rows["rows_read"] += batch.table.num_rows + len(batch.invalid)
-            rows["rows_out"] += kept.num_rows
-            rows["rows_duplicate"] += res.table.num_rows - kept.num_rows
-            rows["rows_quarantined"] += res.quarantined.num_rows
-            if res.quarantined.num_rows:
-                writers.behind.write(writers.quarantine, res.quarantined)
-            if kept.num_rows:
-                table = conform_table(kept, schema)
-                writers.behind.write(writers.curated, table)
-                for item in pc.value_counts(table.column(LABEL)).to_pylist():
-                    classes[item["values"]] += item["counts"]
-                for check in checks.values():
-                    check.update(table)
-            if progress:
-                progress(str(path), batch.table.num_rows + len(batch.invalid))
-    detail: dict[str, Any] = {}
-    for name, check in checks.items():
-        effect = check.finish()
-        counts[name] += effect.count
-        detail.update(effect.detail)
-    if rows["rows_read"] != rows["rows_out"] + rows["rows_quarantined"] + rows["rows_duplicate"]:
-        raise AssertionError(f"{path}: row accounting does not add up: {rows}")
-    entry = {
-        "path": str(path), "format": format_name, "source": source.name, **rows,
-        "rules": {k: v for k, v in sorted(counts.items()) if v and ":" not in k},
-        "quarantine_rules": {k.split(":", 1)[1]: v for k, v in sorted(counts.items())
-                             if k.startswith("quarantine:")},
-        "constant_columns": detail["constant_columns"],
-        "conflicting_duplicate_groups": detail["conflicting_duplicate_groups"],
-        "rows_repeating_earlier_files": detail["rows_repeating_earlier_files"],
-        "classes": dict(classes.most_common()),
-        "notes": [str(n) for n in source.notes],
-    }
-    return entry, detail["fingerprint"]
-
-
-def _selected(res: CleanResult, checks: Mapping[str, FileCheck]) -> pa.Table:
-    """The cleaned rows every file check lets through (exact duplicates dropped)."""
-    keep: np.ndarray | None = None
-    for check in checks.values():
-        picked = check.select(res.row_hash)
-        if picked is not None:
-            keep = picked if keep is None else keep & picked
-    return res.table if keep is None or keep.all() else res.table.filter(pa.array(keep))
-
-
-def conform_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """``table`` in ``schema``: columns it lacks are null, other types cast.
-
-    A column promoted to text because files disagree on its type is written as pandas
-    writes it (``80.0`` for a float, ``True`` for a boolean), as curate always has.
-
-    >>> t = pa.table({"a": pa.array([1, None]), "c": [1.5, 2.0]})
-    >>> schema = pa.schema([("a", pa.float64()), ("b", pa.string()), ("c", pa.string())])
-    >>> conform_table(t, schema).to_pydict()
-    {'a': [1.0, None], 'b': [None, None], 'c': ['1.5', '2.0']}
-    """
-    arrays = []
-    for fld in schema:
-        if fld.name not in table.column_names:
-            arrays.append(pa.nulls(table.num_rows, fld.type))
-            continue
-        arr = table.column(fld.name)
-        if arr.type != fld.type:
-            if pa.types.is_string(fld.type):
-                col = CleanResult(table.select([fld.name]), table.slice(0, 0)).frame[fld.name]
-                arr = pa.chunked_array([pa.array(col.astype("string"), pa.string())])
-            else:
-                arr = arr.cast(fld.type)
-        arrays.append(arr)
-    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 SAME_RECORDS_SHARE = 0.5

@@ -1,0 +1,149 @@
+"""The local engine: one input file at a time, batch by batch, through the rules.
+
+:func:`curate_file` streams one opened source: every batch through
+:func:`~curation.clean.clean_batch` (the batch rules), the rows every file rule lets
+through (:class:`~curation.rules.FileCheck`: exact duplicates) conformed to the run's
+schema and written, and at the end the file rules' counts and the file's report entry.
+A plain file reader parses the next batch while one is cleaned, and Parquet is written
+behind (:mod:`curation._streaming`). :func:`curation.curate.curate` plans the run and
+writes the report; the Dask engine (:mod:`curation.engines.dask_curate`) runs the same
+rules per partition.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from curation._streaming import WriteBehind, read_ahead
+from curation._typing import Policy
+from curation.clean import RULES, CleanResult, clean_batch
+from curation.rules import FileCheck, FileContext, FileRule
+from curation.schema import LABEL
+from curation.taxonomy import Taxonomy
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass
+class Writers:
+    """The curated and quarantine writers, fed by one background thread."""
+
+    curated: pq.ParquetWriter
+    quarantine: pq.ParquetWriter
+    behind: WriteBehind
+
+
+def curate_file(fctx: FileContext, format_name: str, schema: pa.Schema, writers: Writers,
+                taxonomy: Taxonomy, policies: Mapping[str, Policy] | None,
+                progress: Progress | None) -> tuple[dict[str, Any], Any]:
+    """Curate one file into the writers; its report entry and feature-row fingerprint.
+
+    Every batch goes through :func:`~curation.clean.clean_batch` (the batch rules);
+    the file rules (:class:`~curation.rules.FileRule`: duplicates, constant columns,
+    what the reader saw of the file) each follow the file with a
+    :class:`~curation.rules.FileCheck`, which picks the rows to write (exact
+    duplicates) and gives its count and report details at the end. A plain file
+    reader parses the next batch while this one is cleaned, and Parquet is written
+    behind (:mod:`curation._streaming`).
+    """
+    source, path = fctx.source, fctx.path
+    checks: dict[str, FileCheck] = {name: rule.check(fctx) for name, rule in RULES.items()
+                                    if isinstance(rule, FileRule)}
+    counts: Counter[str] = Counter()
+    classes: Counter[str] = Counter()
+    rows = {"rows_read": 0, "rows_out": 0, "rows_quarantined": 0, "rows_duplicate": 0}
+    ahead = read_ahead(source.batches) if source.read_ahead else None
+    with contextlib.closing(ahead) if ahead is not None else contextlib.nullcontext():
+        for batch in ahead if ahead is not None else source.batches:
+            res = clean_batch(
+                batch.table, batch.source_row, source.specs,
+                label_columns=source.label_columns, binary_label=source.binary_label,
+                fixed_label=source.fixed_label, label_map=source.label_map,
+                taxonomy=taxonomy, policies=policies, source=source.name,
+                source_file=str(path), invalid=batch.invalid,
+                encoding_fixed=batch.encoding_fixed)
+            counts.update(res.counts)
+            kept = selected(res, checks)
+            rows["rows_read"] += batch.table.num_rows + len(batch.invalid)
+            rows["rows_out"] += kept.num_rows
+            rows["rows_duplicate"] += res.table.num_rows - kept.num_rows
+            rows["rows_quarantined"] += res.quarantined.num_rows
+            if res.quarantined.num_rows:
+                writers.behind.write(writers.quarantine, res.quarantined)
+            if kept.num_rows:
+                table = conform_table(kept, schema)
+                writers.behind.write(writers.curated, table)
+                for item in pc.value_counts(table.column(LABEL)).to_pylist():
+                    classes[item["values"]] += item["counts"]
+                for check in checks.values():
+                    check.update(table)
+            if progress:
+                progress(str(path), batch.table.num_rows + len(batch.invalid))
+    detail: dict[str, Any] = {}
+    for name, check in checks.items():
+        effect = check.finish()
+        counts[name] += effect.count
+        detail.update(effect.detail)
+    if rows["rows_read"] != rows["rows_out"] + rows["rows_quarantined"] + rows["rows_duplicate"]:
+        raise AssertionError(f"{path}: row accounting does not add up: {rows}")
+    entry = {
+        "path": str(path), "format": format_name, "source": source.name, **rows,
+        "rules": {k: v for k, v in sorted(counts.items()) if v and ":" not in k},
+        "quarantine_rules": {k.split(":", 1)[1]: v for k, v in sorted(counts.items())
+                             if k.startswith("quarantine:")},
+        "constant_columns": detail["constant_columns"],
+        "conflicting_duplicate_groups": detail["conflicting_duplicate_groups"],
+        "rows_repeating_earlier_files": detail["rows_repeating_earlier_files"],
+        "classes": dict(classes.most_common()),
+        "notes": [str(n) for n in source.notes],
+    }
+    return entry, detail["fingerprint"]
+
+
+def selected(res: CleanResult, checks: Mapping[str, FileCheck]) -> pa.Table:
+    """The cleaned rows every file check lets through (exact duplicates dropped)."""
+    keep: np.ndarray | None = None
+    for check in checks.values():
+        picked = check.select(res.row_hash)
+        if picked is not None:
+            keep = picked if keep is None else keep & picked
+    return res.table if keep is None or keep.all() else res.table.filter(pa.array(keep))
+
+
+def conform_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` in ``schema``: columns it lacks are null, other types cast.
+
+    A column promoted to text because files disagree on its type is written as pandas
+    writes it (``80.0`` for a float, ``True`` for a boolean), as curate always has.
+
+    >>> t = pa.table({"a": pa.array([1, None]), "c": [1.5, 2.0]})
+    >>> schema = pa.schema([("a", pa.float64()), ("b", pa.string()), ("c", pa.string())])
+    >>> conform_table(t, schema).to_pydict()
+    {'a': [1.0, None], 'b': [None, None], 'c': ['1.5', '2.0']}
+    """
+    arrays = []
+    for fld in schema:
+        if fld.name not in table.column_names:
+            arrays.append(pa.nulls(table.num_rows, fld.type))
+            continue
+        arr = table.column(fld.name)
+        if arr.type != fld.type:
+            if pa.types.is_string(fld.type):
+                col = CleanResult(table.select([fld.name]), table.slice(0, 0)).frame[fld.name]
+                arr = pa.chunked_array([pa.array(col.astype("string"), pa.string())])
+            else:
+                arr = arr.cast(fld.type)
+        arrays.append(arr)
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+__all__ = ["Writers", "conform_table", "curate_file", "selected"]
