@@ -132,7 +132,9 @@ class Boolean(Rule):
         if not numbers.not_number.any():
             return None
         valid = numbers.values.drop_null()
-        if len(valid) and not pc.all(pc.is_in(valid, value_set=pa.array([0.0, 1.0]))).as_py():
+        # equality, not is_in: is_in hashes bits, so -0.0 would not count as 0
+        zero_one = pc.or_(pc.equal(valid, 0.0), pc.equal(valid, 1.0))
+        if len(valid) and not pc.all(zero_one).as_py():
             return None
         is_true, is_false = spellings(text)
         words = numbers.not_number & (is_true | is_false)
