@@ -24,7 +24,8 @@ root replaced by ``$DATA``.
 usage::
 
     python benchmarks/compare_outputs.py --out benchmarks/_work/before        # digests only
-    python benchmarks/compare_outputs.py --out benchmarks/_work/after --against benchmarks/_work/before
+    python benchmarks/compare_outputs.py --out benchmarks/_work/after \
+        --against benchmarks/_work/before
 
 Exit status 1 when ``--against`` is given and any digest differs (the differing
 parts are printed).
