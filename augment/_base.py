@@ -41,6 +41,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from curation.errors import TooLittleDataError
+from curation.rules._hash import frame_hash
 
 from ._columns import _categorical_columns
 from ._sampler import _FrameSampler
@@ -62,15 +63,11 @@ _PORT_MAX = 65535
 
 
 def row_keys(X: pd.DataFrame) -> np.ndarray:
-    """One 64-bit hash per row over all columns (equal rows, equal keys)."""
+    """One 64-bit hash per row over all columns (equal rows, equal keys: the row hash of
+    :func:`curation.rules.frame_hash`, so -0.0 is 0.0 and numbers compare by value)."""
     if X.shape[1] == 0:
         return np.zeros(len(X), dtype=np.uint64)
-    floats = [i for i, t in enumerate(X.dtypes) if t.kind == "f"]
-    if floats:  # -0.0 and 0.0 alike
-        X = X.copy(deep=False)
-        for i in floats:
-            X.isetitem(i, X.iloc[:, i].to_numpy() + 0.0)
-    return pd.util.hash_pandas_object(X, index=False).to_numpy()
+    return frame_hash(X)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from augment._privacy import closest_record_distance
+from curation.rules._hash import frame_hash
 
 from .assoc_rules import RuleSet, rule_fidelity
 
@@ -104,14 +105,6 @@ def correlation_difference(real: pd.DataFrame, synthetic: pd.DataFrame,
     return float(diff.mean()) if diff.size else float("nan")
 
 
-def _keys(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
-    part = frame[list(columns)].copy()
-    for col in part.columns:
-        if part[col].dtype.kind == "f":
-            part[col] = part[col] + 0.0  # -0.0 and 0.0 alike
-    return pd.util.hash_pandas_object(part, index=False).to_numpy()
-
-
 def exact_match_rate(query: pd.DataFrame, reference: pd.DataFrame,
                      columns: Sequence[str]) -> float:
     """Share of ``query`` rows equal to some ``reference`` row on ``columns``.
@@ -124,7 +117,7 @@ def exact_match_rate(query: pd.DataFrame, reference: pd.DataFrame,
     """
     if len(query) == 0:
         return float("nan")
-    return float(np.isin(_keys(query, columns), _keys(reference, columns)).mean())
+    return float(np.isin(frame_hash(query, columns), frame_hash(reference, columns)).mean())
 
 
 def _sample(frame: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:

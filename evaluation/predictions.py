@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 
 from curation.errors import InputError
+from curation.rules._hash import frame_hash
 
 __all__ = ["Predictions", "RunKey", "fingerprint"]
 
@@ -122,7 +123,7 @@ def fingerprint(frame: pd.DataFrame, y: np.ndarray) -> str:
     False
     """
     table = frame.reset_index(drop=True).assign(__y__=np.asarray(y, dtype=object))
-    hashed = pd.util.hash_pandas_object(table, index=False).to_numpy()
+    hashed = frame_hash(table)
     digest = hashlib.sha256(hashed.tobytes())
     digest.update(",".join(map(str, table.columns)).encode())
     return digest.hexdigest()[:16]

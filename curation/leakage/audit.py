@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from curation.errors import UsageError
+from curation.rules._hash import frame_hash
 from curation.schema import IS_ATTACK, LABEL, TableMeta
 
 Severity = Literal["error", "warning", "info"]
@@ -381,14 +382,16 @@ def _time_ranges(df: pd.DataFrame, col: str) -> Finding | None:
 
 
 def feature_keys(df: pd.DataFrame, features: list[str]) -> pd.Series:
-    """One 64-bit hash per row of ``df[features]``: equal rows, equal keys.
+    """One 64-bit hash per row of ``df[features]``: equal rows, equal keys
+    (:func:`curation.rules.frame_hash`: -0.0 is 0.0, NaN and None are one missing value,
+    numbers compare by value).
 
     >>> df = pd.DataFrame({"a": [1.0, 1.0, 2.0], "b": ["x", "x", "x"]})
     >>> k = feature_keys(df, ["a", "b"])
     >>> bool(k[0] == k[1]), bool(k[0] == k[2])
     (True, False)
     """
-    return pd.util.hash_pandas_object(df[features], index=False).reset_index(drop=True)
+    return pd.Series(frame_hash(df, features))
 
 
 def _label_conflicts(df: pd.DataFrame, features: list[str]) -> Finding | None:
