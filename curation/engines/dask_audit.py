@@ -23,17 +23,15 @@ import pandas as pd
 
 from curation.engines.dask_tables import Partitioned, read_piece
 from curation.errors import UsageError
+from curation.leakage._report import AuditRun
 from curation.leakage.audit import (
-    _SKIP_ROLES,
     AuditReport,
     Finding,
     _best_probe,
-    _holdout,
     _plain,
-    _single_column_finding,
-    _targets,
     _time_ranges,
     feature_keys,
+    probe_targets,
 )
 from curation.schema import IS_ATTACK, LABEL
 
@@ -43,61 +41,25 @@ def audit_dask(table: Partitioned, client: Any, *, test: Partitioned | None = No
                random_state: int = 0, near_perfect: float = 0.9, strong: float = 0.7,
                max_rows: int = 20_000) -> AuditReport:
     """:func:`curation.leakage.audit.audit` over ``table``'s partitions on ``client``."""
-    columns = table.columns
-    meta = table.meta
-    if LABEL not in columns:
-        raise UsageError(f"expected a {LABEL!r} column to audit against, found none")
-    excluded = [str(c) for c in exclude]
-    unknown = [c for c in excluded if c not in columns]
-    if unknown:
-        raise UsageError(f"expected --exclude to name columns of the data, found {unknown}")
-    accepted = {str(a) for a in accept}
-    report = AuditReport(rows=table.rows, sampled_rows=0, random_state=random_state,
-                         excluded=excluded)
-    features = [c for c in meta.feature_columns(columns) if c not in excluded]
+    run = AuditRun.start(table.columns, table.meta, table.rows, exclude=exclude,
+                         accept=accept, random_state=random_state)
     sample = _sample(table, client, max_rows, random_state)
-    report.sampled_rows = len(sample)
-    candidates = [c for c in columns if meta.roles.get(str(c)) not in _SKIP_ROLES
-                  and c not in excluded and c not in (LABEL, IS_ATTACK)]
-    findings: list[Finding] = []
-    targets = [(name, y, *_holdout(y, random_state)) for name, y in _targets(sample).items()
-               if len(np.unique(y)) >= 2]
+    run.report.sampled_rows = len(sample)
+    targets = probe_targets(sample, random_state)
     shared = client.scatter(sample, broadcast=True)  # one probe task per column
-    scores = client.gather([client.submit(_best_probe, shared, str(col),
-                                          meta.roles.get(str(col), "unknown"), targets,
-                                          random_state, pure=False) for col in candidates])
-    for score in scores:
-        if score is None:
-            continue
-        report.columns.append(score)
-        finding = _single_column_finding(score, near_perfect, strong)
+    scores = client.gather([client.submit(_best_probe, shared, str(col), run.role(col),
+                                          targets, random_state, pure=False)
+                            for col in run.candidates])
+    findings = run.column_findings(scores, near_perfect, strong)
+    for col in run.time_columns:
+        ends = client.gather(table.frames(client, _time_ends, col))
+        finding = _time_ranges(pd.concat(ends, ignore_index=True), col)
         if finding is not None:
             findings.append(finding)
-    for col in candidates:
-        if meta.roles.get(str(col)) == "time":
-            ends = client.gather(table.frames(client, _time_ends, str(col)))
-            finding = _time_ranges(pd.concat(ends, ignore_index=True), str(col))
-            if finding is not None:
-                findings.append(finding)
-    if features:
-        finding = _conflicts(table, features, client)
-        if finding is not None:
-            findings.append(finding)
-        report.checks.append("label_conflict")
-        if test is not None:
-            overlap = _overlap(table, test, features, client)
-            if overlap is not None:
-                findings.append(overlap)
-            report.checks.append("train_test_overlap")
-    elif test is not None:
-        raise UsageError("expected numeric or categorical columns to compare train and "
-                         "test rows on, found none")
-    for f in findings:
-        f.accepted = f.id in accepted
-    report.findings = findings
-    report.checks[:0] = ["single_column", "time_ranges"]
-    report.unmatched_accepts = sorted(accepted - {f.id for f in report.findings})
-    return report
+    findings += run.row_findings(
+        lambda: _conflicts(table, run.features, client),
+        None if test is None else lambda: _overlap(table, test, run.features, client))
+    return run.finish(findings)
 
 
 # --------------------------------------------------------------------------- the sample
