@@ -1,11 +1,15 @@
 """The tasks of curate on Dask: what runs on a worker, one partition at a time.
 
 :func:`clean_part` reads and cleans one partition with the local engine's code
-(:func:`curation.clean.clean_batch`, called as :func:`curation.curate._one_file` calls
-it) and stages its clean rows; :func:`finish_part` keeps the rows the global dedupe
-let through and writes them; :func:`reduce_file` merges a file's partitions into what
-its report entry needs. Every file a task writes is written under a temporary name
-and renamed, so a task Dask runs again (its worker died) leaves one copy.
+(:func:`curation.clean.clean_batch` and :func:`curation.engines.local.conform_table`,
+on Arrow tables), drops the rows that repeat an earlier row of the same partition and
+stages the others as uncompressed Arrow IPC; the raw-record hashes of the rows that
+are first in their partition go to the global dedupe, split into buckets.
+:func:`finish_part` keeps the rows the global dedupe let through, writes them (a
+Parquet part) and computes what the file's report entry needs from the rows written,
+as the local engine's file rules do; :func:`reduce_file` merges a file's partitions.
+Every file a task writes is written under a temporary name and renamed, so a task
+Dask runs again (its worker died) leaves one copy.
 """
 
 from __future__ import annotations
@@ -21,20 +25,26 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from curation.clean import clean_batch
-from curation.curate import QUARANTINE_SCHEMA, _conflicts, _track_constant
+from curation._streaming import read_ahead
+from curation.clean import QUARANTINE_SCHEMA, clean_batch
 from curation.engines.dedupe import duplicates_of, split_buckets
+from curation.engines.local import conform_table
 from curation.engines.ranges import ByteRange
 from curation.errors import IotforgeError
-from curation.schema import LABEL, conform
+from curation.rules import row_hash
+from curation.rules.duplicates import DuplicateIndex, conflicts
+from curation.rules.shape import track_constant
+from curation.schema import LABEL
 from curation.sources import SourceOptions, get_adapter
 from curation.sources._text import READ_RANGE
 
-IPC = pa.ipc.IpcWriteOptions(compression="lz4")
+STAGE = pa.ipc.IpcWriteOptions(compression=None)
+"""Staged rows are written once and read once, on the same file system: uncompressed
+(lz4 cost a third of the cleaning time; the stage is about 1.2 times the text's size)."""
 
 
 @dataclass
@@ -50,6 +60,8 @@ class Job:
     n_buckets: int
     scope: str
     multi_file: bool
+    drop: bool = True  # the exact_duplicate policy drops repeats (else it reports them)
+    read_ahead: bool = True  # parse the next chunk on a thread while one is cleaned
 
 
 @dataclass
@@ -76,19 +88,23 @@ class Part:
 
 @dataclass
 class PartOut:
-    """A cleaned partition (kept on its worker until the dedupe decided)."""
+    """A cleaned partition (kept on its worker until the dedupe decided).
+
+    ``n_staged`` rows are staged, in order; ``repeats`` are the staged rows that repeat
+    an earlier row of the partition (kept only when the policy reports duplicates;
+    dropped ones are counted in ``n_dropped``). ``buckets`` hold, per bucket, the staged
+    positions and hashes of the rows first in their partition.
+    """
 
     index: int
     file: int
     rows_read: int = 0
     rows_quarantined: int = 0
     counts: Counter[str] = field(default_factory=Counter)
-    batch_rows: list[int] = field(default_factory=list)
-    row_hash: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
+    n_staged: int = 0
+    n_dropped: int = 0
+    repeats: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     buckets: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
-    fhash: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
-    flabel: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    labels: list[str] = field(default_factory=list)
     features: list[str] = field(default_factory=list)
     spec_names: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -96,10 +112,6 @@ class PartOut:
     staged: str = ""
     quarantine: str = ""
     open_tail: bool = False
-
-    @property
-    def n_clean(self) -> int:
-        return len(self.row_hash)
 
     def summary(self) -> dict[str, Any]:
         return {"index": self.index, "rows_read": self.rows_read, "open_tail": self.open_tail,
@@ -125,7 +137,7 @@ def _may_fork() -> Iterator[None]:
 
 
 def clean_part(part: Part, job: Job) -> PartOut:
-    """Read and clean one partition; stage its clean rows (Arrow IPC) and quarantine."""
+    """Read and clean one partition; stage its rows (Arrow IPC) and its quarantine."""
     rng = dataclasses.replace(part.range, open_tail=[]) if part.range is not None else None
     token = READ_RANGE.set(rng) if rng is not None else None
     try:
@@ -141,63 +153,84 @@ def clean_part(part: Part, job: Job) -> PartOut:
             READ_RANGE.reset(token)
 
 
+class _QuarantineWriter:
+    """The partition's quarantine: its Parquet part (dataset outputs: final as written)
+    or Arrow IPC for the driver to copy into the one file; under a temporary name."""
+
+    def __init__(self, dest: Path, parquet: bool) -> None:
+        self.dest, self.tmp = dest, _atomic(dest)
+        self.sink = None if parquet else pa.OSFile(str(self.tmp), "wb")
+        self.w: Any = pq.ParquetWriter(str(self.tmp), QUARANTINE_SCHEMA) if parquet else \
+            pa.ipc.new_file(self.sink, QUARANTINE_SCHEMA, options=STAGE)
+
+    def close(self) -> None:
+        self.w.close()
+        if self.sink is not None:
+            self.sink.close()
+        os.replace(self.tmp, self.dest)
+
+
 def _clean(part: Part, job: Job, rng: ByteRange | None) -> PartOut:
     adapter = get_adapter(part.adapter)
     source = adapter.open(part.local_path(), job.options)
     out = PartOut(index=part.index, file=part.file, source=source.name,
                   spec_names=list(source.specs))
-    out.features = [n for n, s in source.specs.items() if s.role in ("numeric", "categorical")]
+    out.features = sorted(n for n, s in source.specs.items()
+                          if s.role in ("numeric", "categorical"))
     work = Path(job.work)
     staged = work / f"staged-{part.index:05d}-{part.token}.arrow"
-    quarantine = work / f"quarantine-{part.index:05d}-{part.token}.arrow"
-    hashes: list[np.ndarray] = []
-    fhash: list[np.ndarray] = []
-    flabel: list[np.ndarray] = []
-    codes: dict[str, int] = {}
-    with pa.OSFile(str(_atomic(staged)), "wb") as sink, \
-            pa.ipc.new_file(sink, job.schema, options=IPC) as writer, \
-            pa.OSFile(str(_atomic(quarantine)), "wb") as qsink, \
-            pa.ipc.new_file(qsink, QUARANTINE_SCHEMA, options=IPC) as qwriter:
-        for i, batch in enumerate(source.batches):
+    quarantine = work / (f"quarantine-{part.index:05d}-{part.token}.parquet" if job.dataset
+                         else f"quarantine-{part.index:05d}-{part.token}.arrow")
+    seen = DuplicateIndex()  # this partition's records: a repeat of one is a duplicate
+    firsts: list[tuple[np.ndarray, np.ndarray]] = []
+    repeats: list[np.ndarray] = []
+    ahead = read_ahead(source.batches) if job.read_ahead and source.read_ahead else None
+    batches = ahead if ahead is not None else source.batches
+    qwriter = _QuarantineWriter(quarantine, job.dataset)
+    with contextlib.closing(ahead) if ahead is not None else contextlib.nullcontext(), \
+            pa.OSFile(str(_atomic(staged)), "wb") as sink, \
+            pa.ipc.new_file(sink, job.schema, options=STAGE) as writer:
+        for i, batch in enumerate(batches):
             if i == 0 and rng is not None and rng.lead_yielded:
                 continue  # the file's first chunk, read for its column kinds only
             res = clean_batch(
                 batch.table, batch.source_row, source.specs,
                 label_columns=source.label_columns, binary_label=source.binary_label,
                 fixed_label=source.fixed_label, label_map=source.label_map,
-                taxonomy=job.taxonomy, policies=job.policies,
-                source=source.name, source_file=part.path, invalid=batch.invalid)
+                taxonomy=job.taxonomy, policies=job.policies, source=source.name,
+                source_file=part.path, invalid=batch.invalid,
+                encoding_fixed=batch.encoding_fixed)
             out.counts.update(res.counts)
-            out.counts["encoding"] += batch.encoding_fixed
             out.rows_read += batch.table.num_rows + len(batch.invalid)
-            bad, frame = res.quarantine, res.frame  # (properties in newer versions: read once)
-            out.rows_quarantined += len(bad)
-            if len(bad):
-                qwriter.write_table(pa.Table.from_pandas(bad, schema=QUARANTINE_SCHEMA,
-                                                         preserve_index=False))
-            out.batch_rows.append(len(frame))
-            if len(frame):
-                writer.write_table(conform(frame, job.schema).combine_chunks())
-                hashes.append(res.row_hash)
-                if out.features:
-                    fhash.append(pd.util.hash_pandas_object(
-                        frame[sorted(out.features)], index=False).to_numpy(dtype=np.uint64))
-                    for value in frame[LABEL].unique():
-                        codes.setdefault(value, len(codes))
-                    flabel.append(frame[LABEL].map(codes).to_numpy(dtype=np.int32))
+            out.rows_quarantined += res.quarantined.num_rows
+            if res.quarantined.num_rows:
+                qwriter.w.write_table(res.quarantined)
+            if not res.table.num_rows:
+                continue
+            first = seen.new_rows(res.row_hash)
+            kept = res.table
+            if job.drop and not first.all():
+                kept = kept.filter(pa.array(first))
+                out.n_dropped += int(len(first) - first.sum())
+                positions = np.arange(out.n_staged, out.n_staged + kept.num_rows)
+            else:
+                positions = out.n_staged + np.flatnonzero(first)
+                repeats.append(out.n_staged + np.flatnonzero(~first))
+            firsts.append((positions, res.row_hash[first]))
+            writer.write_table(conform_table(kept, job.schema))
+            out.n_staged += kept.num_rows
+    qwriter.close()
     if rng is not None and not rng.claimed:
         raise RuntimeError(f"{part.path}: the {part.adapter} adapter did not read by byte "
                            "range")
     out.notes = list(source.notes)  # adapters add some while reading
     out.open_tail = bool(rng is not None and rng.open_tail)
     os.replace(_atomic(staged), staged)
-    os.replace(_atomic(quarantine), quarantine)
     out.staged, out.quarantine = str(staged), str(quarantine)
-    out.row_hash = np.concatenate(hashes) if hashes else np.zeros(0, np.uint64)
-    out.buckets = split_buckets(out.row_hash, job.n_buckets)
-    out.fhash = np.concatenate(fhash) if fhash else np.zeros(0, np.uint64)
-    out.flabel = np.concatenate(flabel) if flabel else np.zeros(0, np.int32)
-    out.labels = list(codes)
+    pos = np.concatenate([p for p, _ in firsts]) if firsts else np.zeros(0, np.int64)
+    h = np.concatenate([h for _, h in firsts]) if firsts else np.zeros(0, np.uint64)
+    out.buckets = [(pos[i], hb) for i, hb in split_buckets(h, job.n_buckets)]
+    out.repeats = np.concatenate(repeats) if repeats else np.zeros(0, np.int64)
     return out
 
 
@@ -209,7 +242,12 @@ def bucket_piece(out: PartOut, b: int) -> tuple[int, int, np.ndarray, np.ndarray
 
 @dataclass
 class FinishOut:
-    """A partition after the dedupe: what its file's report entry needs."""
+    """A partition after the dedupe: what its file's report entry needs.
+
+    ``written`` is the partition's Parquet part (dataset outputs), or its staged rows,
+    of which the rows at ``drop`` are not written (one-file outputs: the driver copies
+    the others).
+    """
 
     index: int
     rows_out: int
@@ -224,86 +262,91 @@ class FinishOut:
     labels: list[str]
     written: str
     quarantine: str
+    staged: str = ""
+    drop: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
-def finish_part(out: PartOut, bucket_results: list[dict[int, Any]], job: Job,
-                drop: bool) -> FinishOut:
-    """Keep the first occurrences, write the partition's output part, count."""
-    anywhere, in_file = duplicates_of(bucket_results, out.index, out.n_clean)
+def finish_part(out: PartOut, bucket_results: list[dict[int, Any]], job: Job) -> FinishOut:
+    """Keep the first occurrences, write the partition's output part, count.
+
+    The staged rows stay until the driver removes them: a task Dask runs again reads
+    them again.
+    """
+    anywhere, in_file = duplicates_of(bucket_results, out.index, out.n_staged)
+    anywhere[out.repeats] = True
+    in_file[out.repeats] = True
     new_overall = ~anywhere
     new_here = ~in_file if job.multi_file else new_overall
     repeating = int((new_here & ~new_overall).sum()) if job.multi_file else 0
     new = new_here if job.multi_file and job.scope == "file" else new_overall
-    keep = new if drop else np.ones(out.n_clean, dtype=bool)
-    work = Path(job.work)
-    dest = work / (f"curated-{out.index:05d}.parquet" if job.dataset
-                   else f"curated-{out.index:05d}.arrow")
-    classes: Counter[str] = Counter()
-    constant = set(out.spec_names)
-    seen: dict[str, Any] = {}
+    keep = new if job.drop else np.ones(out.n_staged, dtype=bool)
+    rows = _Written(out)
+    dest = Path(job.work) / f"curated-{out.index:05d}.parquet"
     strings = [f.name for f in job.schema if pa.types.is_string(f.type)]
-    source = pa.memory_map(out.staged)
-    reader = pa.ipc.open_file(source)
-    batches = iter(reader.get_batch(i) for i in range(reader.num_record_batches))
+    writer = pq.ParquetWriter(str(_atomic(dest)), job.schema, use_dictionary=strings,
+                              compression="zstd") if job.dataset else None
     start = 0
-    with _writer(dest, job.schema, job.dataset, strings) as writer:
-        for n in out.batch_rows:
-            if not n:
-                continue
-            table = pa.Table.from_batches([next(batches)])
-            mask = keep[start:start + n]
-            start += n
-            kept = table.filter(pa.array(mask)) if not mask.all() else table
+    with pa.OSFile(out.staged) as source:
+        reader = pa.ipc.open_file(source)
+        for i in range(reader.num_record_batches):
+            batch = reader.get_batch(i)
+            mask = keep[start:start + batch.num_rows]
+            start += batch.num_rows
+            table = pa.Table.from_batches([batch])
+            kept = table if mask.all() else table.filter(pa.array(mask))
             if kept.num_rows:
-                writer.write_table(kept)
-                classes.update(kept.column(LABEL).to_pandas().value_counts().to_dict())
-                _track_constant(kept, constant, seen)
-    source.close()
-    os.replace(_atomic(dest), dest)
-    os.unlink(out.staged)
-    quarantine = out.quarantine
-    if job.dataset:  # the quarantine part as Parquet, beside the curated ones
-        quarantine = str(work / f"quarantine-{out.index:05d}.parquet")
-        with pa.memory_map(out.quarantine) as qsource:
-            table = pa.ipc.open_file(qsource).read_all()
-        pq.write_table(table, _atomic(Path(quarantine)))
-        os.replace(_atomic(Path(quarantine)), quarantine)
-        os.unlink(out.quarantine)
-    return FinishOut(index=out.index, rows_out=int(keep.sum()),
-                     rows_duplicate=int(out.n_clean - keep.sum()),
-                     exact_duplicate=int((~new).sum()), repeating=repeating,
-                     classes=classes, constant=constant, seen=seen,
-                     fhash=out.fhash[keep] if len(out.fhash) else out.fhash,
-                     flabel=out.flabel[keep] if len(out.flabel) else out.flabel,
-                     labels=out.labels, written=str(dest), quarantine=quarantine)
+                if writer is not None:
+                    writer.write_table(kept)
+                rows.update(kept)
+    written = out.staged
+    if writer is not None:
+        writer.close()
+        os.replace(_atomic(dest), dest)
+        written = str(dest)
+    n_out = int(keep.sum())
+    return FinishOut(index=out.index, rows_out=n_out,
+                     rows_duplicate=out.n_dropped + out.n_staged - n_out,
+                     exact_duplicate=out.n_dropped + int((~new).sum()), repeating=repeating,
+                     classes=rows.classes, constant=rows.constant, seen=rows.seen,
+                     fhash=_cat(rows.hashes, np.uint64), flabel=_cat(rows.labels, np.int32),
+                     labels=list(rows.codes), written=written, quarantine=out.quarantine,
+                     staged=out.staged,
+                     drop=np.zeros(0, np.int64) if job.dataset else np.flatnonzero(~keep))
 
 
-class _writer:
-    """A Parquet writer (a dataset part) or an Arrow IPC writer (for the one-file output),
-    writing under a temporary name."""
-
-    def __init__(self, dest: Path, schema: pa.Schema, parquet: bool, strings: list[str]):
-        tmp = str(_atomic(dest))
-        if parquet:
-            self.w: Any = pq.ParquetWriter(tmp, schema, use_dictionary=strings,
-                                           compression="zstd")
-            self.sink = None
-        else:
-            self.sink = pa.OSFile(tmp, "wb")
-            self.w = pa.ipc.new_file(self.sink, schema, options=IPC)
-
-    def __enter__(self) -> Any:
-        return self.w
-
-    def __exit__(self, *exc: object) -> None:
-        self.w.close()
-        if self.sink is not None:
-            self.sink.close()
+def _cat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(arrays) if arrays else np.zeros(0, dtype)
 
 
-def reduce_file(parts: list[FinishOut]) -> dict[str, Any]:
+class _Written:
+    """What the local engine's file rules see of the rows written: classes, constant
+    columns, and feature-row hashes with label codes (conflicts, the fingerprint)."""
+
+    def __init__(self, out: PartOut) -> None:
+        self.features = out.features
+        self.classes: Counter[str] = Counter()
+        self.constant = set(out.spec_names)
+        self.seen: dict[str, Any] = {}
+        self.hashes: list[np.ndarray] = []
+        self.labels: list[np.ndarray] = []
+        self.codes: dict[str, int] = {}
+
+    def update(self, table: pa.Table) -> None:
+        for item in pc.value_counts(table.column(LABEL)).to_pylist():
+            self.classes[item["values"]] += item["counts"]
+        track_constant(table, self.constant, self.seen)
+        if not self.features:
+            return
+        self.hashes.append(row_hash(table, self.features))
+        enc = table.column(LABEL).combine_chunks().dictionary_encode()
+        codes = np.array([self.codes.setdefault(v, len(self.codes))
+                          for v in enc.dictionary.to_pylist()] + [-1], dtype=np.int32)
+        self.labels.append(codes[np.asarray(enc.indices.fill_null(len(codes) - 1))])
+
+
+def reduce_file(parts: list[FinishOut], fingerprint: bool = True) -> dict[str, Any]:
     """Merge a file's partitions: classes, constant columns, conflicting duplicates and
-    the distinct feature-row hashes (the cross-file fingerprint)."""
+    (``fingerprint``: several input files) the distinct feature-row hashes."""
     classes: Counter[str] = Counter()
     constant: set[str] | None = None
     first_seen: dict[str, Any] = {}
@@ -317,12 +360,11 @@ def reduce_file(parts: list[FinishOut]) -> dict[str, Any]:
             if first_seen[col] != value and constant is not None:
                 constant.discard(col)
         if len(p.fhash):
-            remap = np.array([codes.setdefault(lab, len(codes)) for lab in p.labels],
+            remap = np.array([codes.setdefault(lab, len(codes)) for lab in p.labels] + [-1],
                              dtype=np.int32)
             fhash.append(p.fhash)
             flabel.append(remap[p.flabel])
-    groups, conflict_rows = _conflicts(fhash, flabel)
-    rows_seen = np.unique(np.concatenate(fhash)) if fhash else np.zeros(0, dtype=np.uint64)
+    groups, conflict_rows, rows_seen = conflicts(fhash, flabel, distinct=fingerprint)
     return {"classes": classes, "constant": constant or set(), "groups": groups,
             "conflict_rows": conflict_rows, "rows_seen": rows_seen,
             "rows_out": sum(p.rows_out for p in parts),

@@ -7,11 +7,13 @@ tasks (:mod:`curation.engines._curate_tasks`) do the reading, cleaning and writi
    ``partition_bytes`` is split into byte ranges cut where the local reader cuts its
    chunks (:mod:`curation.engines.ranges`), so every record keeps its exact line;
 2. **clean**: each partition is parsed and cleaned by
-   :func:`curation.clean.clean_batch`; its clean rows are staged on disk (Arrow IPC),
-   its quarantined rows too, and their raw-record hashes split into buckets;
-3. **dedupe**: one task per bucket finds the rows an earlier row repeats, over all
-   partitions (:mod:`curation.engines.dedupe`); first occurrence in (file, line) order
-   wins, as locally; ``dedupe_scope="file"`` is honoured;
+   :func:`curation.clean.clean_batch` on Arrow tables; the rows that repeat an earlier
+   row of the same partition are dropped there, the others staged on disk (Arrow
+   IPC), its quarantined rows too, and the raw-record hashes of its first occurrences
+   split into buckets;
+3. **dedupe**: one task per bucket finds the rows an earlier partition repeats, over
+   all partitions (:mod:`curation.engines.dedupe`); first occurrence in (file, line)
+   order wins, as locally; ``dedupe_scope="file"`` is honoured;
 4. **finish**: each partition keeps its first occurrences and writes its output part;
    one task per file merges what its report entry needs (classes, constant columns,
    conflicting duplicates);
@@ -27,6 +29,7 @@ for good is reported with its file and byte range.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import secrets
@@ -52,7 +55,7 @@ from curation.engines._curate_tasks import (
     reduce_file,
 )
 from curation.engines.dedupe import bucket_duplicates
-from curation.engines.ranges import ByteRange, plan_ranges, scan_blocks
+from curation.engines.ranges import ByteRange, Claimed, plan_ranges, scan_blocks
 from curation.errors import IotforgeError
 from curation.sources import SourceOptions, _text
 from curation.sources._stream import compression_of
@@ -79,23 +82,25 @@ def run_dask(client: Any, paths: list[Path], adapters: list[Any], work: Path,
              block: int | None = None, dataset: bool | None = None) -> dict[str, Any]:
     """Curate ``paths`` on ``client``'s cluster into ``work``; the report (as ``_run``)."""
     block = block or _text.CHUNK_BYTES
+    scans = _scan(client, paths, partition_bytes, block)  # runs while the driver plans
     meta, schema = _plan(paths, adapters, options)
     if dataset is None:
         dataset = sum(_size(p) for p in paths) > DATASET_OVER_BYTES
     workers = max(1, sum(client.nthreads().values()))
     job = Job(options=options, taxonomy=taxonomy, policies=dict(policies or {}), schema=schema,
               work=str(work.resolve()), dataset=dataset, n_buckets=min(MAX_BUCKETS, workers),
-              scope=dedupe_scope, multi_file=len(paths) > 1)
-    parts = _partitions(client, paths, adapters, options, partition_bytes, block)
+              scope=dedupe_scope, multi_file=len(paths) > 1,
+              drop=(policies or {}).get("exact_duplicate", "drop") == "drop")
+    parts = _partitions(client, paths, adapters, options, partition_bytes, block, scans)
     log.info("curating %d files as %d partitions on %d workers", len(paths), len(parts),
              workers)
     cleaned = _clean_all(client, parts, job, progress)
-    drop = (policies or {}).get("exact_duplicate", "drop") == "drop"
-    finished = _dedupe_and_finish(client, parts, cleaned, job, drop)
-    files, fingerprints = _file_entries(client, paths, adapters, parts, cleaned, finished)
-    written = client.gather([client.submit(_written, finished[p.index], pure=False)
-                             for p in parts])
-    _outputs(work, written, schema, dataset)
+    finished = _dedupe_and_finish(client, parts, cleaned, job)
+    written = _outputs(client, work, parts, finished, schema, dataset)
+    files, fingerprints = _file_entries(client, paths, adapters, parts, cleaned, finished,
+                                        job)
+    for name in written:  # staged rows: read again when Dask reruns a finish task
+        Path(name).unlink(missing_ok=True)
     report = _report(files, fingerprints, meta, policies, taxonomy, dedupe_scope)
     report["engine"] = {"name": "dask", "partitions": len(parts), "workers": workers,
                         "outputs": "dataset directories" if dataset else "files"}
@@ -120,19 +125,42 @@ def _rows(path: Path) -> int:
 # --------------------------------------------------------------------------- partitions
 
 
-def _splittable(path: Path, adapter: Any, options: SourceOptions, partition_bytes: int,
-                block: int) -> int | None:
-    """The BOM length of a file read by byte ranges (one range when it is small); None:
-    read it whole, without ranges (compressed, not UTF-8, not read by ``iter_text_chunks``).
-    """
+def _text_bom(path: Path) -> int | None:
+    """The BOM length of an uncompressed UTF-8 text file (None: not one)."""
     if compression_of(path) is not None:
         return None
     head = read_head(path, 4096)
     info = text_info(head)
     if looks_binary(head) or info.encoding != "utf-8":
         return None
-    probe = ByteRange(path=os.path.abspath(path), start=len(info.bom), first_block=0,
-                      stop_block=1, line=1, block=block, bom=len(info.bom))
+    return len(info.bom)
+
+
+def _scan(client: Any, paths: list[Path], partition_bytes: int, block: int
+          ) -> dict[int, tuple[int, list[Any]]]:
+    """Submit the line-end scan of every text file larger than one partition: the BOM
+    and one future per ``partition_bytes`` of blocks, by file number."""
+    scans: dict[int, tuple[int, list[Any]]] = {}
+    per = max(1, partition_bytes // block)
+    for f, path in enumerate(paths):
+        bom = _text_bom(path)
+        if bom is None or _size(path) - bom <= partition_bytes:
+            continue
+        n_blocks = -(-(_size(path) - bom) // block)
+        scans[f] = (bom, [client.submit(scan_blocks, os.path.abspath(path), bom, k,
+                                        min(per, n_blocks - k), block, pure=False)
+                          for k in range(0, n_blocks, per)])
+    return scans
+
+
+def _splittable(path: Path, adapter: Any, options: SourceOptions, block: int) -> int | None:
+    """The BOM length of a file read by byte ranges; None: read it whole, without ranges
+    (compressed, not UTF-8, not read by ``iter_text_chunks``)."""
+    bom = _text_bom(path)
+    if bom is None:
+        return None
+    probe = ByteRange(path=os.path.abspath(path), start=bom, first_block=0, stop_block=1,
+                      line=1, block=block, bom=bom, probe=True)
     token = READ_RANGE.set(probe)
     try:  # does the adapter read through iter_text_chunks? (pcap, Parquet do not)
         source = adapter.open(path, options)
@@ -141,34 +169,30 @@ def _splittable(path: Path, adapter: Any, options: SourceOptions, partition_byte
         close = getattr(batches, "close", None)
         if close is not None:
             close()
+    except Claimed:  # it asked for chunks: nothing was parsed
+        pass
     finally:
         READ_RANGE.reset(token)
-    return len(info.bom) if probe.claimed else None
+    return bom if probe.claimed else None
 
 
 def _partitions(client: Any, paths: list[Path], adapters: list[Any], options: SourceOptions,
-                partition_bytes: int, block: int) -> list[Part]:
-    boms = [_splittable(p, a, options, partition_bytes, block) for p, a in
-            zip(paths, adapters, strict=True)]
-    scans: dict[int, list[Any]] = {}
-    per = max(1, partition_bytes // block)
-    for f, (path, bom) in enumerate(zip(paths, boms, strict=True)):
-        if bom is None or _size(path) - bom <= partition_bytes:
-            continue
-        n_blocks = -(-(_size(path) - bom) // block)
-        scans[f] = [client.submit(scan_blocks, os.path.abspath(path), bom, k,
-                                  min(per, n_blocks - k), block, pure=False)
-                    for k in range(0, n_blocks, per)]
+                partition_bytes: int, block: int,
+                scans: dict[int, tuple[int, list[Any]]]) -> list[Part]:
+    run = secrets.token_hex(8)  # names each file's first chunk, kept on the workers
     parts: list[Part] = []
     for f, (path, adapter) in enumerate(zip(paths, adapters, strict=True)):
+        bom = _splittable(path, adapter, options, block)
         ranges: list[ByteRange | None] = [None]
-        if boms[f] is not None:  # one range: the block size travels with it
-            ranges = [ByteRange(path=os.path.abspath(path), start=boms[f] or 0, first_block=0,
-                                stop_block=None, line=1, block=block, bom=boms[f] or 0)]
-        if f in scans:
-            blocks = [s for group in client.gather(scans[f]) for s in group]
-            ranges = list(plan_ranges(str(path), blocks, bom=boms[f] or 0, block=block,
-                                      partition_bytes=partition_bytes))
+        if bom is not None:  # one range: the block size travels with it
+            ranges = [ByteRange(path=os.path.abspath(path), start=bom, first_block=0,
+                                stop_block=None, line=1, block=block, bom=bom)]
+            if f in scans:
+                blocks = [s for group in client.gather(scans[f][1]) for s in group]
+                ranges = [dataclasses.replace(r, lead_key=f"{run}:{f}") for r in plan_ranges(
+                    str(path), blocks, bom=bom, block=block, partition_bytes=partition_bytes)]
+        elif f in scans:
+            client.cancel(scans[f][1])
         for rng in ranges:
             parts.append(Part(index=len(parts), file=f, path=str(path),
                               abspath=os.path.abspath(path), adapter=adapter.name, range=rng,
@@ -243,13 +267,13 @@ def _paths_of(out: PartOut) -> tuple[str, str]:
     return out.staged, out.quarantine
 
 
-def _dedupe_and_finish(client: Any, parts: list[Part], cleaned: dict[int, Any], job: Job,
-                       drop: bool) -> dict[int, Any]:
+def _dedupe_and_finish(client: Any, parts: list[Part], cleaned: dict[int, Any], job: Job
+                       ) -> dict[int, Any]:
     pieces = {b: [client.submit(bucket_piece, cleaned[p.index], b, pure=False) for p in parts]
               for b in range(job.n_buckets)}
     buckets = [client.submit(bucket_duplicates, pieces[b], pure=False)
                for b in range(job.n_buckets)]
-    futures = {p.index: client.submit(finish_part, cleaned[p.index], buckets, job, drop,
+    futures = {p.index: client.submit(finish_part, cleaned[p.index], buckets, job,
                                       pure=False) for p in parts}
     _wait(client, futures, {p.index: p for p in parts})
     return futures
@@ -259,13 +283,13 @@ def _dedupe_and_finish(client: Any, parts: list[Part], cleaned: dict[int, Any], 
 
 
 def _file_entries(client: Any, paths: list[Path], adapters: list[Any], parts: list[Part],
-                  cleaned: dict[int, Any], finished: dict[int, Any],
+                  cleaned: dict[int, Any], finished: dict[int, Any], job: Job,
                   ) -> tuple[list[dict[str, Any]], list[tuple[frozenset[str], np.ndarray]]]:
     outs: list[PartOut] = client.gather([client.submit(_light, cleaned[p.index], pure=False)
                                          for p in parts])
     reduced = client.gather([
         client.submit(reduce_file, [finished[p.index] for p in parts if p.file == f],
-                      pure=False) for f in range(len(paths))])
+                      job.multi_file, pure=False) for f in range(len(paths))])
     files: list[dict[str, Any]] = []
     fingerprints: list[tuple[frozenset[str], np.ndarray]] = []
     for f, (path, adapter) in enumerate(zip(paths, adapters, strict=True)):
@@ -342,29 +366,48 @@ def _report(files: list[dict[str, Any]], fingerprints: list[tuple[frozenset[str]
 # --------------------------------------------------------------------------- outputs
 
 
-def _written(out: FinishOut) -> tuple[str, str]:
-    return out.written, out.quarantine
+def _written(out: FinishOut) -> tuple[str, str, np.ndarray, str]:
+    return out.written, out.quarantine, out.drop, out.staged
 
 
-def _outputs(work: Path, written: list[tuple[str, str]], schema: pa.Schema,
-             dataset: bool) -> None:
-    """Move the parts into place: dataset directories, or one file each (in row order)."""
+def _outputs(client: Any, work: Path, parts: list[Part], finished: dict[int, Any],
+             schema: pa.Schema, dataset: bool) -> list[str]:
+    """Move the parts into place: dataset directories, or one file each (in row order).
+    Returns the staged files, to remove once nothing can read them again."""
+    written: list[tuple[str, str, np.ndarray, str]] = client.gather(
+        [client.submit(_written, finished[p.index], pure=False) for p in parts])
     curated, quarantine = work / "curated.parquet", work / "quarantine.parquet"
     if dataset:
         curated.mkdir()
         quarantine.mkdir()
-        for n, (rows, bad) in enumerate(written):
+        for n, (rows, bad, _, _) in enumerate(written):
             os.replace(rows, curated / f"part-{n:05d}.parquet")
             os.replace(bad, quarantine / f"part-{n:05d}.parquet")
-        return
+        return [staged for _, _, _, staged in written]
     strings = [f.name for f in schema if pa.types.is_string(f.type)]
     with pq.ParquetWriter(curated, schema, use_dictionary=strings,
                           compression="zstd") as writer, \
             pq.ParquetWriter(quarantine, QUARANTINE_SCHEMA) as qwriter:
-        for rows, bad in written:
-            for name, w in ((rows, writer), (bad, qwriter)):
-                with pa.memory_map(name) as source:
-                    reader = pa.ipc.open_file(source)
-                    for i in range(reader.num_record_batches):
-                        w.write_table(pa.Table.from_batches([reader.get_batch(i)]))
-                os.unlink(name)
+        for rows, bad, drop, _ in written:
+            _copy(rows, writer, drop)
+            _copy(bad, qwriter)
+            os.unlink(bad)
+    return [staged for _, _, _, staged in written]
+
+
+def _copy(name: str, writer: Any, drop: np.ndarray | None = None) -> None:
+    """Write the rows of a staged file but those at the (ascending) positions ``drop``."""
+    start = 0
+    with pa.OSFile(name) as source:
+        reader = pa.ipc.open_file(source)
+        for i in range(reader.num_record_batches):
+            table = pa.Table.from_batches([reader.get_batch(i)])
+            n = table.num_rows
+            if drop is not None and len(drop):
+                lo, hi = np.searchsorted(drop, [start, start + n])
+                if hi > lo:
+                    keep = np.ones(n, dtype=bool)
+                    keep[drop[lo:hi] - start] = False
+                    table = table.filter(pa.array(keep))
+            start += n
+            writer.write_table(table)

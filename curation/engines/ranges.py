@@ -16,6 +16,8 @@ the local reader would, with the same parse path and the same line numbers:
   twice and the parity is exact for well-formed files); it moves to the next block;
 - a partition first reads the file's first chunk (the one the adapter infers column
   kinds from; the engine drops its rows), then its own blocks (:class:`ByteRange`).
+  A worker parses that first chunk once per file and run and keeps it for the file's
+  other partitions (``lead_key``).
 
 Stray quotes (a ``"`` inside an unquoted value) make the parity wrong. That is caught,
 not assumed away: a partition whose last record is still open at its end reports it
@@ -33,11 +35,16 @@ files, UTF-16/32 text and formats not read through ``iter_text_chunks`` are neve
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from curation.sources._text import _last_line_end
 
@@ -62,19 +69,36 @@ def _terminators(buf: bytes) -> int:
     return buf.count(b"\n") + buf.count(b"\r") - buf.count(b"\r\n")
 
 
+def _count(view: np.ndarray, byte: int) -> int:
+    return int(np.count_nonzero(view == byte))
+
+
 def scan_block(data: bytes) -> BlockScan:
     """:class:`BlockScan` of one block's bytes.
+
+    The counts over the block are numpy comparisons (one pass per character that
+    occurs: CR and quotes are first looked for with ``find``, which stops early); the
+    counts before the last line end are the block's less those of the short rest after
+    it (a CRLF never straddles that point: a line end is cut after its LF).
 
     >>> scan_block(b"a\\r\\nb\\nc\\r")
     BlockScan(size=7, terminators=3, last_end=5, prefix_terminators=2, quotes=0, \
 prefix_quotes=0, starts_lf=False, ends_cr=True)
     """
     end = _last_line_end(data)
-    head = data[:end]
-    return BlockScan(size=len(data), terminators=_terminators(data), last_end=end,
-                     prefix_terminators=_terminators(head), quotes=data.count(QUOTE),
-                     prefix_quotes=head.count(QUOTE), starts_lf=data[:1] == b"\n",
-                     ends_cr=data[-1:] == b"\r")
+    view = np.frombuffer(data, dtype=np.uint8)
+    terminators = _count(view, 0x0A)
+    if data.find(b"\r") >= 0:
+        cr = view == 0x0D
+        crlf = int(np.count_nonzero(cr[:-1] & (view[1:] == 0x0A)))
+        terminators += int(np.count_nonzero(cr)) - crlf
+    quotes = _count(view, QUOTE[0]) if data.find(QUOTE) >= 0 else 0
+    rest = data[end:] if end else b""
+    return BlockScan(size=len(data), terminators=terminators, last_end=end,
+                     prefix_terminators=terminators - _terminators(rest) if end else 0,
+                     quotes=quotes,
+                     prefix_quotes=quotes - rest.count(QUOTE) if end else 0,
+                     starts_lf=data[:1] == b"\n", ends_cr=data[-1:] == b"\r")
 
 
 def scan_blocks(path: str, bom: int, first: int, count: int, block: int) -> list[BlockScan]:
@@ -106,6 +130,8 @@ class ByteRange:
     line: int  # physical line number at ``start``
     block: int
     bom: int = 0
+    lead_key: str = ""  # names the file's first chunk in this run (empty: not kept)
+    probe: bool = False  # only learn whether the adapter reads by range (``claimed``)
     claimed: bool = field(default=False, compare=False)
     lead_yielded: bool = field(default=False, compare=False)
     open_tail: list[bytes] = field(default_factory=list, compare=False)
@@ -132,18 +158,24 @@ class ByteRange:
         if info.encoding != "utf-8":
             raise RuntimeError(f"{path}: only UTF-8 text is read by byte range")
         self.claimed = True
+        if self.probe:
+            raise Claimed(path)
         return self._chunks(path, parse, skip_lines)
 
     def _chunks(self, path: Path, parse: Callable[..., Iterator[Any]],
                 skip_lines: int) -> Iterator[Any]:
         if self.lead:
-            lead = parse(_blocks(path, self.bom, self.bom, None, self.block),
-                         line=skip_lines + 1, skip=skip_lines)
-            first = next(lead, None)
-            lead.close()  # type: ignore[attr-defined]
+            first = _kept_lead(self.lead_key)
+            if first is None:
+                lead = parse(_blocks(path, self.bom, self.bom, None, self.block),
+                             line=skip_lines + 1, skip=skip_lines)
+                first = next(lead, None)
+                lead.close()  # type: ignore[attr-defined]
+                if first is not None:
+                    _keep_lead(self.lead_key, first)
             if first is not None:
                 self.lead_yielded = True
-                yield first
+                yield dataclasses.replace(first, invalid=list(first.invalid))
             line, skip = self.line, 0
         else:
             line, skip = skip_lines + 1, skip_lines
@@ -152,6 +184,36 @@ class ByteRange:
                                  n_blocks, self.block),
                          line=line, skip=skip, at_end=self.stop_block is None,
                          open_tail=self.open_tail)
+
+
+class Claimed(BaseException):  # noqa: N818 (a signal, not an error)
+    """Raised by a probing :class:`ByteRange` as soon as an adapter asks it for chunks,
+    so that the probe parses nothing. A ``BaseException``: no adapter's error handling
+    catches it."""
+
+
+_LEADS: OrderedDict[str, Any] = OrderedDict()
+_LEADS_LOCK = threading.Lock()
+LEADS_KEPT = 2
+"""First chunks a worker keeps (each about one reader chunk of text)."""
+
+
+def _kept_lead(key: str) -> Any:
+    if not key:
+        return None
+    with _LEADS_LOCK:
+        return _LEADS.get(key)
+
+
+def _keep_lead(key: str, chunk: Any) -> None:
+    """Keep a file's parsed first chunk for the next partition of the same file and run
+    on this worker (the adapter infers the column kinds from it, for every partition)."""
+    if not key:
+        return
+    with _LEADS_LOCK:
+        _LEADS[key] = chunk
+        while len(_LEADS) > LEADS_KEPT:
+            _LEADS.popitem(last=False)
 
 
 def _blocks(path: Path, start: int, block_start: int, n_blocks: int | None,
