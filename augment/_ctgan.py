@@ -14,10 +14,18 @@ import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import Interval
 
+from ._ctgan_core import (
+    Device,
+    cond_dim,
+    data_dim,
+    generate,
+    resolve_device,
+    scoped_global_seed,
+    spec_from_transformer,
+)
 from ._gen_base import _LABEL, _GenerativeAugmenter, _jsonable, read_meta, write_atomic
 
 if TYPE_CHECKING:
-    from ._ctgan_core import Device
     from ._gen_base import Contract
 
 __all__ = ["CTGANAugmenter"]
@@ -54,8 +62,6 @@ def spec_with_frequencies(model: Any) -> list[dict[str, Any]]:
     """The decoding spec of a fitted ``ctgan.CTGAN``, with each discrete column's
     training category frequencies (``"freq"``), so an unconditioned draw picks
     conditions as ctgan's ``sample_original_condvec`` does."""
-    from ._ctgan_core import spec_from_transformer
-
     spec = spec_from_transformer(model._transformer)
     probs = iter(np.asarray(model._data_sampler._discrete_column_category_prob))
     for col in spec:
@@ -241,8 +247,6 @@ max_retries
     def _fit_models(
         self, X: pd.DataFrame, y: np.ndarray, classes: list[Hashable], seed: int
     ) -> None:
-        from ._ctgan_core import resolve_device, scoped_global_seed, spec_from_transformer
-
         if self.batch_size % self.pac:
             raise ValueError(
                 f"expected batch_size a multiple of pac={self.pac}, found {self.batch_size}"
@@ -276,8 +280,6 @@ max_retries
 
     def _draw(self, target_class: Hashable, n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
         import torch
-
-        from ._ctgan_core import generate
 
         if self.per_class:
             rows = generate(
@@ -328,8 +330,6 @@ max_retries
         """Load a generator saved by :meth:`save`; ready for :meth:`sample`."""
         import torch
         from ctgan.synthesizers.ctgan import Generator
-
-        from ._ctgan_core import cond_dim, data_dim
 
         path = Path(path)
         meta = read_meta(path)

@@ -35,9 +35,11 @@ import pandas as pd
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from curation.errors import TooLittleDataError
 from curation.schema import AUGMENTER, IS_SYNTHETIC
 
 from ._base import BaseAugmenter, Constraints, apply_constraints, row_keys
+from ._ctgan_core import resolve_device
 
 __all__ = ["add_provenance", "torch_threads"]
 
@@ -128,8 +130,6 @@ class _GenerativeAugmenter(BaseAugmenter):
 
     # -- BaseAugmenter hooks ----------------------------------------------------------
     def _prepare(self, X: pd.DataFrame, y: np.ndarray, random_state: int) -> None:
-        from ._ctgan_core import resolve_device
-
         self.device_ = str(resolve_device(self.device))
         self.columns_ = list(X.columns)
         self.classes_ = np.unique(y)
@@ -217,8 +217,6 @@ class _GenerativeAugmenter(BaseAugmenter):
     def _sample(
         self, n_per_class: Mapping[Hashable, int], random_state: Any
     ) -> tuple[pd.DataFrame, np.ndarray]:
-        from curation.errors import TooLittleDataError
-
         rng = check_random_state(random_state)
         self._reset_counters()
         frames: list[pd.DataFrame] = []
@@ -295,8 +293,6 @@ class _GenerativeAugmenter(BaseAugmenter):
                 f"expected a {type(self).__name__} saved by iotforge, found "
                 f"{meta.get('augmenter')!r} (format {meta.get('format')!r})"
             )
-        from ._ctgan_core import resolve_device
-
         self.columns_ = list(meta["columns"])
         dtypes = []
         for i, name in enumerate(meta["dtypes"]):

@@ -27,6 +27,8 @@ import importlib
 import logging
 from importlib.metadata import EntryPoint, entry_points
 
+from curation.errors import UsageError
+
 __all__ = ["AUTO", "BUILTIN", "ENTRY_POINT_GROUP", "get_augmenter", "method_names",
            "method_parameters", "registry"]
 
@@ -82,8 +84,6 @@ def method_names(*, auto: bool = False) -> list[str]:
 
 def _load(name: str, target: str | EntryPoint) -> type:
     """The class behind ``target``; one clear line when a plugin is broken."""
-    from curation.errors import UsageError
-
     if isinstance(target, str):  # built in: an ImportError here is a broken install
         module, _, attr = target.partition(":")
         builtin: type = getattr(importlib.import_module(module), attr)
@@ -112,8 +112,6 @@ def get_augmenter(name: str) -> type:
         For an unknown name (the message lists the known ones) or a plugin that cannot
         be imported.
     """
-    from curation.errors import UsageError
-
     if name in BUILTIN:
         return _load(name, BUILTIN[name])
     plugins = _plugins()

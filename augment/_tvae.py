@@ -22,10 +22,17 @@ from ._ctgan import (
     _save_weights,
     _unprefixed,
 )
+from ._ctgan_core import (
+    Device,
+    data_dim,
+    generate_tvae,
+    resolve_device,
+    scoped_global_seed,
+    spec_from_transformer,
+)
 from ._gen_base import _GenerativeAugmenter, read_meta
 
 if TYPE_CHECKING:
-    from ._ctgan_core import Device
     from ._gen_base import Contract
 
 __all__ = ["TVAEAugmenter"]
@@ -144,8 +151,6 @@ max_retries
     ) -> None:
         from ctgan import TVAE
 
-        from ._ctgan_core import resolve_device, scoped_global_seed, spec_from_transformer
-
         device = resolve_device(self.device)
         discrete = [f"f{list(self.columns_).index(c)}" for c in self.categorical_features_]
         seeds = np.random.RandomState(seed).randint(np.iinfo(np.int32).max, size=len(classes))
@@ -175,8 +180,6 @@ max_retries
 
     def _draw(self, target_class: Hashable, n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
         import torch
-
-        from ._ctgan_core import generate_tvae
 
         rows = generate_tvae(
             self.decoders_[target_class],
@@ -209,8 +212,6 @@ max_retries
         """Load decoders saved by :meth:`save`; ready for :meth:`sample`."""
         import torch
         from ctgan.synthesizers.tvae import Decoder
-
-        from ._ctgan_core import data_dim
 
         path = Path(path)
         meta = read_meta(path)

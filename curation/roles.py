@@ -2,7 +2,7 @@
 
 Adapters declare the roles of the columns their format defines; a mapping file
 overrides them. A column nobody declared gets a role from its name here, and its
-storage kind from its values (see :func:`curation.clean.infer_kind`). The rules
+storage kind from its values (see :func:`infer_kind`). The rules
 are general (they apply to any capture), and documented in docs/formats.md.
 
 >>> infer_spec("src_ip").role
@@ -33,6 +33,7 @@ import re
 
 from curation._typing import Domain, Kind, Role
 from curation.schema import ColumnSpec
+from curation.vocabulary import FALSE_SPELLINGS, MISSING_MARKERS, TRUE_SPELLINGS
 
 # A name made only of these tokens, with at least one address word, is an address.
 ADDRESS_WORDS = frozenset({
@@ -98,8 +99,6 @@ def infer_kind(values: list[str | None]) -> Kind:
     >>> infer_kind(["high", "low"])
     'string'
     """
-    from curation.clean import FALSE_SPELLINGS, MISSING_MARKERS, TRUE_SPELLINGS
-
     sample = [v.strip() for v in values if v is not None and v.strip() not in MISSING_MARKERS]
     if not sample:
         return "string"
@@ -151,8 +150,6 @@ def looks_like_addresses(values: list[str | None], *, hostnames: bool = False) -
     >>> looks_like_addresses(["0", "192.168.0.7", "0"]), looks_like_addresses(["1", "2"])
     (True, False)
     """
-    from curation.clean import MISSING_MARKERS
-
     sample = [v.strip() for v in values if v is not None and v.strip() not in MISSING_MARKERS]
     hits = [_is_ip(v) or _MAC.match(v) is not None
             or (hostnames and _HOSTNAME.match(v) is not None) for v in sample]

@@ -43,6 +43,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from curation.errors import TooLittleDataError
 
+from ._preprocess import _preprocessor
 from ._typing import Device
 from .deep import _device, _train_network, torch_session
 
@@ -111,8 +112,6 @@ class AutoencoderDetector(BaseEstimator):
         self.classes_ = np.array(sorted({str(self.normal_label), ANOMALY}), dtype=object)
         self.prepare_ = None
         if isinstance(X, pd.DataFrame):
-            from .classifiers import _preprocessor
-
             # imputation, one-hot and scaling learn from normal rows too, not attacks
             self.prepare_ = _preprocessor(scale=True).fit(X[normal])
             self._train(np.asarray(self.prepare_.transform(X[normal]), dtype=np.float64))

@@ -39,15 +39,20 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from curation.errors import UsageError
 
+from . import deep
+from ._preprocess import MAX_CATEGORIES as MAX_CATEGORIES
+from ._preprocess import MISSING as MISSING
+from ._preprocess import _preprocessor
+from ._preprocess import _signed_log as _signed_log
 from ._typing import ClassifierFactory
+from .anomaly import AutoencoderDetector
+from .rule_classifier import AssociationRuleClassifier
 
 __all__ = ["CLASSIFIERS", "SVM_MAX_ROWS", "ClassifierSpec", "KMeansMajority", "Subsampled",
            "classifier_factory", "make_classifier"]
 
-MAX_CATEGORIES = 32
 SVM_MAX_ROWS = 3000
 MIN_ROWS_PER_CLASS = 50
-MISSING = "__missing__"
 
 
 @dataclass(frozen=True)
@@ -130,8 +135,6 @@ def _kmeans(seed: int) -> Any:
 
 def _deep(name: str) -> Callable[[int], Any]:
     def build(seed: int) -> Any:
-        from . import deep
-
         return getattr(deep, name)(random_state=seed)
 
     build.__name__ = f"_{name}"
@@ -139,14 +142,10 @@ def _deep(name: str) -> Callable[[int], Any]:
 
 
 def _autoencoder(seed: int) -> Any:
-    from .anomaly import AutoencoderDetector
-
     return AutoencoderDetector(random_state=seed)
 
 
 def _association_rules(seed: int) -> Any:
-    from .rule_classifier import AssociationRuleClassifier
-
     return AssociationRuleClassifier()
 
 
@@ -184,32 +183,6 @@ CLASSIFIERS: dict[str, ClassifierSpec] = {
                                   encode=False),  # preprocesses the normal rows itself
 }
 """Name -> :class:`ClassifierSpec`; the names are :data:`evaluation._typing.ClassifierName`."""
-
-
-def _signed_log(x: Any) -> Any:
-    return np.sign(x) * np.log1p(np.abs(x))
-
-
-def _preprocessor(scale: bool) -> Any:
-    from sklearn.compose import ColumnTransformer, make_column_selector
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
-
-    numeric: list[tuple[str, Any]] = [
-        ("impute", SimpleImputer(strategy="median", keep_empty_features=True))]
-    if scale:
-        numeric += [("log", FunctionTransformer(_signed_log, feature_names_out="one-to-one")),
-                    ("scale", StandardScaler())]
-    categorical = Pipeline([
-        ("impute", SimpleImputer(strategy="constant", fill_value=MISSING)),
-        ("onehot", OneHotEncoder(handle_unknown="ignore", max_categories=MAX_CATEGORIES,
-                                 sparse_output=False)),
-    ])
-    return ColumnTransformer(
-        [("numeric", Pipeline(numeric), make_column_selector(dtype_include="number")),
-         ("categorical", categorical, make_column_selector(dtype_exclude="number"))],
-        sparse_threshold=0.0)
 
 
 def make_classifier(name: str, random_state: int = 0, *, pca: float | int | None = None) -> Any:

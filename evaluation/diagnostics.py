@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._preprocess import _preprocessor
+
 __all__ = ["MAX_RARE", "RARE_SHARE", "neighbour_overlap", "rare_classes"]
 
 RARE_SHARE = 0.1
@@ -74,8 +76,6 @@ def neighbour_overlap(X_train: pd.DataFrame, y_train: np.ndarray, X_syn: pd.Data
         ``landed_in`` (the classes whose region they land in most, with shares).
     """
     from sklearn.neighbors import NearestNeighbors
-
-    from .classifiers import _preprocessor
 
     rng = np.random.default_rng(random_state)
     y_train = np.asarray(y_train, dtype=object).astype(str)

@@ -75,6 +75,7 @@ from ._features import (
 )
 from ._typing import Arm, ClassifierFactory, SamplerFactory, SyntheticFactory
 from .anomaly import detection_metrics
+from .assoc_rules import mine_rules
 from .classifiers import classifier_factory
 from .comparisons import COMPARISON_COLUMNS, compare
 from .diagnostics import neighbour_overlap, rare_classes
@@ -394,8 +395,6 @@ def evaluate(
 
 def _mine_rules(X: pd.DataFrame, y: np.ndarray, numeric: Sequence[str],
                 categorical: Sequence[str], notes: list[str]) -> Any:
-    from .assoc_rules import mine_rules
-
     try:
         found = mine_rules(X.assign(**{"__class__": y}), numeric=numeric,
                            categorical=categorical, label="__class__")

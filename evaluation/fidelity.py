@@ -41,6 +41,7 @@ import pandas as pd
 from augment._privacy import closest_record_distance
 from curation.rules._hash import frame_hash
 
+from ._preprocess import _preprocessor
 from .assoc_rules import RuleSet, rule_fidelity
 
 __all__ = ["closest_record_distance", "column_similarity", "correlation_difference",
@@ -269,8 +270,6 @@ def projection(name: str, X_train: pd.DataFrame, y_train: np.ndarray, X_syn: pd.
     varies and whether the synthetic rows cover the same ground.
     """
     from sklearn.decomposition import PCA
-
-    from .classifiers import _preprocessor
 
     values, n = np.unique(y_train, return_counts=True)
     real_counts = dict(zip(values.tolist(), n.tolist(), strict=True))

@@ -45,6 +45,7 @@ from . import _svg
 from ._html import _f, _md_table, _table
 from ._sections import detection_section, recall_section, rule_fidelity_table, rules_section
 from ._verdicts import comparison_section, rare_section, summary_section
+from .classifiers import CLASSIFIERS
 from .comparisons import compare
 from .diagnostics import rare_classes
 from .evaluate import EvaluationResult
@@ -338,8 +339,6 @@ def _fidelity(fid: Mapping[str, Mapping[str, Any]]) -> tuple[list[str], list[str
 
 
 def _settings(cfg: Mapping[str, Any], notes: Sequence[str]) -> list[str]:
-    from .classifiers import CLASSIFIERS
-
     rows = [[escape(c), escape(CLASSIFIERS[c].description if c in CLASSIFIERS else "custom")]
             for c in cfg.get("classifiers", [])]
     out = [_table(["classifier", "settings"], rows),

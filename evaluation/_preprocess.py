@@ -1,0 +1,43 @@
+"""The classifiers' preprocessing: imputation, one-hot encoding and, for the models that
+compare distances or follow gradients, a signed log and standardization.
+
+A leaf of the package: :mod:`evaluation.classifiers`, the anomaly detector, the
+diagnostics and the fidelity projection all build their preprocessing here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._features import MISSING
+
+MAX_CATEGORIES = 32
+"""One-hot columns per categorical column at most; rarer values are grouped."""
+
+
+def _signed_log(x: Any) -> Any:
+    return np.sign(x) * np.log1p(np.abs(x))
+
+
+def _preprocessor(scale: bool) -> Any:
+    from sklearn.compose import ColumnTransformer, make_column_selector
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+    numeric: list[tuple[str, Any]] = [
+        ("impute", SimpleImputer(strategy="median", keep_empty_features=True))]
+    if scale:
+        numeric += [("log", FunctionTransformer(_signed_log, feature_names_out="one-to-one")),
+                    ("scale", StandardScaler())]
+    categorical = Pipeline([
+        ("impute", SimpleImputer(strategy="constant", fill_value=MISSING)),
+        ("onehot", OneHotEncoder(handle_unknown="ignore", max_categories=MAX_CATEGORIES,
+                                 sparse_output=False)),
+    ])
+    return ColumnTransformer(
+        [("numeric", Pipeline(numeric), make_column_selector(dtype_include="number")),
+         ("categorical", categorical, make_column_selector(dtype_exclude="number"))],
+        sparse_threshold=0.0)
