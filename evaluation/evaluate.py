@@ -49,9 +49,6 @@ paired bootstrap over test rows and seeds (:mod:`evaluation.comparisons`).
 
 from __future__ import annotations
 
-import logging
-import warnings
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,44 +58,28 @@ import pandas as pd
 
 from curation.errors import IotforgeError, TooLittleDataError, UsageError
 from curation.schema import LABEL
-from curation.targets import target_values
 
 from ._baseline import use_baseline
-from ._features import (
-    Augmented,
-    class_counts,
-    feature_columns,
-    impute,
-    prepare_features,
-    resample,
-    synthetic_rows,
-)
+from ._features import Augmented, class_counts, feature_columns, prepare_features
+from ._inputs import Prepared, augment_seed, prepare_inputs, target_classes
+from ._inputs import _target as _target
+from ._runs import DETECTION_METRICS as DETECTION_METRICS
+from ._runs import RunLog, derive_seed
+from ._runs import _detector as _detector
 from ._typing import Arm, ClassifierFactory, SamplerFactory, SyntheticFactory
-from .anomaly import detection_metrics
-from .assoc_rules import mine_rules
+from .assoc_rules import RuleSet, mine_rules
 from .classifiers import classifier_factory
 from .comparisons import COMPARISON_COLUMNS, compare
 from .diagnostics import neighbour_overlap, rare_classes
 from .fidelity import fidelity, projection
-from .metrics import classification_metrics, confusion
-from .predictions import Predictions, fingerprint
+from .predictions import Predictions
 
 __all__ = ["ARMS", "EvaluationResult", "derive_seed", "evaluate", "feature_columns",
            "prepare_features"]
 
-log = logging.getLogger(__name__)
-
 ARMS: tuple[Arm, ...] = ("none", "real+synthetic", "synthetic-only")
-DETECTION_METRICS = ("balanced_accuracy", "detection_rate", "false_positive_rate")
-"""Overall metrics of an anomaly detector (it has no macro-F1: it names no class)."""
 PER_SEED = "classifier and augmenter seeds"
 FIXED = "classifier seeds only; the same synthetic rows for every seed"
-
-
-def _detector(model: Any) -> Any:
-    """The final step of ``model`` when it is an anomaly detector, else None."""
-    final = model.steps[-1][1] if hasattr(model, "steps") else model
-    return final if getattr(final, "is_anomaly_detector", False) else None
 
 
 @dataclass
@@ -125,34 +106,11 @@ class EvaluationResult:
     diagnostics: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def derive_seed(seed: int, *names: str) -> int:
-    """A child seed of ``seed`` for the component ``names`` (stable across runs).
-
-    Examples
-    --------
-    >>> derive_seed(0, "classifier", "svm") == derive_seed(0, "classifier", "svm")
-    True
-    >>> derive_seed(0, "classifier", "svm") == derive_seed(1, "classifier", "svm")
-    False
-    """
-    words = [int(seed), *(zlib.crc32(n.encode()) for n in names)]
-    return int(np.random.SeedSequence(words).generate_state(1)[0] & 0x7FFFFFFF)
-
-
 def _resolve_classifiers(classifiers: Sequence[str] | Mapping[str, ClassifierFactory],
                          pca: float | int | None) -> dict[str, ClassifierFactory]:
     if isinstance(classifiers, Mapping):
         return dict(classifiers)
     return {name: classifier_factory(name, pca=pca) for name in classifiers}
-
-
-def _target(frame: pd.DataFrame, target: str, side: str) -> np.ndarray:
-    try:
-        values = target_values(frame, target)  # type: ignore[arg-type]
-    except UsageError as exc:
-        raise UsageError(f"{side} rows: {exc.message}", column=exc.column,
-                         hint=exc.hint) from None
-    return np.asarray(values, dtype=object).astype(str)
 
 
 def evaluate(
@@ -227,6 +185,47 @@ def evaluate(
     """
     augmenters = dict(augmenters or {})
     synthetic = dict(synthetic or {})
+    _check_arguments(train, test, arms, augmenters, synthetic, seeds, n_boot)
+    y_train, y_test = target_classes(train, test, target)
+    factories = _resolve_classifiers(classifiers, pca)
+    notes: list[str] = []
+    data = prepare_inputs(train, test, y_train, y_test, numeric, categorical,
+                          impute_for_samplers=bool(augmenters), notes=notes)
+    grid = RunLog(factories, data.X_test, data.y_test, data.labels, notes, progress)
+    found = _Found(counts={"train": class_counts(data.y_train)})
+    found.rare = rare_classes(found.counts["train"], set(data.y_test))
+    rule_set = (_mine_rules(data.X_train, data.y_train, data.numeric, data.categorical, notes)
+                if rules and (augmenters or synthetic) else None)
+    if baseline is not None:
+        use_baseline(baseline, data.prints, target, list(factories), list(seeds), grid.runs,
+                     grid.matrices, grid.predictions, grid.detectors, notes)
+    for seed in seeds:
+        if "none" in arms and baseline is None:
+            for clf in factories:
+                grid.fit_score("none", "none", clf, seed, data.X_train, data.y_train)
+        generated = augment_seed(seed, data, train, target, augmenters, synthetic, progress)
+        for name, aug in generated.items():
+            found.describe(name, aug, seed, first=seed == seeds[0], notes=notes)
+            if seed == seeds[0] and aug.X_syn is not None and aug.y_syn is not None:
+                found.measure(name, aug.X_syn, aug.y_syn, data, seed,
+                              ran_here=name in augmenters, quality=quality, rule_set=rule_set)
+            _train_arms(grid, name, aug, seed, arms)
+    seeds_vary = {**{a: PER_SEED for a in augmenters},
+                  **{a: PER_SEED if callable(s) else FIXED for a, s in synthetic.items()}}
+    config = {"classifiers": list(factories), "seeds": list(seeds), "arms": list(arms),
+              "augmenters": [*augmenters, *synthetic], "numeric": data.numeric,
+              "categorical": data.categorical, "labels": data.labels, "pca": pca,
+              "target": target, "n_train": len(train), "n_test": len(test),
+              "test_counts": class_counts(data.y_test), "rare_classes": found.rare,
+              "detectors": sorted(grid.detectors), "seeds_vary": seeds_vary,
+              "n_boot": n_boot, "baseline": "stored" if baseline is not None else "trained",
+              **data.prints}
+    return _result(grid, found, config, seeds_vary, n_boot)
+
+
+def _check_arguments(train: pd.DataFrame, test: pd.DataFrame, arms: Sequence[Arm],
+                     augmenters: Mapping[str, Any], synthetic: Mapping[str, Any],
+                     seeds: Sequence[int], n_boot: int) -> None:
     unknown = [a for a in arms if a not in ARMS]
     if unknown:
         raise UsageError(f"expected arms in {ARMS}, found {unknown}")
@@ -241,156 +240,82 @@ def evaluate(
     for name, frame in (("train", train), ("test", test)):
         if frame.empty:
             raise TooLittleDataError(f"{name}: expected rows, found none")
-    y_train, y_test = _target(train, target, "train"), _target(test, target, "test")
-    factories = _resolve_classifiers(classifiers, pca)
-    notes: list[str] = []
 
-    X_train = prepare_features(train, numeric, categorical)
-    empty = [c for c in X_train.columns if X_train[c].isna().all()]
-    if empty:
-        notes.append(f"dropped {len(empty)} feature columns missing on every training row: "
-                     + ", ".join(empty))
-    numeric = [c for c in numeric if c not in empty]
-    categorical = [c for c in categorical if c not in empty]
-    if not numeric and not categorical:
-        raise UsageError("expected numeric or categorical feature columns, found none",
-                         hint="check the column roles in the Parquet metadata")
-    X_train = X_train[[*numeric, *categorical]]
-    X_test = prepare_features(test, numeric, categorical)
-    labels = sorted(str(c) for c in set(y_train) | set(y_test))
-    X_impute = impute(X_train, X_train, numeric) if augmenters else X_train
-    X_test_impute = impute(X_test, X_train, numeric) if augmenters else X_test
-    prints = {"train_fingerprint": fingerprint(X_train, y_train),
-              "test_fingerprint": fingerprint(X_test, y_test)}
 
-    runs: list[dict[str, Any]] = []
-    matrices: list[dict[str, Any]] = []
-    counts = {"train": class_counts(y_train)}
-    rare = rare_classes(counts["train"], set(y_test))
-    predictions = Predictions(list(labels))
-    predictions.set_truth(y_test)
-    detectors: set[str] = set()
-    fid: dict[str, dict[str, Any]] = {}
-    diagnostics: dict[str, dict[str, Any]] = {}
-    projections: list[pd.DataFrame] = []
-    rule_set = (_mine_rules(X_train, y_train, numeric, categorical, notes)
-                if rules and (augmenters or synthetic) else None)
+@dataclass
+class _Found:
+    """What the augmenters' rows showed: class counts of every training table, and of
+    the first seed's synthetic rows their fidelity, projection and rare-class overlap."""
 
-    def fit_score(aug: str, arm: str, clf: str, seed: int, X: pd.DataFrame,
-                  y: np.ndarray) -> None:
-        if len(np.unique(y)) < 2:
-            notes.append(f"{aug} / {arm} / {clf} / seed {seed}: skipped, the training rows "
-                         f"hold {len(np.unique(y))} class")
+    counts: dict[str, dict[str, int]]
+    rare: list[str] = field(default_factory=list)
+    fidelity: dict[str, dict[str, Any]] = field(default_factory=dict)
+    diagnostics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    projections: list[pd.DataFrame] = field(default_factory=list)
+
+    def describe(self, name: str, aug: Augmented, seed: int, *, first: bool,
+                 notes: list[str]) -> None:
+        """Synthetic counts and ``auto``'s choices per seed; on the first seed the
+        training table's class counts and what it cannot show."""
+        diag = self.diagnostics.setdefault(name, {"synthetic_counts": {}, "chosen": {},
+                                                  "per_class": {}})
+        if aug.y_syn is not None:
+            diag["synthetic_counts"][str(seed)] = class_counts(aug.y_syn)
+        if aug.chosen:
+            diag["chosen"][str(seed)] = dict(aug.chosen)
+        if not first:
             return
-        if progress is not None:
-            progress(f"{aug} {arm} {clf} seed {seed}")
-        model = factories[clf](derive_seed(seed, "classifier", clf))
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                model.fit(X, y)
-            except TooLittleDataError as exc:  # e.g. a detector without normal rows
-                notes.append(f"{aug} / {arm} / {clf}: skipped, {exc.message}")
-                return
-            predicted = np.asarray(model.predict(X_test)).astype(str)
-        for w in caught:
-            log.info("%s %s %s seed %d: %s", aug, arm, clf, seed, w.message)
-        key = {"augmenter": aug, "arm": arm, "classifier": clf, "seed": seed}
-        predictions.add((aug, arm, clf, seed), predicted)
-        detector = _detector(model)
-        if detector is not None:
-            detectors.add(clf)
-            m = detection_metrics(y_test, predicted, str(detector.normal_label))
-            overall: tuple[str, ...] = DETECTION_METRICS
-        else:
-            m = classification_metrics(y_test, predicted, sorted(set(y_test)))
-            overall = ("macro_f1", "balanced_accuracy", "accuracy")
-            matrices.append({**key, "labels": labels,
-                             "matrix": confusion(y_test, predicted, labels).tolist()})
-        for metric in overall:
-            if m[metric] is not None:
-                runs.append({**key, "metric": metric, "class": "", "value": m[metric]})
-        for cls, values in m["per_class"].items():
-            for metric, value in values.items():
-                runs.append({**key, "metric": metric, "class": cls, "value": value})
+        self.counts[name] = class_counts(aug.y)
+        if not aug.appends:
+            notes.append(f"{name} changes the real training rows (a hybrid or "
+                         "under-sampler): real+synthetic trains on its whole output, "
+                         "with missing values imputed")
+        if aug.X_syn is None:
+            notes.append(f"{name}: cannot tell synthetic from real rows in its output; "
+                         "no synthetic-only arm, fidelity or projection")
 
-    if baseline is not None:
-        use_baseline(baseline, prints, target, list(factories), list(seeds), runs, matrices,
-                      predictions, detectors, notes)
-    for seed in seeds:
-        if "none" in arms and baseline is None:
-            for clf in factories:
-                fit_score("none", "none", clf, seed, X_train, y_train)
-        generated: dict[str, Augmented] = {}
-        for name, make in augmenters.items():
-            if progress is not None:
-                progress(f"{name} augment seed {seed}")
-            generated[name] = resample(make(derive_seed(seed, "augment", name)), X_train,
-                                       X_impute, y_train)
-        for name, source in synthetic.items():
-            if callable(source):
-                if progress is not None:
-                    progress(f"{name} synthesize seed {seed}")
-                source = source(derive_seed(seed, "augment", name))
-            X_pre, y_pre = synthetic_rows(source, train, numeric, categorical, target)
-            generated[name] = Augmented(pd.concat([X_train, X_pre], ignore_index=True),
-                                        np.concatenate([y_train, y_pre]), X_pre, y_pre,
-                                        chosen=source.attrs.get("chosen"))
-        for name, aug in generated.items():
-            diag = diagnostics.setdefault(name, {"synthetic_counts": {}, "chosen": {},
-                                                 "per_class": {}})
-            if aug.y_syn is not None:
-                diag["synthetic_counts"][str(seed)] = class_counts(aug.y_syn)
-            if aug.chosen:
-                diag["chosen"][str(seed)] = dict(aug.chosen)
-            if seed == seeds[0]:
-                counts[name] = class_counts(aug.y)
-                if not aug.appends:
-                    notes.append(f"{name} changes the real training rows (a hybrid or "
-                                 "under-sampler): real+synthetic trains on its whole output, "
-                                 "with missing values imputed")
-                if aug.X_syn is None:
-                    notes.append(f"{name}: cannot tell synthetic from real rows in its output; "
-                                 "no synthetic-only arm, fidelity or projection")
-            X_syn, y_syn = aug.X_syn, aug.y_syn
-            if seed == seeds[0] and X_syn is not None and y_syn is not None:
-                # compare with the rows the augmenter saw (imputed when it ran here)
-                seen, holdout = ((X_impute, X_test_impute) if name in augmenters
-                                 else (X_train, X_test))
-                fid[name] = fidelity(seen.assign(**{LABEL: y_train}),
-                                     X_syn.assign(**{LABEL: y_syn}),
-                                     holdout.assign(**{LABEL: y_test}), numeric=numeric,
-                                     categorical=categorical, label=LABEL,
-                                     quality=quality, random_state=seed, rules=rule_set)
-                projections.append(projection(name, X_train, y_train, X_syn, y_syn, seed))
-                diag["per_class"] = neighbour_overlap(X_train, y_train, X_syn, y_syn, rare,
-                                                      random_state=seed)
-            for clf in factories:
-                if "real+synthetic" in arms:
-                    fit_score(name, "real+synthetic", clf, seed, aug.X, aug.y)
-                if "synthetic-only" in arms and X_syn is not None and y_syn is not None:
-                    fit_score(name, "synthetic-only", clf, seed, X_syn, y_syn)
+    def measure(self, name: str, X_syn: pd.DataFrame, y_syn: np.ndarray, data: Prepared,
+                seed: int, *, ran_here: bool, quality: bool, rule_set: RuleSet | None) -> None:
+        """Fidelity, projection and rare-class overlap of synthetic rows ``X_syn, y_syn``."""
+        # compare with the rows the augmenter saw (imputed when it ran here)
+        seen, holdout = ((data.X_impute, data.X_test_impute) if ran_here
+                         else (data.X_train, data.X_test))
+        self.fidelity[name] = fidelity(
+            seen.assign(**{LABEL: data.y_train}), X_syn.assign(**{LABEL: y_syn}),
+            holdout.assign(**{LABEL: data.y_test}), numeric=data.numeric,
+            categorical=data.categorical, label=LABEL, quality=quality, random_state=seed,
+            rules=rule_set)
+        self.projections.append(projection(name, data.X_train, data.y_train, X_syn, y_syn,
+                                           seed))
+        self.diagnostics[name]["per_class"] = neighbour_overlap(
+            data.X_train, data.y_train, X_syn, y_syn, self.rare, random_state=seed)
 
-    results = pd.DataFrame(runs, columns=["augmenter", "arm", "classifier", "seed", "metric",
-                                          "class", "value"])
-    seeds_vary = {**{a: PER_SEED for a in augmenters},
-                  **{a: PER_SEED if callable(s) else FIXED for a, s in synthetic.items()}}
-    comparisons = compare(results, predictions, exclude=sorted(detectors),
+
+def _train_arms(grid: RunLog, name: str, aug: Augmented, seed: int,
+                arms: Sequence[Arm]) -> None:
+    """Every classifier on ``aug``'s training table and on its synthetic rows alone."""
+    for clf in grid.factories:
+        if "real+synthetic" in arms:
+            grid.fit_score(name, "real+synthetic", clf, seed, aug.X, aug.y)
+        if "synthetic-only" in arms and aug.X_syn is not None and aug.y_syn is not None:
+            grid.fit_score(name, "synthetic-only", clf, seed, aug.X_syn, aug.y_syn)
+
+
+def _result(grid: RunLog, found: _Found, config: dict[str, Any],
+            seeds_vary: dict[str, str], n_boot: int) -> EvaluationResult:
+    results = pd.DataFrame(grid.runs, columns=["augmenter", "arm", "classifier", "seed",
+                                               "metric", "class", "value"])
+    comparisons = compare(results, grid.predictions, exclude=sorted(grid.detectors),
                           seeds_vary=seeds_vary, n_boot=n_boot)
-    config = {"classifiers": list(factories), "seeds": list(seeds), "arms": list(arms),
-              "augmenters": [*augmenters, *synthetic], "numeric": numeric,
-              "categorical": categorical, "labels": labels, "pca": pca, "target": target,
-              "n_train": len(train), "n_test": len(test), "test_counts": class_counts(y_test),
-              "rare_classes": rare, "detectors": sorted(detectors), "seeds_vary": seeds_vary,
-              "n_boot": n_boot, "baseline": "stored" if baseline is not None else "trained",
-              **prints}
-    coordinates = (pd.concat(projections, ignore_index=True) if projections
+    coordinates = (pd.concat(found.projections, ignore_index=True) if found.projections
                    else pd.DataFrame(columns=["augmenter", "class", "kind", "x", "y"]))
-    return EvaluationResult(results=results, confusion=matrices, class_counts=counts,
-                            fidelity=fid, projection=coordinates, config=config,
+    notes = grid.notes
+    return EvaluationResult(results=results, confusion=grid.matrices,
+                            class_counts=found.counts, fidelity=found.fidelity,
+                            projection=coordinates, config=config,
                             notes=sorted(set(notes), key=notes.index),
-                            predictions=predictions, comparisons=comparisons,
-                            diagnostics=diagnostics)
+                            predictions=grid.predictions, comparisons=comparisons,
+                            diagnostics=found.diagnostics)
 
 
 def _mine_rules(X: pd.DataFrame, y: np.ndarray, numeric: Sequence[str],
