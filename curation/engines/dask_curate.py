@@ -91,7 +91,8 @@ def run_dask(client: Any, paths: list[Path], adapters: list[Any], work: Path,
               work=str(work.resolve()), dataset=dataset, n_buckets=min(MAX_BUCKETS, workers),
               scope=dedupe_scope, multi_file=len(paths) > 1,
               drop=(policies or {}).get("exact_duplicate", "drop") == "drop")
-    parts = _partitions(client, paths, adapters, options, partition_bytes, block, scans)
+    parts = _partitions(client, paths, adapters, options, partition_bytes, block, scans,
+                        workers)
     log.info("curating %d files as %d partitions on %d workers", len(paths), len(parts),
              workers)
     cleaned = _clean_all(client, parts, job, progress)
@@ -177,8 +178,8 @@ def _splittable(path: Path, adapter: Any, options: SourceOptions, block: int) ->
 
 
 def _partitions(client: Any, paths: list[Path], adapters: list[Any], options: SourceOptions,
-                partition_bytes: int, block: int,
-                scans: dict[int, tuple[int, list[Any]]]) -> list[Part]:
+                partition_bytes: int, block: int, scans: dict[int, tuple[int, list[Any]]],
+                workers: int) -> list[Part]:
     run = secrets.token_hex(8)  # names each file's first chunk, kept on the workers
     parts: list[Part] = []
     for f, (path, adapter) in enumerate(zip(paths, adapters, strict=True)):
@@ -190,7 +191,8 @@ def _partitions(client: Any, paths: list[Path], adapters: list[Any], options: So
             if f in scans:
                 blocks = [s for group in client.gather(scans[f][1]) for s in group]
                 ranges = [dataclasses.replace(r, lead_key=f"{run}:{f}") for r in plan_ranges(
-                    str(path), blocks, bom=bom, block=block, partition_bytes=partition_bytes)]
+                    str(path), blocks, bom=bom, block=block, partition_bytes=partition_bytes,
+                    multiple_of=workers)]
         elif f in scans:
             client.cancel(scans[f][1])
         for rng in ranges:

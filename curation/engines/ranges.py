@@ -9,11 +9,13 @@ the local reader would, with the same parse path and the same line numbers:
 - a first parallel pass (:func:`scan_blocks`) reads each block once and counts its line
   ends (CR, LF, CRLF; a CRLF across two blocks once) and quote characters, and where
   its last line end is;
-- :func:`plan_ranges` puts a boundary after the last line end of every
-  ``partition_bytes``-th block; the line number there is one plus the line ends before
-  it. A boundary where the count of quote characters before it is odd would fall inside
-  a quoted value (RFC 4180 escapes a quote by doubling it, so escaped quotes toggle
-  twice and the parity is exact for well-formed files); it moves to the next block;
+- :func:`plan_ranges` shares the blocks out evenly in ranges of at most about
+  ``partition_bytes`` (a multiple of the worker count of them, for a large file) and
+  puts each boundary after the last line end of a block; the line number there is one
+  plus the line ends before it. A boundary where the count of quote characters before
+  it is odd would fall inside a quoted value (RFC 4180 escapes a quote by doubling it,
+  so escaped quotes toggle twice and the parity is exact for well-formed files); it
+  moves to the next block;
 - a partition first reads the file's first chunk (the one the adapter infers column
   kinds from; the engine drops its rows), then its own blocks (:class:`ByteRange`).
   A worker parses that first chunk once per file and run and keeps it for the file's
@@ -245,35 +247,45 @@ def _blocks(path: Path, start: int, block_start: int, n_blocks: int | None,
 
 
 def plan_ranges(path: str, scans: list[BlockScan], *, bom: int, block: int,
-                partition_bytes: int) -> list[ByteRange]:
-    """Byte ranges of about ``partition_bytes`` each, cut where the local reader cuts.
+                partition_bytes: int, multiple_of: int = 1) -> list[ByteRange]:
+    """Byte ranges of at most about ``partition_bytes`` each, cut where the local reader
+    cuts.
 
-    ``scans`` are every block of the file in order (:func:`scan_blocks`). A boundary
+    ``scans`` are every block of the file in order (:func:`scan_blocks`). The blocks are
+    shared out evenly; a file of at least ``multiple_of`` ranges (the workers) gets a
+    multiple of it, so that no worker waits for another one's last range. A boundary
     needs a line end in the block before it and an even count of quote characters
     before it; otherwise it moves on by one block.
+
+    >>> s = scan_block(b"x\\n" * 32)
+    >>> [r.first_block for r in plan_ranges("f", [s] * 10, bom=0, block=64,
+    ...                                     partition_bytes=256, multiple_of=2)]
+    [0, 2, 5, 8]
     """
-    per = max(1, partition_bytes // block)
+    n = len(scans)
+    count = -(-n // max(1, partition_bytes // block))
+    if multiple_of > 1 and count >= multiple_of:
+        count = -(-count // multiple_of) * multiple_of
+    targets = iter(sorted({round(i * n / count) for i in range(1, count)} - {0}))
     path = os.path.abspath(path)
     ranges = [ByteRange(path=path, start=bom, first_block=0, stop_block=None, line=1,
                         block=block, bom=bom)]
     lines = quotes = 0  # before the start of block k
     straddle = False
-    k = 0
-    next_cut = per
-    while k < len(scans):
-        s = scans[k]
+    next_cut = next(targets, n)
+    for k, s in enumerate(scans):
         if straddle and s.starts_lf:
             lines -= 1  # a CRLF across the junction was counted in both blocks
-        if k + 1 >= next_cut and k + 1 < len(scans) and s.last_end > 0 \
+        if k + 1 >= next_cut and k + 1 < n and s.last_end > 0 \
                 and (quotes + s.prefix_quotes) % 2 == 0:
             line = 1 + lines + s.prefix_terminators
             ranges[-1].stop_block = k + 1
             ranges.append(ByteRange(path=path, start=bom + k * block + s.last_end,
                                     first_block=k + 1, stop_block=None, line=line,
                                     block=block, bom=bom))
-            next_cut = k + 1 + per
+            while next_cut <= k + 1:
+                next_cut = next(targets, n)
         lines += s.terminators
         quotes += s.quotes
         straddle = s.ends_cr
-        k += 1
     return ranges
