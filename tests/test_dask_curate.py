@@ -21,6 +21,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from curation.curate import curate
 from curation.errors import IotforgeError
@@ -174,6 +176,49 @@ def test_byte_ranges_keep_lines_and_find_duplicates_across_partitions(
     total = dask["total"]
     assert total["rows_read"] == where["lines"] - 1 - 2  # records, not lines
     assert total["rows_read"] == total["rows_out"] + total["rows_quarantined"] + 1
+
+
+def _scan_reference(data: bytes) -> tuple[int, int, int, int, int, bool, bool]:
+    """What :func:`scan_block` reports, counted the plain way."""
+    def ends(buf: bytes) -> int:
+        return buf.count(b"\n") + buf.count(b"\r") - buf.count(b"\r\n")
+    last = max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1)) + 1
+    return (ends(data), last, ends(data[:last]), data.count(b'"'), data[:last].count(b'"'),
+            data[:1] == b"\n", data[-1:] == b"\r")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"a", b",", b"\r", b"\n", b"\r\n", b'"']), max_size=60))
+def test_block_scan_counts_line_ends_and_quotes(pieces: list[bytes]) -> None:
+    from curation.engines.ranges import scan_block
+
+    data = b"".join(pieces)
+    s = scan_block(data)
+    assert (s.terminators, s.last_end, s.prefix_terminators, s.quotes, s.prefix_quotes,
+            s.starts_lf, s.ends_cr) == _scan_reference(data)
+    assert s.size == len(data)
+
+
+def test_ranges_share_blocks_evenly_with_exact_lines(tmp_path: Path) -> None:
+    from curation.engines.ranges import plan_ranges, scan_blocks
+
+    src = tmp_path / "flows.csv"
+    big_csv(src, rows=5000)
+    data = src.read_bytes()
+    block = 1024
+    n_blocks = -(-len(data) // block)
+    scans = scan_blocks(str(src), 0, 0, n_blocks, block)
+    for workers in (1, 2, 3, 5):
+        ranges = plan_ranges(str(src), scans, bom=0, block=block, partition_bytes=8 * block,
+                             multiple_of=workers)
+        assert len(ranges) >= -(-n_blocks // 8)  # at most about 8 blocks each
+        if len(ranges) >= workers:
+            assert len(ranges) % workers == 0
+        sizes = [(r.stop_block or n_blocks) - r.first_block for r in ranges]
+        assert max(sizes) - min(sizes) <= 2  # one quoted record may move a cut by one
+        for r in ranges:  # each starts on a line of its own, numbered as the file counts
+            assert r.start == 0 or data[r.start - 1:r.start] == b"\n"
+            assert r.line == data[:r.start].count(b"\n") + 1
 
 
 def test_stray_quote_makes_a_file_one_partition_with_the_same_result(
