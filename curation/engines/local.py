@@ -131,8 +131,9 @@ def conform_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
     {'a': [1.0, None], 'b': [None, None], 'c': ['1.5', '2.0']}
     """
     arrays = []
+    present = set(table.column_names)  # a set: wide tables have thousands of columns
     for fld in schema:
-        if fld.name not in table.column_names:
+        if fld.name not in present:
             arrays.append(pa.nulls(table.num_rows, fld.type))
             continue
         arr = table.column(fld.name)

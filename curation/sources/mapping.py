@@ -161,13 +161,12 @@ class MappingAdapter(Adapter):
                 raise MappingError(exc.message, column=col) from None
 
         def derive(table: pa.Table) -> pa.Table:
-            for col in table.column_names:
-                arr = table.column(col)
-                if missing:
-                    arr = pc.if_else(pc.is_in(pc.utf8_trim_whitespace(arr),
-                                              pa.array(missing)), None, arr)
-                table = table.set_column(table.column_names.index(col), col, arr)
-            return table
+            if not missing:
+                return table
+            markers = pa.array(missing)
+            arrays = [pc.if_else(pc.is_in(pc.utf8_trim_whitespace(arr), markers), None, arr)
+                      for arr in table.columns]
+            return pa.Table.from_arrays(arrays, schema=table.schema)
 
         name = str(m.get("source") or "mapping")
         if fmt in ("csv", "tsv"):
