@@ -16,16 +16,15 @@ only if the one-sided lower confidence bound of its mean gain is above 0::
 with ``n`` the folds (times repeats), ``alpha = 1 - confidence``, ``m`` the candidates
 evaluated (Bonferroni: the best of ``m`` is tested) and the variance corrected for
 overlapping training folds (Nadeau and Bengio's corrected resampled t-test, 2003).
-Otherwise the choice is ``"none"``: no synthetic rows.
+Otherwise the choice is ``"none"``: no synthetic rows. The folds, the score and this
+rule are in :mod:`augment._inner_cv`.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import numbers
 import time
-import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,10 +35,12 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from curation.errors import IotforgeError
-
 from ._base import BaseAugmenter
 from ._columns import _categorical_columns
+from ._factory import make_augmenter
+from ._inner_cv import _SEED_MAX as _SEED_MAX
+from ._inner_cv import NONE as NONE
+from ._inner_cv import decide, inner_folds, make_scorer, score_folds
 from ._sampler import _FrameSampler
 from ._strategies import resolve_sampling_strategy
 from ._typing import AutoCandidate, AutoScoring
@@ -50,9 +51,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_CANDIDATES: tuple[str, ...] = ("smote", "borderline_smote", "random_oversampler")
 """Cheap registry methods tried when ``candidates=None`` (at ``sampling_strategy``)."""
-
-NONE = "none"
-_SEED_MAX = np.iinfo(np.int32).max
 
 
 @dataclass(frozen=True)
@@ -215,8 +213,6 @@ class AutoAugmenter(_FrameSampler):
 
     # -- set-up ------------------------------------------------------------------------
     def _candidate_list(self, rng: np.random.RandomState) -> list[tuple[str, Any]]:
-        from ._table import make_augmenter
-
         items = list(DEFAULT_CANDIDATES if self.candidates is None else self.candidates)
         out: list[tuple[str, Any]] = []
         for item in items:
@@ -240,76 +236,6 @@ class AutoAugmenter(_FrameSampler):
             out.append((name, sampler))
         return out
 
-    def _scorer(self, classes: list[Hashable]) -> tuple[str, Any]:
-        from sklearn.metrics import f1_score, recall_score
-
-        if self.scoring == "macro_f1":
-            def macro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-                return float(f1_score(y_true, y_pred, labels=np.unique(y_true),
-                                      average="macro", zero_division=0))
-            return "macro-F1", macro_f1
-        named = self.scoring.get("recall") if set(self.scoring) == {"recall"} else None
-        if not named or isinstance(named, str):
-            raise ValueError(f"scoring: expected 'macro_f1' or {{'recall': [classes]}}, "
-                             f"found {self.scoring!r}")
-        unknown = [c for c in named if c not in classes]
-        if unknown:
-            raise ValueError(f"scoring: expected classes of y ({classes[:10]}), found "
-                             f"{unknown}")
-
-        def recall(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-            labels = [c for c in named if np.any(y_true == c)]
-            if not labels:
-                return float("nan")
-            return float(recall_score(y_true, y_pred, labels=labels, average="macro",
-                                      zero_division=0))
-        return f"recall of {list(named)}", recall
-
-    def _folds(self, y: np.ndarray, few: list[Hashable], seed: int,
-               notes: list[str]) -> tuple[list[tuple[np.ndarray, np.ndarray]], bool]:
-        from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
-
-        counts = pd.Series(y).value_counts()
-        is_few = pd.Series(y).isin(few).to_numpy()
-        keep, always = np.flatnonzero(~is_few), np.flatnonzero(is_few)
-        sizes = counts.drop(few)
-        if len(sizes) < 2:
-            notes.append("fewer than two classes have 2 or more rows: nothing to "
-                         "cross-validate")
-            return [], False
-        k = max(2, min(self.cv, int(sizes.min())))
-        small = sizes[sizes < self.cv]
-        if len(small):
-            shown = ", ".join(f"{c!r} ({n} rows)" for c, n in small.items())
-            notes.append(f"classes with fewer rows than cv={self.cv}: {shown}; "
-                         f"{k} folds instead of {self.cv}")
-        groups = None
-        if self.groups is not None:
-            groups = np.asarray(self.groups, dtype=object)
-            if len(groups) != len(y):
-                raise ValueError(f"groups: expected one group per row ({len(y)}), found "
-                                 f"{len(groups)}")
-            groups = groups[keep].astype(str)
-            n_groups = len(np.unique(groups))
-            if n_groups < 2:
-                notes.append("fewer than 2 groups: folds are stratified, not grouped")
-                groups = None
-            elif n_groups < k:
-                notes.append(f"only {n_groups} groups: {n_groups} folds instead of {k}")
-                k = n_groups
-        rng = np.random.RandomState(seed)
-        folds = []
-        for _ in range(self.n_repeats):
-            s = int(rng.randint(_SEED_MAX))
-            splitter = (StratifiedGroupKFold(k, shuffle=True, random_state=s) if groups is
-                        not None else StratifiedKFold(k, shuffle=True, random_state=s))
-            with warnings.catch_warnings():  # a class absent from some grouped folds
-                warnings.simplefilter("ignore", UserWarning)
-                for tr, va in splitter.split(np.zeros(len(keep)), y[keep], groups):
-                    # rows of a class too small to validate on stay in every training side
-                    folds.append((np.r_[keep[tr], always], keep[va]))
-        return folds, groups is not None
-
     # -- the selection -----------------------------------------------------------------
     def _resample(self, X: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
         rng = check_random_state(self.random_state)
@@ -319,7 +245,7 @@ class AutoAugmenter(_FrameSampler):
         candidates = self._candidate_list(rng)
         if few:  # one row: nothing to validate on or interpolate from
             candidates = [(name, _leave_as_is(s, few)) for name, s in candidates]
-        label, score = self._scorer(classes)
+        label, score = make_scorer(self.scoring, classes)
         categorical = _categorical_columns(X, self.categorical_features)
         estimator = self.estimator if self.estimator is not None else default_estimator(
             [X.columns.get_loc(c) for c in categorical], est_seed)
@@ -327,23 +253,10 @@ class AutoAugmenter(_FrameSampler):
         if few:
             notes.append(f"classes with 1 row, left as is (not validated, not augmented): "
                          f"{few}")
-        folds, grouped = self._folds(y, few, cv_seed, notes)
-        start = time.monotonic()
-        rows: list[dict[str, Any]] = []
-        summary: dict[str, dict[str, Any]] = {}
-        baseline: dict[int, float] = {}
-        skipped: list[str] = []
-        for name, sampler in [(NONE, None), *candidates]:
-            if sampler is not None and (not folds or not baseline or self._late(start)):
-                skipped.append(name)
-                summary[name] = {"status": "skipped"}
-                continue
-            summary[name] = self._evaluate(name, sampler, estimator, score, X, y, folds,
-                                           baseline, rows, notes)
-        self.cv_results_ = pd.DataFrame(rows, columns=["candidate", "repeat", "fold", "score",
-                                                       "gain", "n_train", "n_synthetic",
-                                                       "seconds"])
-        self.choice_, self.reason_ = self._decide(summary, folds, label, skipped)
+        folds, grouped = inner_folds(y, few, cv_seed, cv=self.cv, n_repeats=self.n_repeats,
+                                     groups=self.groups, notes=notes)
+        summary, skipped = self._score_all(candidates, estimator, score, X, y, folds, notes)
+        self.choice_, self.reason_ = decide(summary, folds, label, skipped, self.confidence)
         resampled = self._fit_choice(dict(candidates).get(self.choice_), X, y)
         self.selection_ = {
             "choice": self.choice_, "reason": self.reason_, "scoring": label,
@@ -360,81 +273,31 @@ class AutoAugmenter(_FrameSampler):
             return X.reset_index(drop=True), y
         return resampled
 
+    def _score_all(self, candidates: list[tuple[str, Any]], estimator: Any, score: Any,
+                   X: pd.DataFrame, y: np.ndarray, folds: list[Any], notes: list[str]
+                   ) -> tuple[dict[str, dict[str, Any]], list[str]]:
+        """No augmentation, then every candidate while time is left, on every fold:
+        their summaries and the candidates skipped; fills ``cv_results_``."""
+        start = time.monotonic()
+        rows: list[dict[str, Any]] = []
+        summary: dict[str, dict[str, Any]] = {}
+        baseline: dict[int, float] = {}
+        skipped: list[str] = []
+        for name, sampler in [(NONE, None), *candidates]:
+            if sampler is not None and (not folds or not baseline or self._late(start)):
+                skipped.append(name)
+                summary[name] = {"status": "skipped"}
+                continue
+            summary[name] = score_folds(name, sampler, estimator, score, X, y, folds,
+                                        n_repeats=self.n_repeats, baseline=baseline,
+                                        rows=rows, notes=notes)
+        self.cv_results_ = pd.DataFrame(rows, columns=["candidate", "repeat", "fold", "score",
+                                                       "gain", "n_train", "n_synthetic",
+                                                       "seconds"])
+        return summary, skipped
+
     def _late(self, start: float) -> bool:
         return self.time_limit is not None and time.monotonic() - start > self.time_limit
-
-    def _evaluate(self, name, sampler, estimator, score, X, y, folds, baseline, rows,  # type: ignore[no-untyped-def]
-                  notes):
-        """Score ``sampler`` (None: no augmentation) on every fold; its summary."""
-        began = time.monotonic()
-        per_repeat = max(len(folds) // self.n_repeats, 1)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            for i, (tr, va) in enumerate(folds):
-                t0 = time.monotonic()
-                X_tr, y_tr = X.iloc[tr], y[tr]
-                try:
-                    if sampler is not None:
-                        X_tr, y_tr = clone(sampler).fit_resample(X_tr, y_tr)
-                    model = clone(estimator).fit(X_tr, y_tr)
-                    value = score(y[va], model.predict(X.iloc[va]))
-                except (ValueError, RuntimeError, IotforgeError) as exc:
-                    what = "no augmentation" if sampler is None else f"candidate {name!r}"
-                    message = f"fold {i}: {' '.join(str(exc).split())[:300]}"
-                    notes.append(f"{what} failed on {message}")
-                    if sampler is None:
-                        baseline.clear()
-                    return {"status": "failed", "error": message}
-                if sampler is None:
-                    baseline[i] = value
-                rows.append({"candidate": name, "repeat": i // per_repeat, "fold": i,
-                             "score": value, "gain": value - baseline[i],
-                             "n_train": len(tr), "n_synthetic": len(y_tr) - len(tr),
-                             "seconds": time.monotonic() - t0})
-        if caught:
-            first = " ".join(str(caught[0].message).split())[:200]
-            notes.append(f"{'no augmentation' if sampler is None else name}: "
-                         f"{len(caught)} warnings in the inner folds, e.g. {first}")
-        mine = pd.DataFrame([r for r in rows if r["candidate"] == name]).dropna(subset=["gain"])
-        gains = mine["gain"].to_numpy(dtype=float)
-        ratio = float(np.mean([len(va) / len(tr) for tr, va in folds]))
-        return {"status": "evaluated", "mean_score": float(mine["score"].mean()),
-                "mean_gain": float(gains.mean()) if len(gains) else float("nan"),
-                "sd_gain": float(gains.std(ddof=1)) if len(gains) > 1 else float("nan"),
-                "n_folds": len(gains), "val_train_ratio": ratio,
-                "seconds": time.monotonic() - began}
-
-    def _decide(self, summary: dict[str, dict[str, Any]], folds: list[Any], label: str,
-                skipped: list[str]) -> tuple[str, str]:
-        from scipy.stats import t
-
-        tail = f" (skipped for the time limit: {skipped})" if skipped and folds and \
-            summary.get(NONE, {}).get("status") == "evaluated" else ""
-        if not folds:
-            return NONE, "abstained: too few rows per class to cross-validate."
-        if summary[NONE]["status"] != "evaluated":
-            return NONE, ("abstained: the classifier could not be scored without "
-                          f"augmentation ({summary[NONE]['error']}).")
-        done = {n: s for n, s in summary.items() if n != NONE and s["status"] == "evaluated"}
-        if not done:
-            return NONE, f"abstained: no candidate was evaluated{tail}."
-        m = len(done)
-        for s in done.values():
-            n, sd = s["n_folds"], s["sd_gain"]
-            if n < 2:
-                s["lower_bound"] = float("nan")
-                continue
-            q = float(t.ppf(1 - (1 - self.confidence) / m, n - 1))
-            se = math.sqrt((1 / n + s["val_train_ratio"]) * sd**2) if sd == sd else 0.0
-            s["lower_bound"] = s["mean_gain"] - q * se
-        best = max(done, key=lambda k: (done[k]["mean_gain"], -list(done).index(k)))
-        s = done[best]
-        said = (f"mean {label} gain {s['mean_gain']:+.4f} over no augmentation, "
-                f"{self.confidence:.0%} lower bound {s['lower_bound']:+.4f} over "
-                f"{s['n_folds']} folds")
-        if s["lower_bound"] > 0:
-            return best, f"chose {best!r}: {said} > 0{tail}."
-        return NONE, f"abstained: the best candidate {best!r} had {said}, not above 0{tail}."
 
     def _fit_choice(self, sampler: Any, X: pd.DataFrame,
                     y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray] | None:
