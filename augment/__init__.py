@@ -40,13 +40,13 @@ if TYPE_CHECKING:
         dcr_by_source,
         distance_to_closest_record,
     )
+    from ._random_oversampler import RandomOverSamplerAugmenter
     from ._sdv import CopulaGANAugmenter, GaussianCopulaAugmenter
     from ._smote import SMOTEAugmenter
     from ._smote_variants import (
         ADASYNAugmenter,
         BorderlineSMOTEAugmenter,
         KMeansSMOTEAugmenter,
-        RandomOverSamplerAugmenter,
         SVMSMOTEAugmenter,
     )
     from ._strategies import Floor, Power, Scale, SkewStrategy, parse_strategy
@@ -69,7 +69,8 @@ _LAZY: dict[str, str] = {
     "GaussianCopulaAugmenter": "_sdv",
     "SMOTEAugmenter": "_smote",
     **dict.fromkeys(("ADASYNAugmenter", "BorderlineSMOTEAugmenter", "KMeansSMOTEAugmenter",
-                     "RandomOverSamplerAugmenter", "SVMSMOTEAugmenter"), "_smote_variants"),
+                     "SVMSMOTEAugmenter"), "_smote_variants"),
+    "RandomOverSamplerAugmenter": "_random_oversampler",
     **dict.fromkeys(("Floor", "Power", "Scale", "SkewStrategy", "parse_strategy"),
                     "_strategies"),
     "TVAEAugmenter": "_tvae",

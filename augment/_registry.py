@@ -47,7 +47,7 @@ BUILTIN: dict[str, str] = {
     "svm_smote": "augment._smote_variants:SVMSMOTEAugmenter",
     "adasyn": "augment._smote_variants:ADASYNAugmenter",
     "kmeans_smote": "augment._smote_variants:KMeansSMOTEAugmenter",
-    "random_oversampler": "augment._smote_variants:RandomOverSamplerAugmenter",
+    "random_oversampler": "augment._random_oversampler:RandomOverSamplerAugmenter",
     "smote_tomek": "augment._hybrid:SMOTETomekAugmenter",
     "smote_enn": "augment._hybrid:SMOTEENNAugmenter",
     "ctgan": "augment._ctgan:CTGANAugmenter",

@@ -7,118 +7,38 @@ per class (exact by construction); CopulaGAN's inner ``ctgan.CTGAN`` is sampled 
 corrected conditional sampler of :mod:`augment._ctgan_core`, then decoded through SDV's
 own reverse transforms.
 
-Persistence uses SDV's ``save`` (cloudpickle): see :meth:`GaussianCopulaAugmenter.load`.
+Persistence uses SDV's ``save`` (cloudpickle): see :meth:`GaussianCopulaAugmenter.load`;
+it and the SDV glue both augmenters share are in :mod:`augment._sdv_base`.
 """
 
 from __future__ import annotations
 
 import json
 import numbers
+import warnings
 from collections.abc import Hashable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._gen_base import _LABEL, _GenerativeAugmenter, read_meta, write_atomic
+from ._ctgan import class_batch, spec_with_frequencies
+from ._ctgan_core import (
+    Device,
+    generate,
+    resolve_device,
+    scoped_global_seed,
+    spec_from_transformer,
+)
+from ._gen_base import _LABEL, _GenerativeAugmenter
+from ._sdv_base import _TABLE as _TABLE
+from ._sdv_base import _key, _metadata, _sdv_sample, _SDVPersistence
 
 if TYPE_CHECKING:
-    from ._ctgan_core import Device
     from ._gen_base import Contract
 
 __all__ = ["CopulaGANAugmenter", "GaussianCopulaAugmenter"]
-
-_TABLE = "table"
-
-
-def _metadata(X: pd.DataFrame, categorical: list[str]) -> Any:
-    from sdv.metadata import Metadata
-
-    columns = {
-        c: {"sdtype": "categorical" if c in categorical else "numerical"} for c in X.columns
-    }
-    return Metadata.load_from_dict({"tables": {_TABLE: {"columns": columns}}})
-
-
-def _sdv_sample(synth: Any, n: int, seed: int, device: Any) -> pd.DataFrame:
-    from ._ctgan_core import scoped_global_seed
-
-    with scoped_global_seed(seed, device):
-        synth._set_random_state(seed)
-        out = synth.sample(n)
-    return out[_TABLE] if isinstance(out, dict) else out
-
-
-class _SDVPersistence(_GenerativeAugmenter):
-    """save/load of SDV synthesizers: SDV's cloudpickle files plus iotforge JSON."""
-
-    def _synthesizers(self) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def _set_synthesizers(self, synths: dict[str, Any], meta: dict[str, Any]) -> None:
-        raise NotImplementedError
-
-    def save(self, path: str | Path) -> None:
-        """Save to directory ``path``: ``meta.json``, ``train_keys.npy``, ``sdv_*.pkl``.
-
-        The ``sdv_*.pkl`` files are SDV synthesizers written with cloudpickle (SDV has no
-        other format). Unpickling runs code: load only directories you wrote yourself.
-        """
-        import io
-
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        meta = self._common_meta()
-        names = {}
-        for i, (key, synth) in enumerate(self._synthesizers().items()):
-            tmp = path / f"sdv_{i}.pkl.tmp"
-            synth.save(str(tmp))
-            tmp.replace(path / f"sdv_{i}.pkl")
-            names[key] = f"sdv_{i}.pkl"
-        meta["sdv_files"] = names
-        self._extra_meta(meta)
-        buffer = io.BytesIO()
-        np.save(buffer, np.asarray(self.train_keys_, dtype=np.uint64), allow_pickle=False)
-        write_atomic(path / "train_keys.npy", buffer.getvalue())
-        write_atomic(path / "meta.json", json.dumps(meta, indent=1).encode("utf-8"))
-
-    def _extra_meta(self, meta: dict[str, Any]) -> None:
-        """Add subclass fields to ``meta`` (default: none)."""
-
-    @classmethod
-    def load(cls, path: str | Path, *, allow_pickle: bool = False) -> Any:
-        """Load an augmenter saved by :meth:`save`; ready for :meth:`sample`.
-
-        Parameters
-        ----------
-        path : str or Path
-            The directory :meth:`save` wrote.
-        allow_pickle : bool, default=False
-            Must be True: the SDV synthesizers are cloudpickle files, and unpickling
-            executes code. Pass True only for a directory you (or your pipeline) wrote.
-        """
-        if not allow_pickle:
-            raise ValueError(
-                f"{cls.__name__}.load: expected allow_pickle=True, found False; the SDV "
-                "models are pickle files and loading runs code: pass allow_pickle=True "
-                "only for a directory you wrote yourself"
-            )
-        from sdv.utils import load_synthesizer
-
-        path = Path(path)
-        meta = read_meta(path)
-        self = cls(**meta["params"])
-        keys = np.load(path / "train_keys.npy", allow_pickle=False)
-        self._restore_common(meta, keys)
-        synths = {
-            key: load_synthesizer(str(path / name))
-            for key, name in meta["sdv_files"].items()
-        }
-        self._set_synthesizers(synths, meta)
-        return self
-
 
 class GaussianCopulaAugmenter(_SDVPersistence):
     """Over-sample with one SDV ``GaussianCopulaSynthesizer`` per class to augment.
@@ -200,11 +120,7 @@ max_retries
     def _fit_models(
         self, X: pd.DataFrame, y: np.ndarray, classes: list[Hashable], seed: int
     ) -> None:
-        import warnings
-
         from sdv.single_table import GaussianCopulaSynthesizer
-
-        from ._ctgan_core import resolve_device, scoped_global_seed
 
         categorical = [f"f{list(self.columns_).index(c)}" for c in self.categorical_features_]
         device = resolve_device("cpu")
@@ -225,8 +141,6 @@ max_retries
         return list(self.synthesizers_)
 
     def _draw(self, target_class: Hashable, n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
-        from ._ctgan_core import resolve_device
-
         rows = _sdv_sample(self.synthesizers_[target_class], n, seed, resolve_device("cpu"))
         rows = rows[[f"f{i}" for i in range(len(self.columns_))]]
         return rows, np.ones(len(rows), dtype=bool)
@@ -358,9 +272,6 @@ max_retries
     def _fit_models(
         self, X: pd.DataFrame, y: np.ndarray, classes: list[Hashable], seed: int
     ) -> None:
-        from ._ctgan import class_batch
-        from ._ctgan_core import resolve_device, scoped_global_seed
-
         if self.batch_size % self.pac:
             raise ValueError(
                 f"expected batch_size a multiple of pac={self.pac}, found {self.batch_size}"
@@ -391,8 +302,6 @@ max_retries
     def _draw(self, target_class: Hashable, n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
         import torch
 
-        from ._ctgan_core import generate, scoped_global_seed
-
         device = torch.device(self.device_)
         if self.per_class:
             synth, spec = self.synthesizers_[target_class], self.specs_[target_class]
@@ -421,9 +330,6 @@ max_retries
         return {"model": self.synthesizer_}
 
     def _set_synthesizers(self, synths: dict[str, Any], meta: dict[str, Any]) -> None:
-        from ._ctgan import spec_with_frequencies
-        from ._ctgan_core import spec_from_transformer
-
         if self.per_class:
             lookup = {json.dumps(_key(c)): c for c in self.classes_}
             self.synthesizers_ = {lookup[k]: s for k, s in synths.items()}
@@ -432,7 +338,3 @@ max_retries
             return
         self.synthesizer_ = synths["model"]
         self.spec_ = spec_from_transformer(self.synthesizer_._model._transformer)
-
-
-def _key(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
