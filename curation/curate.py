@@ -18,7 +18,6 @@ a failure leaves the previous outputs or none.
 
 from __future__ import annotations
 
-import glob
 import json
 import logging
 import os
@@ -31,13 +30,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from curation._inputs import SKIP_NAMES as SKIP_NAMES
+from curation._inputs import _globbed as _globbed
+from curation._inputs import _reason as _reason
+from curation._inputs import _unusable_error as _unusable_error
+from curation._inputs import _usable_inputs, expand_inputs, settle_unusable
+from curation._inputs import _why as _why
 from curation._output import OutputSet
 from curation._streaming import WriteBehind
 from curation._typing import DedupeScope, OnBadFile, Policy
 from curation.clean import QUARANTINE_SCHEMA, RULES
 from curation.engines import EngineOption, dask_client, resolve_engine
 from curation.engines.local import Progress, Writers, curate_file
-from curation.errors import InputError, Problem, UnusableInputsError, UsageError
+from curation.errors import InputError, UsageError
 from curation.rules import FileContext
 from curation.rules.duplicates import DuplicateIndex, conflicts
 from curation.rules.shape import track_constant
@@ -48,7 +53,7 @@ from curation.schema import (
     TableMeta,
     arrow_schema,
 )
-from curation.sources import SourceOptions, detect, get_adapter
+from curation.sources import SourceOptions
 from curation.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -133,12 +138,7 @@ def curate(
     if not paths and not unusable:
         raise UsageError("expected at least one capture file, found none"
                          + (f" ({len(skipped)} files skipped)" if skipped else ""))
-    for rule, pol in (policies or {}).items():
-        if rule not in RULES:
-            raise UsageError(f"expected a rule in {sorted(RULES)}, found {rule!r}")
-        if pol not in RULES[rule].policies:
-            raise UsageError(f"rule {rule!r}: expected a policy in {RULES[rule].policies}, "
-                             f"found {pol!r}")
+    _check_policies(policies)
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise UsageError(f"input not found: {', '.join(missing)}")
@@ -146,14 +146,7 @@ def curate(
     options = SourceOptions(mapping=mapping, label_rules=label_rules,
                             default_label=default_label)
     paths, adapters = _usable_inputs(paths, format, options, unusable)
-    if unusable:
-        if on_bad_file == "fail" or not paths:
-            raise _unusable_error(unusable, others=bool(paths))
-        skipped = [*skipped, *({"path": str(e.path), "reason": _why(e), "unusable": True}
-                               for e in unusable)]
-        log.info("skipped %d unusable input files: %s", len(unusable),
-                 "; ".join(f"{e.path}: {_why(e)}" for e in unusable))
-
+    skipped = settle_unusable(unusable, paths, skipped, on_bad_file)
     with OutputSet(out_dir, OUTPUTS, stage="curate") as output:
         if kind == "local":
             report = _run(paths, adapters, output.staging, options, taxonomy, policies,
@@ -172,142 +165,21 @@ def curate(
     return report
 
 
+def _check_policies(policies: Mapping[str, Policy] | None) -> None:
+    for rule, pol in (policies or {}).items():
+        if rule not in RULES:
+            raise UsageError(f"expected a rule in {sorted(RULES)}, found {rule!r}")
+        if pol not in RULES[rule].policies:
+            raise UsageError(f"rule {rule!r}: expected a policy in {RULES[rule].policies}, "
+                             f"found {pol!r}")
+
+
 OUTPUTS = ("curated.parquet", "quarantine.parquet", "report.json")
 """curate's output set; report.json, written last, marks a complete set."""
 
 
-def _usable_inputs(paths: list[Path], format: str | None, options: SourceOptions,
-                   unusable: list[InputError]) -> tuple[list[Path], list[Any]]:
-    """Detect and open every file once; the ones that fail go to ``unusable``.
-
-    Opening reads only the first chunk, so a directory of bad files is reported in
-    one run instead of one file per run.
-    """
-    fixed = get_adapter(format) if format else None
-    usable: list[Path] = []
-    adapters = []
-    for path in paths:
-        try:
-            adapter = fixed or detect(path)
-            source = adapter.open(path, options)
-            close = getattr(source.batches, "close", None)
-            if close is not None:
-                close()
-        except InputError as exc:
-            unusable.append(exc)
-            continue
-        except OSError as exc:
-            unusable.append(InputError(
-                _reason(exc), path=str(path),
-                hint="check the file's permissions" if isinstance(exc, PermissionError)
-                else None))
-            continue
-        usable.append(path)
-        adapters.append(adapter)
-    return usable, adapters
-
-
-def _reason(exc: OSError) -> str:
-    return (exc.strerror or str(exc)).lower()
-
-
-def _why(exc: InputError) -> str:
-    return exc.message + (f"; {exc.hint}" if exc.hint else "")
-
-
-def _unusable_error(errors: list[InputError], *, others: bool) -> InputError:
-    """One error for every unusable input (the file's own error when it is the only input)."""
-    if len(errors) == 1 and not others:
-        return errors[0]
-    problems = [Problem(path=str(e.path), message=e.message, line=e.line, column=e.column)
-                for e in errors]
-    if not others:
-        return UnusableInputsError.of(
-            problems, lead=f"none of the {len(errors)} input files can be curated",
-            hint="fix or remove them, or give --format / --mapping")
-    return UnusableInputsError.of(
-        problems, lead=f"{len(errors)} input files cannot be curated",
-        hint="fix or remove them, give --format / --mapping, or pass --on-bad-file skip "
-             "to curate the others")
-
-
-def _globbed(inputs: Iterable[str | os.PathLike[str]]) -> list[str | os.PathLike[str]]:
-    out: list[str | os.PathLike[str]] = []
-    for item in inputs:
-        text = os.fspath(item)
-        if os.path.lexists(text) or not any(c in text for c in "*?["):
-            out.append(item)
-            continue
-        matches = sorted(glob.glob(text, recursive=True))
-        if not matches:
-            raise UsageError(f"expected files matching {text!r}, found none",
-                             hint="check the pattern (quote it so the shell leaves it alone)")
-        out.extend(matches)
-    return out
-
-
-SKIP_NAMES = frozenset({"readme", "readme.md", "readme.txt", "license", "license.txt",
-                        "licence", "notice", ".gitignore", ".dvcignore"})
-
-
-def expand_inputs(
-    inputs: Iterable[str | os.PathLike[str]],
-    *,
-    unreadable: list[InputError] | None = None,
-) -> tuple[list[Path], list[dict[str, str]]]:
-    """Files from files and directories (recursive, sorted); skipped files with why.
-
-    A file named on the command line is always taken. Inside a directory, hidden
-    files and documentation (README, LICENSE) are skipped and listed in the report.
-    A directory that cannot be listed (permission denied) is appended to
-    ``unreadable`` when given; otherwise one error names every such directory.
-    An input that does not exist but holds a glob pattern (``*``, ``?``, ``[``;
-    ``**`` crosses folders) stands for the files and folders it matches, sorted; a
-    pattern that matches nothing is a usage error, so a pipeline never curates
-    less than it names without a word.
-    """
-    paths: list[Path] = []
-    skipped: list[dict[str, str]] = []
-    errors: list[InputError] = []
-    for item in _globbed(inputs):
-        p = Path(item)
-        try:
-            is_dir = p.is_dir()
-        except OSError as exc:  # a parent folder that cannot be searched
-            errors.append(InputError(_reason(exc), path=str(p),
-                                     hint="check the permissions of its folders"))
-            continue
-        if not is_dir:
-            paths.append(p)
-            continue
-        found: list[Path] = []
-
-        def cannot_list(exc: OSError, top: Path = p) -> None:
-            where = Path(exc.filename or top)
-            if any(part.startswith(".") for part in where.relative_to(top).parts):
-                skipped.append({"path": str(where), "reason": "hidden directory"})
-                return
-            errors.append(InputError(f"{_reason(exc)} (cannot list this directory)",
-                                     path=str(where), hint="check its permissions"))
-
-        for root, _dirs, files in os.walk(p, onerror=cannot_list):
-            found.extend(f for f in (Path(root) / name for name in files) if f.is_file())
-        for f in sorted(found):
-            rel = f.relative_to(p).parts
-            if any(part.startswith(".") for part in rel):
-                skipped.append({"path": str(f), "reason": "hidden file"})
-            elif f.name.lower() in SKIP_NAMES or f.suffix.lower() in (".md", ".txt.md"):
-                skipped.append({"path": str(f), "reason": "documentation, not a capture"})
-            else:
-                paths.append(f)
-    if unreadable is not None:
-        unreadable.extend(errors)
-    elif errors:
-        raise _unusable_error(errors, others=False)
-    return paths, skipped
-
-
-def _plan(paths, adapters, options):  # type: ignore[no-untyped-def]
+def _plan(paths: list[Path], adapters: list[Any],
+          options: SourceOptions) -> tuple[TableMeta, pa.Schema]:
     """Open every source once for its column specs, so one writer takes all rows.
 
     Opening reads only the first chunk of a file (the kind inference sample); the
@@ -342,9 +214,27 @@ def _plan(paths, adapters, options):  # type: ignore[no-untyped-def]
     return meta, schema
 
 
-def _run(paths, adapters, work, options, taxonomy, policies, progress,  # type: ignore[no-untyped-def]
-         dedupe_scope="global"):
+def _run(paths: list[Path], adapters: list[Any], work: Path, options: SourceOptions,
+         taxonomy: Taxonomy, policies: Mapping[str, Policy] | None, progress: Progress | None,
+         dedupe_scope: DedupeScope = "global") -> dict[str, Any]:
     meta, schema = _plan(paths, adapters, options)
+    files, fingerprints = _write(paths, adapters, work, schema, options, taxonomy, policies,
+                                 progress, dedupe_scope)
+    table_rows = pq.read_metadata(work / "curated.parquet").num_rows
+    report = run_report(files, fingerprints, meta, policies, taxonomy, dedupe_scope)
+    for warning in report["warnings"]:
+        log.warning("%s", warning)
+    if table_rows != report["total"]["rows_out"]:
+        raise AssertionError("curated rows differ from the accounting")
+    return report
+
+
+def _write(paths: list[Path], adapters: list[Any], work: Path, schema: pa.Schema,
+           options: SourceOptions, taxonomy: Taxonomy, policies: Mapping[str, Policy] | None,
+           progress: Progress | None, dedupe_scope: DedupeScope
+           ) -> tuple[list[dict[str, Any]], list[tuple[frozenset[str], np.ndarray]]]:
+    """Curate every file into the two Parquet writers; per file its report entry and
+    feature-row fingerprint."""
     seen = DuplicateIndex()  # every file's records, for the cross-file counts
     files: list[dict[str, Any]] = []
     fingerprints: list[tuple[frozenset[str], np.ndarray]] = []
@@ -361,9 +251,16 @@ def _run(paths, adapters, work, options, taxonomy, policies, progress,  # type: 
                                              policies, progress)
             files.append(entry)
             fingerprints.append(fingerprint)
-    table_rows = pq.read_metadata(work / "curated.parquet").num_rows
-    total = {k: sum(f[k] for f in files)
-             for k in ("rows_read", "rows_out", "rows_quarantined", "rows_duplicate")}
+    return files, fingerprints
+
+
+def run_report(files: list[dict[str, Any]],
+               fingerprints: list[tuple[frozenset[str], np.ndarray]], meta: TableMeta,
+               policies: Mapping[str, Policy] | None, taxonomy: Taxonomy,
+               dedupe_scope: DedupeScope) -> dict[str, Any]:
+    """The run's report from the files' entries: totals, rules, classes, warnings."""
+    total: dict[str, Any] = {k: sum(f[k] for f in files) for k in
+                             ("rows_read", "rows_out", "rows_quarantined", "rows_duplicate")}
     rules: Counter[str] = Counter()
     for f in files:
         rules.update(f["rules"])
@@ -372,7 +269,7 @@ def _run(paths, adapters, work, options, taxonomy, policies, progress,  # type: 
     for f in files:
         classes.update(f["classes"])
     total["classes"] = dict(classes.most_common())
-    report = {
+    return {
         "files": files,
         "total": total,
         "policies": {name: (policies or {}).get(name, r.policy) for name, r in RULES.items()},
@@ -381,11 +278,6 @@ def _run(paths, adapters, work, options, taxonomy, policies, progress,  # type: 
         "dedupe_scope": dedupe_scope,
         "warnings": same_records(files, fingerprints),
     }
-    for warning in report["warnings"]:
-        log.warning("%s", warning)
-    if table_rows != total["rows_out"]:
-        raise AssertionError("curated rows differ from the accounting")
-    return report
 
 
 SAME_RECORDS_SHARE = 0.5
