@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from curation.contracts._gx import gx_frame, run_gx
+from curation.contracts.validate import select_rows
 from curation.errors import InputError, ValidationFailed
 from curation.schema import (
     FIXED_ROLES,
@@ -100,8 +102,6 @@ def for_synthetic_rows(frame: pd.DataFrame, roles: Mapping[str, str],
     >>> rows["x"].tolist(), [e["kwargs"]["column"] for e in checked[0]["expectations"]]
     ([-5.0], ['x'])
     """
-    from curation.contracts.validate import select_rows
-
     if IS_SYNTHETIC not in frame.columns:
         raise InputError(f"expected augmented data (an {IS_SYNTHETIC} column) to check its "
                          "synthetic rows, found none", path=path,
@@ -120,13 +120,11 @@ def valid_rows(df: pd.DataFrame, suite: Mapping[str, Any]) -> np.ndarray:
     batch has the wrong shape, not that some rows are bad: it raises
     :class:`~curation.errors.ValidationFailed`.
     """
-    from curation.contracts.validate import _run_gx, gx_frame
-
     frame = df.reset_index(drop=True)
     row_suite = for_rows(suite, list(frame.columns))
     if not row_suite["expectations"]:
         return np.ones(len(frame), dtype=bool)
-    result = _run_gx(gx_frame(frame), row_suite, "COMPLETE", None)
+    result = run_gx(gx_frame(frame), row_suite, "COMPLETE", None)
     mask = np.ones(len(frame), dtype=bool)
     for res in result.results:
         if res.success:
