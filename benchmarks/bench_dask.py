@@ -4,14 +4,21 @@ Generates (or reuses) a CICFlowMeter-like CSV (``benchmarks/gen_cic.py``), then 
 it in fresh subprocesses:
 
 - ``local``: ``curate([csv], out)``, the streaming engine;
-- ``dask, N workers``: ``curate([csv], out, engine=client)`` on a ``LocalCluster`` of N
-  single-threaded worker processes started inside the run (its start-up time counts).
+- ``dask, N workers``: ``curate([csv], out, engine=client)`` on the ``LocalCluster``
+  that ``--engine dask`` starts on a machine of N cores
+  (:func:`curation.engines.local_cluster`: N worker processes, one thread each;
+  docs/scale.md says why). The cluster's start-up (worker processes, their imports) is
+  timed apart: ``seconds`` is the curate call on the running cluster, ``with start-up``
+  the speed-up when the start-up counts too.
 
-Wall time of each run; peak RSS of the driver process, of each worker process and of
-all of them together (sampled every 0.1 s with psutil). The two engines' report.json
-must agree (the run stops otherwise). With ``--scaling``, every size in ``--sizes`` is
-run on 1 and 2 workers and the seconds per GB give a projection for CIC-IoT-2023
-(13 GB) on 16 workers; the assumptions are printed with it.
+Wall time of each run; CPU seconds of all its processes (user + system) and the cores
+they kept busy on average (CPU seconds / wall seconds); peak RSS of the driver process,
+of each worker process and of all of them together (sampled every 0.1 s with psutil).
+The two engines' report.json totals must agree (the run stops otherwise). With
+``--scaling``, every size in ``--sizes`` is run on 1 and 2 workers, all with Parquet
+dataset directories as outputs (what inputs past 1 GiB give, and what CIC-IoT-2023
+would), and the seconds per GB give a projection for CIC-IoT-2023 (13 GB) on 16
+workers; the assumptions are printed with it.
 
 usage: python benchmarks/bench_dask.py [--gigabytes 2] [--workers 2] [--scaling]
        [--sizes 0.5,1,2] [--work benchmarks/_work]
@@ -28,59 +35,80 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
 RUN = """
-import json, logging, sys, time
+import json, sys, time
 from curation.curate import curate
+from curation.engines import dask_curate
 if __name__ == "__main__":
-    csv, out, workers = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    csv, out, workers, dataset = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    if dataset == "always":
+        dask_curate.DATASET_OVER_BYTES = 0
     t = time.perf_counter()
     if workers == 0:
         report = curate([csv], out)
-    else:
-        from distributed import Client, LocalCluster
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=":0", silence_logs=logging.CRITICAL) as cluster, \\
-                Client(cluster) as client:
-            report = curate([csv], out, engine=client)
-    print(json.dumps({"seconds": time.perf_counter() - t, "total": report["total"],
-                      "engine": report.get("engine")}))
+        print(json.dumps({"seconds": time.perf_counter() - t, "startup": 0.0,
+                          "total": report["total"], "engine": None}))
+        sys.exit(0)
+    from distributed import Client
+    from curation.engines import local_cluster
+
+    def warm():  # the workers' imports belong to their start-up
+        import curation.engines._curate_tasks  # noqa: F401
+
+    with local_cluster(workers) as cluster, Client(cluster) as client:
+        client.run(warm)
+        started = time.perf_counter()
+        report = curate([csv], out, engine=client)
+        done = time.perf_counter()
+    print(json.dumps({"seconds": done - started, "startup": started - t,
+                      "total": report["total"], "engine": report.get("engine")}))
 """
 
 
-def measure(csv: Path, out: Path, workers: int) -> dict[str, object]:
-    """One run in a fresh process; its time and the peak memory of its processes."""
+def measure(csv: Path, out: Path, workers: int, dataset: str = "auto") -> dict[str, Any]:
+    """One run in a fresh process; its times, CPU seconds and peak memory."""
     import psutil
 
-    proc = subprocess.Popen([sys.executable, "-c", RUN, str(csv), str(out), str(workers)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", RUN, str(csv), str(out), str(workers),
+                             dataset], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
     parent = psutil.Process(proc.pid)
     peak: dict[int, int] = {}
+    cpu: dict[int, float] = {}
     peak_total = 0
     while proc.poll() is None:
         try:
             procs = [parent, *parent.children(recursive=True)]
-            rss = {}
-            for p in procs:
-                try:
-                    rss[p.pid] = p.memory_info().rss
-                except psutil.Error:
-                    continue
         except psutil.Error:
             break
+        rss = {}
+        for p in procs:
+            try:
+                with p.oneshot():
+                    rss[p.pid] = p.memory_info().rss
+                    times = p.cpu_times()
+                    cpu[p.pid] = times.user + times.system
+            except psutil.Error:
+                continue
         for pid, r in rss.items():
             peak[pid] = max(peak.get(pid, 0), r)
         peak_total = max(peak_total, sum(rss.values()))
         time.sleep(0.1)
     stdout, stderr = proc.communicate()
+    wall = time.perf_counter() - wall
     if proc.returncode:
         sys.exit(stderr[-3000:])
-    result = json.loads(stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
     others = [v for pid, v in peak.items() if pid != proc.pid]
+    cpu_s = sum(cpu.values())
     result.update(driver_mb=peak.get(proc.pid, 0) / 2**20,
-                  worker_mb=max(others, default=0) / 2**20, total_mb=peak_total / 2**20)
+                  worker_mb=max(others, default=0) / 2**20, total_mb=peak_total / 2**20,
+                  cpu_s=cpu_s, cores=cpu_s / wall)
     return result
 
 
@@ -92,17 +120,22 @@ def generate(gigabytes: float, work: Path) -> Path:
     return csv
 
 
-def row(label: str, csv: Path, r: dict[str, object], base: float | None) -> str:
+def row(label: str, csv: Path, r: dict[str, Any], base: dict[str, Any] | None) -> str:
     gb = csv.stat().st_size / 1e9
-    secs = float(r["seconds"])  # type: ignore[arg-type]
-    ratio = f"{base / secs:.2f}" if base else "1.00"
-    return (f"| {gb:.2f} GB | {label} | {secs:.1f} | {secs / gb:.1f} | {ratio} | "
-            f"{r['driver_mb']:,.0f} | {r['worker_mb']:,.0f} | {r['total_mb']:,.0f} |")
+    secs, startup = float(r["seconds"]), float(r["startup"])
+    none = "1.00" if r["engine"] is None else "–"
+    worker = "–" if r["engine"] is None else f"{r['worker_mb']:,.0f}"
+    ratio = f"{base['seconds'] / secs:.2f}" if base else none
+    ratio_all = f"{base['seconds'] / (secs + startup):.2f}" if base else none
+    return (f"| {gb:.2f} GB | {label} | {secs:.1f} | {startup:.1f} | {secs / gb:.1f} | "
+            f"{ratio} | {ratio_all} | {r['cpu_s']:.0f} | {r['cores']:.2f} | "
+            f"{r['driver_mb']:,.0f} | {worker} | {r['total_mb']:,.0f} |")
 
 
-HEAD = ("| input | engine | seconds | s/GB | speed-up vs local | driver peak RSS (MB) | "
-        "peak RSS per worker (MB) | peak RSS in total (MB) |\n|---|---|---:|---:|---:|---:|"
-        "---:|---:|")
+HEAD = ("| input | engine | seconds | start-up s | s/GB | speed-up vs local | "
+        "with start-up | CPU s | cores busy | driver peak RSS (MB) | "
+        "peak RSS per worker (MB) | peak RSS in total (MB) |\n"
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 
 
 def main() -> None:
@@ -116,7 +149,8 @@ def main() -> None:
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, {dt.date.today()}\n")
+          f"{platform.python_version()}, {dt.date.today()}, load average "
+          f"{os.getloadavg()[0]:.1f} before the runs\n")
     csv = generate(args.gigabytes, args.work)
     local = measure(csv, args.work / "out_local", 0)
     dask = measure(csv, args.work / "out_dask", args.workers)
@@ -124,7 +158,7 @@ def main() -> None:
         sys.exit(f"the engines disagree: {local['total']} != {dask['total']}")
     print(HEAD)
     print(row("local", csv, local, None))
-    print(row(f"dask, {args.workers} workers", csv, dask, float(local["seconds"])))  # type: ignore[arg-type]
+    print(row(f"dask, {args.workers} workers", csv, dask, local))
     print(f"\npartitions: {dask['engine']}")
     if not args.scaling:
         return
@@ -134,8 +168,8 @@ def main() -> None:
         path = generate(size, args.work)
         gb = path.stat().st_size / 1e9
         for workers in (1, 2):
-            r = measure(path, args.work / f"out_{size:g}_{workers}", workers)
-            per_gb[workers].append((gb, float(r["seconds"])))  # type: ignore[arg-type]
+            r = measure(path, args.work / f"out_{size:g}_{workers}", workers, "always")
+            per_gb[workers].append((gb, float(r["seconds"])))
             print(row(f"dask, {workers} worker{'s' if workers > 1 else ''}", path, r, None))
     projection(per_gb)
 

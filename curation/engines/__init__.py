@@ -24,8 +24,9 @@ from curation.engines._client import (
     EngineOption,
     dask_client,
     is_client,
+    local_cluster,
     resolve_engine,
 )
 
 __all__ = ["SCHEDULER_TIMEOUT_S", "EngineName", "EngineOption", "dask_client", "is_client",
-           "resolve_engine"]
+           "local_cluster", "resolve_engine"]

@@ -59,6 +59,29 @@ def _cpus() -> int:
 
 
 @contextlib.contextmanager
+def local_cluster(n_workers: int | None = None) -> Iterator[Any]:
+    """A ``LocalCluster`` as ``--engine dask`` starts one: a worker process per core (or
+    ``n_workers``), one thread each, stopped at the end.
+
+    One thread per process: the cleaning rules hold Python's GIL for part of their
+    work, and each task parses ahead on a thread of its own. The workers keep glibc's
+    default memory trimming: Dask's nanny sets ``MALLOC_TRIM_THRESHOLD_``, which makes
+    every freed array of more than 128 KiB go back to the system and come back as page
+    faults (15 % more CPU for curate's partitions), for some 100 MB less peak memory.
+    """
+    import dask
+    from distributed import LocalCluster
+
+    n = n_workers or _cpus()
+    log.info("starting a LocalCluster: %d workers, 1 thread each", n)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                               dashboard_address=":0", silence_logs=logging.CRITICAL)
+    with cluster:
+        yield cluster
+
+
+@contextlib.contextmanager
 def dask_client(engine: EngineOption = "dask", scheduler: str | None = None, *,
                 timeout: float = SCHEDULER_TIMEOUT_S,
                 n_workers: int | None = None) -> Iterator[Client]:
@@ -70,8 +93,7 @@ def dask_client(engine: EngineOption = "dask", scheduler: str | None = None, *,
         A ``Client`` is used as it is.
     scheduler : str, optional
         Address of a running scheduler (``tcp://host:8786``). Without one, the client
-        in scope is used, or a ``LocalCluster`` with one single-threaded worker process
-        per core is started (and stopped at the end).
+        in scope is used, or :func:`local_cluster` is started (and stopped at the end).
     timeout : float
         Seconds to wait for the scheduler before :class:`~curation.errors.UsageError`.
     n_workers : int, optional
@@ -81,7 +103,7 @@ def dask_client(engine: EngineOption = "dask", scheduler: str | None = None, *,
         yield engine
         return
     try:
-        from distributed import Client, LocalCluster, default_client
+        from distributed import Client, default_client
     except ModuleNotFoundError:  # pragma: no cover - a dependency of the package
         raise UsageError("the Dask engine needs 'dask[dataframe]' and 'distributed'",
                          hint="pip install 'dask[dataframe]' distributed") from None
@@ -94,11 +116,7 @@ def dask_client(engine: EngineOption = "dask", scheduler: str | None = None, *,
             return
         except ValueError:  # no client in scope
             pass
-        n = n_workers or _cpus()
-        log.info("starting a LocalCluster: %d workers, 1 thread each", n)
-        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                          dashboard_address=":0", silence_logs=logging.CRITICAL) as cluster, \
-                Client(cluster) as client:
+        with local_cluster(n_workers) as cluster, Client(cluster) as client:
             yield client
         return
     try:
