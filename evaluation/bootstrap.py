@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._typing import Verdict
+from .metrics import verdict
 
 __all__ = ["MIN_CLASS_ROWS", "BootstrapResult", "Interval", "paired_bootstrap"]
 
@@ -91,17 +92,10 @@ class BootstrapResult:
         tail = (1 - self.confidence) / 2
         lo, hi = (float(v) for v in np.quantile(draws, [tail, 1 - tail]))
         diff = float(per_seed.mean())
-        if self.n_rows[metric] < MIN_CLASS_ROWS:
-            verdict: Verdict = "untested"
-        elif lo > 0:
-            verdict = "helped"
-        elif hi < 0:
-            verdict = "hurt"
-        else:
-            verdict = "no detectable difference"
         sd = float(per_seed.std(ddof=1)) if len(per_seed) > 1 else 0.0
         return Interval(baseline=float(base.mean()), treated=float(treated.mean()),
-                        diff=diff, ci_low=lo, ci_high=hi, seed_sd=sd, verdict=verdict)
+                        diff=diff, ci_low=lo, ci_high=hi, seed_sd=sd,
+                        verdict=verdict(lo, hi, tested=self.n_rows[metric] >= MIN_CLASS_ROWS))
 
 
 def _scores(counts: np.ndarray, present: np.ndarray, classes: Sequence[int]) -> np.ndarray:

@@ -29,7 +29,8 @@ import numpy as np
 
 from ._typing import Verdict
 
-__all__ = ["PairedComparison", "classification_metrics", "confusion", "paired_comparison"]
+__all__ = ["PairedComparison", "classification_metrics", "confusion", "paired_comparison",
+           "verdict"]
 
 Labels: TypeAlias = Sequence[Any] | np.ndarray
 """Class labels of rows: a list, a pandas Series or a NumPy array."""
@@ -175,14 +176,23 @@ def paired_comparison(baseline: Sequence[float], treated: Sequence[float],
         lo, hi = mean - half, mean + half
         if np.any(d != 0):
             p = float(stats.wilcoxon(d, zero_method="zsplit").pvalue)
-    if n < 2:
-        verdict: Verdict = "untested"
-    elif lo > 0:
-        verdict = "helped"
-    elif hi < 0:
-        verdict = "hurt"
-    else:
-        verdict = "no detectable difference"
     return PairedComparison(n=n, mean_diff=mean, sd_diff=sd, ci_low=lo, ci_high=hi,
                             wilcoxon_p=p, wins=int(np.sum(d > 0)), losses=int(np.sum(d < 0)),
-                            ties=int(np.sum(d == 0)), verdict=verdict)
+                            ties=int(np.sum(d == 0)), verdict=verdict(lo, hi, tested=n >= 2))
+
+
+def verdict(lo: float, hi: float, *, tested: bool) -> Verdict:
+    """What an interval ``[lo, hi]`` of a difference (treated - baseline) says.
+
+    >>> verdict(0.01, 0.2, tested=True), verdict(-0.1, 0.1, tested=True)
+    ('helped', 'no detectable difference')
+    >>> verdict(-0.3, -0.1, tested=True), verdict(0.1, 0.2, tested=False)
+    ('hurt', 'untested')
+    """
+    if not tested:
+        return "untested"
+    if lo > 0:
+        return "helped"
+    if hi < 0:
+        return "hurt"
+    return "no detectable difference"

@@ -96,14 +96,21 @@ def _sample(table: Partitioned, client: Any, max_rows: int, random_state: int
             n = min(len(idx), max(int(np.ceil(frac * len(idx))), 20))
             keep.append(rng.choice(idx, size=n, replace=False))
         picked = np.sort(np.concatenate(keep))
-    pieces = []
+    frames = _labelled_at(table, client, picked, starts)
+    return pd.concat(frames, ignore_index=True) if frames else table.empty()
+
+
+def _labelled_at(table: Partitioned, client: Any, picked: np.ndarray, starts: np.ndarray
+                 ) -> list[pd.DataFrame]:
+    """The labelled rows at positions ``picked`` (over all partitions, in order; a
+    partition's labelled rows start at ``starts``), one frame per partition holding any."""
+    futures = []
     for i, piece in enumerate(table.pieces):
         mine = picked[(picked >= starts[i]) & (picked < starts[i + 1])] - starts[i]
         if len(mine):
-            pieces.append(client.submit(read_piece, piece, table.schema, _labelled_rows,
-                                        mine, pure=False))
-    frames = client.gather(pieces)
-    return pd.concat(frames, ignore_index=True) if frames else table.empty()
+            futures.append(client.submit(read_piece, piece, table.schema, _labelled_rows,
+                                         mine, pure=False))
+    return list(client.gather(futures))
 
 
 # --------------------------------------------------------------------------- reductions
@@ -186,13 +193,7 @@ def _conflicts(table: Partitioned, features: list[str], client: Any) -> Finding 
 def _sample_rows(table: Partitioned, client: Any, picked: np.ndarray) -> pd.DataFrame:
     counts = client.gather(table.frames(client, lambda df: int(df[LABEL].notna().sum())))
     starts = np.r_[0, np.cumsum(counts)]
-    futures = []
-    for i, piece in enumerate(table.pieces):
-        mine = picked[(picked >= starts[i]) & (picked < starts[i + 1])] - starts[i]
-        if len(mine):
-            futures.append(client.submit(read_piece, piece, table.schema, _labelled_rows,
-                                         mine, pure=False))
-    return pd.concat(client.gather(futures), ignore_index=True)
+    return pd.concat(_labelled_at(table, client, picked, starts), ignore_index=True)
 
 
 def _bucket_overlap(train: list[pd.DataFrame], test: list[pd.DataFrame]) -> int:
