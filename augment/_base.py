@@ -317,46 +317,16 @@ class BaseAugmenter(_FrameSampler):
             pending = {c: n + (n // 100 + 1) * (attempt == 0) for c, n in need.items() if n > 0}
             if not pending:
                 break
-            seed = int(random_state.randint(np.iinfo(np.int32).max))
-            produced = self._generate(X, y, pending, seed)
-            frames = [(c, produced[c]) for c in pending if c in produced and len(produced[c])]
-            if not frames:
-                continue
-            # one pass of the rules over every class's rows: pandas overhead is per call
-            rows = pd.concat([f[list(X.columns)] for _, f in frames], ignore_index=True)
-            owner = np.repeat(np.arange(len(frames)), [len(f) for _, f in frames])
-            rows, bad = apply_constraints(rows, self.constraints_, clip=self.constrain)
-            dup = np.zeros(len(rows), bool)
-            if seen is not None and len(seen):
-                keys = row_keys(rows)
-                dup = (seen[np.minimum(np.searchsorted(seen, keys), len(seen) - 1)] == keys) & ~bad
-            generated += len(rows)
-            rejected += int(bad.sum() + dup.sum())
-            for i, (c, _) in enumerate(frames):
-                good = rows[(owner == i) & ~bad & ~dup]
-                if len(good) > need[c]:
-                    keep = np.sort(random_state.choice(len(good), need[c], replace=False))
-                    good = good.iloc[keep]
-                parts[c].append(good)
-                spare[c].append(rows[(owner == i) & dup])
-                need[c] -= len(good)
+            made, bad = self._round(X, y, pending, seen, need, parts, spare, random_state)
+            generated += made
+            rejected += bad
         self.reject_rate_ = rejected / generated if generated else 0.0
         self.n_duplicates_kept_ = 0
         self.n_jittered_ = 0
         spares = {
             c: pd.concat(spare[c]) if spare[c] else X.iloc[:0] for c, n in need.items() if n > 0
         }
-        short = [
-            f"expected {self.sampling_strategy_[c]} synthetic rows of class {c!r}, found only "
-            f"{self.sampling_strategy_[c] - need[c] + len(dups)}"
-            for c, dups in spares.items()
-            if len(dups) < need[c]
-        ]
-        if short:
-            raise TooLittleDataError(
-                "; ".join(short) + f" after {self.max_retries} retries",
-                hint="raise max_retries, or check the class has enough distinct rows",
-            )
+        self._check_enough(spares, need)
         spares = {c: self._jitter_copies(X, y, c, dups, need, seen, random_state, parts)
                   for c, dups in spares.items()}
         for c, dups in spares.items():
@@ -378,3 +348,49 @@ class BaseAugmenter(_FrameSampler):
             self.reject_rate_,
         )
         return parts
+
+    def _round(self, X: pd.DataFrame, y: np.ndarray, pending: dict[Hashable, int],
+               seen: np.ndarray | None, need: dict[Hashable, int],
+               parts: dict[Hashable, list[pd.DataFrame]],
+               spare: dict[Hashable, list[pd.DataFrame]],
+               random_state: np.random.RandomState) -> tuple[int, int]:
+        """One round of generation: ``pending`` rows per class made, repaired and screened
+        (invalid rows, and copies of training rows, which go to ``spare``); the new rows
+        go to ``parts`` and out of ``need``. Rows generated and rejected."""
+        seed = int(random_state.randint(np.iinfo(np.int32).max))
+        produced = self._generate(X, y, pending, seed)
+        frames = [(c, produced[c]) for c in pending if c in produced and len(produced[c])]
+        if not frames:
+            return 0, 0
+        # one pass of the rules over every class's rows: pandas overhead is per call
+        rows = pd.concat([f[list(X.columns)] for _, f in frames], ignore_index=True)
+        owner = np.repeat(np.arange(len(frames)), [len(f) for _, f in frames])
+        rows, bad = apply_constraints(rows, self.constraints_, clip=self.constrain)
+        dup = np.zeros(len(rows), bool)
+        if seen is not None and len(seen):
+            keys = row_keys(rows)
+            dup = (seen[np.minimum(np.searchsorted(seen, keys), len(seen) - 1)] == keys) & ~bad
+        for i, (c, _) in enumerate(frames):
+            good = rows[(owner == i) & ~bad & ~dup]
+            if len(good) > need[c]:
+                keep = np.sort(random_state.choice(len(good), need[c], replace=False))
+                good = good.iloc[keep]
+            parts[c].append(good)
+            spare[c].append(rows[(owner == i) & dup])
+            need[c] -= len(good)
+        return len(rows), int(bad.sum() + dup.sum())
+
+    def _check_enough(self, spares: dict[Hashable, pd.DataFrame],
+                      need: dict[Hashable, int]) -> None:
+        """Raise when a class lacks rows even counting the copies of training rows."""
+        short = [
+            f"expected {self.sampling_strategy_[c]} synthetic rows of class {c!r}, found only "
+            f"{self.sampling_strategy_[c] - need[c] + len(dups)}"
+            for c, dups in spares.items()
+            if len(dups) < need[c]
+        ]
+        if short:
+            raise TooLittleDataError(
+                "; ".join(short) + f" after {self.max_retries} retries",
+                hint="raise max_retries, or check the class has enough distinct rows",
+            )
