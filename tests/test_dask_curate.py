@@ -262,6 +262,46 @@ def test_file_scoped_dedupe_matches(tmp_path: Path, dask_client: Any) -> None:
         assert local["total"]["rows_duplicate"] == (65 if scope == "global" else 10)
 
 
+def test_repeats_within_and_across_ranges_and_files_match_every_policy_and_scope(
+        tmp_path: Path, dask_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # repeats next to their first occurrence (the same range), far from it (another
+    # range) and in the other file, each file split into several byte ranges
+    rows = [[str(i * 10), str(i % 5 + 1), f"{i}.5", "80", ["BENIGN", "DDoS"][i % 2]]
+            for i in range(1500)]
+    body_a = rows[:1000] + rows[995:1000] + rows[:3] + rows[500:510]
+    body_b = rows[900:1500] + rows[1400:1404] + rows[:7]
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    for path, body in ((a, body_a), (b, body_b)):
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows([HEADER, *body])
+        path.write_text(buf.getvalue())
+    monkeypatch.setattr(_text, "CHUNK_BYTES", 2 << 10)
+    keys = ["source_file", "source_row"]
+    for policy in ("drop", "report"):
+        for scope in ("global", "file"):
+            name = f"{policy}-{scope}"
+            local = curate([a, b], tmp_path / f"l{name}", dedupe_scope=scope,  # type: ignore[arg-type]
+                           policies={"exact_duplicate": policy})  # type: ignore[dict-item]
+            dask = curate([a, b], tmp_path / f"d{name}", dedupe_scope=scope,  # type: ignore[arg-type]
+                          policies={"exact_duplicate": policy},  # type: ignore[dict-item]
+                          engine=dask_client, partition_bytes=8 << 10)
+            assert dask.pop("engine")["partitions"] >= 6, name
+            assert dask == local, name
+            assert_same_rows(table(tmp_path / f"d{name}" / "curated.parquet", keys),
+                             table(tmp_path / f"l{name}" / "curated.parquet", keys))
+            # the count, from the records themselves
+            seen: set[tuple[str, ...]] = set()
+            repeats = 0
+            for body in (body_a, body_b):
+                if scope == "file":
+                    seen = set()
+                for record in map(tuple, body):
+                    repeats += record in seen
+                    seen.add(record)
+            assert local["total"]["rules"]["exact_duplicate"] == repeats, name
+            assert local["total"]["rows_duplicate"] == (repeats if policy == "drop" else 0)
+
+
 def test_large_inputs_give_dataset_directories(tmp_path: Path, dask_client: Any,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     from curation.engines import dask_curate
