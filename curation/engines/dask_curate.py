@@ -55,7 +55,13 @@ from curation.engines._curate_tasks import (
     reduce_file,
 )
 from curation.engines.dedupe import bucket_duplicates
-from curation.engines.ranges import ByteRange, Claimed, plan_ranges, scan_blocks
+from curation.engines.ranges import (
+    ByteRange,
+    Claimed,
+    forget_leads,
+    plan_ranges,
+    scan_blocks,
+)
 from curation.errors import IotforgeError
 from curation.sources import SourceOptions, _text
 from curation.sources._stream import compression_of
@@ -95,7 +101,11 @@ def run_dask(client: Any, paths: list[Path], adapters: list[Any], work: Path,
                         workers)
     log.info("curating %d files as %d partitions on %d workers", len(paths), len(parts),
              workers)
-    cleaned = _clean_all(client, parts, job, progress)
+    try:
+        cleaned = _clean_all(client, parts, job, progress)
+    finally:
+        if any(p.range is not None and p.range.lead_key for p in parts):
+            client.run(forget_leads, on_error="ignore")
     finished = _dedupe_and_finish(client, parts, cleaned, job)
     written = _outputs(client, work, parts, finished, schema, dataset)
     files, fingerprints = _file_entries(client, paths, adapters, parts, cleaned, finished,

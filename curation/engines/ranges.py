@@ -218,6 +218,12 @@ def _keep_lead(key: str, chunk: Any) -> None:
             _LEADS.popitem(last=False)
 
 
+def forget_leads() -> None:
+    """Drop the first chunks this worker keeps (at the end of a run)."""
+    with _LEADS_LOCK:
+        _LEADS.clear()
+
+
 def _blocks(path: Path, start: int, block_start: int, n_blocks: int | None,
             block: int) -> Iterator[bytes]:
     """Chunks cut as the local reader cuts them: ``n_blocks`` blocks from ``block_start``
