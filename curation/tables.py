@@ -32,8 +32,10 @@ import json
 import logging
 import os
 import re
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -41,7 +43,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curation._typing import Role
-from curation.errors import InputError, MappingError
+from curation.contracts.validate import to_frame
+from curation.curate import curate
+from curation.errors import InputError, MappingError, UsageError
 from curation.roles import infer_spec
 from curation.schema import (
     FIXED_ROLES,
@@ -54,6 +58,7 @@ from curation.schema import (
     SOURCE_FILE,
     SOURCE_ROW,
     TableMeta,
+    read_meta,
 )
 
 if TYPE_CHECKING:
@@ -272,8 +277,6 @@ def curated_inputs(paths: Sequence[str | os.PathLike[str]], *, mapping: Any = No
     ...
     curation.errors.UsageError: expected input files, found no file no/such/file.csv
     """
-    from curation.errors import UsageError
-
     missing = [str(p) for p in paths if not os.path.exists(p)]
     if missing:
         raise UsageError(f"expected input files, found no file {', '.join(missing)}")
@@ -338,19 +341,11 @@ def load_data(paths: Sequence[str], fmt: str | None = None, *, mapping: Any = No
     >>> data.meta.roles["duration"], len(data.frame), data.curation
     ('numeric', 1, None)
     """
-    import tempfile
-    from pathlib import Path
-
-    from curation.contracts.validate import to_frame
-    from curation.schema import read_meta
-
     parquet = curated_inputs(paths, mapping=mapping, mapping_path=mapping_path)
     if parquet is not None:
         table, meta = read_stage_tables(parquet, roles=(mapping or {}).get("roles"),
                                         roles_origin=mapping_path)
         return Loaded(to_frame(table), meta, table.schema)
-    from curation.curate import curate
-
     if mapping is not None and fmt is None:
         fmt = "mapping"
     with tempfile.TemporaryDirectory(prefix="iotforge.") as tmp:
