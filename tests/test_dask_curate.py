@@ -368,6 +368,24 @@ def test_unreachable_scheduler_is_exit_2_naming_address_and_timeout(tmp_path: Pa
     assert time.monotonic() - start < 60
 
 
+def _environ(name: str) -> str | None:
+    import os
+
+    return os.environ.get(name)
+
+
+def test_local_cluster_workers_one_thread_glibc_trimming_left_alone() -> None:
+    from distributed import Client
+
+    from curation.engines import local_cluster
+
+    with local_cluster(1) as cluster, Client(cluster) as client:
+        assert list(client.nthreads().values()) == [1]
+        # Dask's nanny would set it: every freed array over 128 KiB a page fault again
+        assert set(client.run(_environ, "MALLOC_TRIM_THRESHOLD_").values()) == {None}
+        assert set(client.run(_environ, "OMP_NUM_THREADS").values()) == {"1"}
+
+
 def test_scheduler_needs_the_dask_engine() -> None:
     from curation.errors import UsageError
 
