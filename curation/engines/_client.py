@@ -27,6 +27,8 @@ SCHEDULER_TIMEOUT_S = 10.0
 
 ENGINES: tuple[EngineName, ...] = ("local", "dask")
 
+_TRIM = "MALLOC_TRIM_THRESHOLD_"  # set by Dask's nanny in the workers it starts
+
 
 def is_client(engine: object) -> bool:
     """Whether ``engine`` is a ``dask.distributed.Client`` (without importing dask)."""
@@ -74,9 +76,19 @@ def local_cluster(n_workers: int | None = None) -> Iterator[Any]:
 
     n = n_workers or _cpus()
     log.info("starting a LocalCluster: %d workers, 1 thread each", n)
-    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=":0", silence_logs=logging.CRITICAL)
+    key = "distributed.nanny.pre-spawn-environ." + _TRIM
+    # A nanny started earlier in this process left its value in os.environ, which the
+    # workers would inherit; a value of one's own is kept.
+    left = os.environ.get(_TRIM)
+    if left is not None and left == str(dask.config.get(key, None)):
+        del os.environ[_TRIM]
+    try:
+        with dask.config.set({key: None}):
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                   dashboard_address=":0", silence_logs=logging.CRITICAL)
+    finally:
+        if left is not None:
+            os.environ[_TRIM] = left
     with cluster:
         yield cluster
 
