@@ -39,13 +39,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curation.clean import RULES
-from curation.curate import QUARANTINE_SCHEMA, _plan, same_records
+from curation.curate import _plan, same_records
+from curation.engines._curate_outputs import place_outputs
 from curation.engines._curate_tasks import (
-    FinishOut,
     Job,
     Part,
     PartOut,
@@ -107,7 +106,8 @@ def run_dask(client: Any, paths: list[Path], adapters: list[Any], work: Path,
         if any(p.range is not None and p.range.lead_key for p in parts):
             client.run(forget_leads, on_error="ignore")
     finished = _dedupe_and_finish(client, parts, cleaned, job)
-    written = _outputs(client, work, parts, finished, schema, dataset)
+    written = place_outputs(client, work, [finished[p.index] for p in parts], schema,
+                            dataset)
     files, fingerprints = _file_entries(client, paths, adapters, parts, cleaned, finished,
                                         job)
     for name in written:  # staged rows: read again when Dask reruns a finish task
@@ -148,19 +148,19 @@ def _text_bom(path: Path) -> int | None:
 
 
 def _scan(client: Any, paths: list[Path], partition_bytes: int, block: int
-          ) -> dict[int, tuple[int, list[Any]]]:
-    """Submit the line-end scan of every text file larger than one partition: the BOM
-    and one future per ``partition_bytes`` of blocks, by file number."""
-    scans: dict[int, tuple[int, list[Any]]] = {}
+          ) -> dict[int, list[Any]]:
+    """Submit the line-end scan of every text file larger than one partition: one future
+    per ``partition_bytes`` of blocks, by file number."""
+    scans: dict[int, list[Any]] = {}
     per = max(1, partition_bytes // block)
     for f, path in enumerate(paths):
         bom = _text_bom(path)
         if bom is None or _size(path) - bom <= partition_bytes:
             continue
         n_blocks = -(-(_size(path) - bom) // block)
-        scans[f] = (bom, [client.submit(scan_blocks, os.path.abspath(path), bom, k,
-                                        min(per, n_blocks - k), block, pure=False)
-                          for k in range(0, n_blocks, per)])
+        scans[f] = [client.submit(scan_blocks, os.path.abspath(path), bom, k,
+                                  min(per, n_blocks - k), block, pure=False)
+                    for k in range(0, n_blocks, per)]
     return scans
 
 
@@ -188,7 +188,7 @@ def _splittable(path: Path, adapter: Any, options: SourceOptions, block: int) ->
 
 
 def _partitions(client: Any, paths: list[Path], adapters: list[Any], options: SourceOptions,
-                partition_bytes: int, block: int, scans: dict[int, tuple[int, list[Any]]],
+                partition_bytes: int, block: int, scans: dict[int, list[Any]],
                 workers: int) -> list[Part]:
     run = secrets.token_hex(8)  # names each file's first chunk, kept on the workers
     parts: list[Part] = []
@@ -199,12 +199,12 @@ def _partitions(client: Any, paths: list[Path], adapters: list[Any], options: So
             ranges = [ByteRange(path=os.path.abspath(path), start=bom, first_block=0,
                                 stop_block=None, line=1, block=block, bom=bom)]
             if f in scans:
-                blocks = [s for group in client.gather(scans[f][1]) for s in group]
+                blocks = [s for group in client.gather(scans[f]) for s in group]
                 ranges = [dataclasses.replace(r, lead_key=f"{run}:{f}") for r in plan_ranges(
                     str(path), blocks, bom=bom, block=block, partition_bytes=partition_bytes,
                     multiple_of=workers)]
         elif f in scans:
-            client.cancel(scans[f][1])
+            client.cancel(scans[f])
         for rng in ranges:
             parts.append(Part(index=len(parts), file=f, path=str(path),
                               abspath=os.path.abspath(path), adapter=adapter.name, range=rng,
@@ -373,53 +373,3 @@ def _report(files: list[dict[str, Any]], fingerprints: list[tuple[frozenset[str]
     for warning in report["warnings"]:
         log.warning("%s", warning)
     return report
-
-
-# --------------------------------------------------------------------------- outputs
-
-
-def _written(out: FinishOut) -> tuple[str, str, np.ndarray, str]:
-    return out.written, out.quarantine, out.drop, out.staged
-
-
-def _outputs(client: Any, work: Path, parts: list[Part], finished: dict[int, Any],
-             schema: pa.Schema, dataset: bool) -> list[str]:
-    """Move the parts into place: dataset directories, or one file each (in row order).
-    Returns the staged files, to remove once nothing can read them again."""
-    written: list[tuple[str, str, np.ndarray, str]] = client.gather(
-        [client.submit(_written, finished[p.index], pure=False) for p in parts])
-    curated, quarantine = work / "curated.parquet", work / "quarantine.parquet"
-    if dataset:
-        curated.mkdir()
-        quarantine.mkdir()
-        for n, (rows, bad, _, _) in enumerate(written):
-            os.replace(rows, curated / f"part-{n:05d}.parquet")
-            os.replace(bad, quarantine / f"part-{n:05d}.parquet")
-        return [staged for _, _, _, staged in written]
-    strings = [f.name for f in schema if pa.types.is_string(f.type)]
-    with pq.ParquetWriter(curated, schema, use_dictionary=strings,
-                          compression="zstd") as writer, \
-            pq.ParquetWriter(quarantine, QUARANTINE_SCHEMA) as qwriter:
-        for rows, bad, drop, _ in written:
-            _copy(rows, writer, drop)
-            _copy(bad, qwriter)
-            os.unlink(bad)
-    return [staged for _, _, _, staged in written]
-
-
-def _copy(name: str, writer: Any, drop: np.ndarray | None = None) -> None:
-    """Write the rows of a staged file but those at the (ascending) positions ``drop``."""
-    start = 0
-    with pa.OSFile(name) as source:
-        reader = pa.ipc.open_file(source)
-        for i in range(reader.num_record_batches):
-            table = pa.Table.from_batches([reader.get_batch(i)])
-            n = table.num_rows
-            if drop is not None and len(drop):
-                lo, hi = np.searchsorted(drop, [start, start + n])
-                if hi > lo:
-                    keep = np.ones(n, dtype=bool)
-                    keep[drop[lo:hi] - start] = False
-                    table = table.filter(pa.array(keep))
-            start += n
-            writer.write_table(table)
