@@ -222,8 +222,6 @@ def _run(paths: list[Path], adapters: list[Any], work: Path, options: SourceOpti
                                  progress, dedupe_scope)
     table_rows = pq.read_metadata(work / "curated.parquet").num_rows
     report = run_report(files, fingerprints, meta, policies, taxonomy, dedupe_scope)
-    for warning in report["warnings"]:
-        log.warning("%s", warning)
     if table_rows != report["total"]["rows_out"]:
         raise AssertionError("curated rows differ from the accounting")
     return report
@@ -258,7 +256,10 @@ def run_report(files: list[dict[str, Any]],
                fingerprints: list[tuple[frozenset[str], np.ndarray]], meta: TableMeta,
                policies: Mapping[str, Policy] | None, taxonomy: Taxonomy,
                dedupe_scope: DedupeScope) -> dict[str, Any]:
-    """The run's report from the files' entries: totals, rules, classes, warnings."""
+    """The run's report from the files' entries: totals, rules, classes, warnings.
+
+    Every engine builds its report here; the warnings are logged as well.
+    """
     total: dict[str, Any] = {k: sum(f[k] for f in files) for k in
                              ("rows_read", "rows_out", "rows_quarantined", "rows_duplicate")}
     rules: Counter[str] = Counter()
@@ -269,6 +270,9 @@ def run_report(files: list[dict[str, Any]],
     for f in files:
         classes.update(f["classes"])
     total["classes"] = dict(classes.most_common())
+    warnings = same_records(files, fingerprints)
+    for warning in warnings:
+        log.warning("%s", warning)
     return {
         "files": files,
         "total": total,
@@ -276,7 +280,7 @@ def run_report(files: list[dict[str, Any]],
         "taxonomy": taxonomy.origin,
         "roles": meta.roles,
         "dedupe_scope": dedupe_scope,
-        "warnings": same_records(files, fingerprints),
+        "warnings": warnings,
     }
 
 

@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
-from curation.clean import RULES
-from curation.curate import _plan, same_records
+from curation._typing import DedupeScope
+from curation.curate import _plan, run_report
 from curation.engines._curate_outputs import place_outputs
 from curation.engines._curate_tasks import (
     Job,
@@ -83,7 +83,7 @@ class WorkerLostError(IotforgeError, RuntimeError):
 
 def run_dask(client: Any, paths: list[Path], adapters: list[Any], work: Path,
              options: SourceOptions, taxonomy: Any, policies: Mapping[str, Any] | None,
-             progress: Any, dedupe_scope: str, *, partition_bytes: int = PARTITION_BYTES,
+             progress: Any, dedupe_scope: DedupeScope, *, partition_bytes: int = PARTITION_BYTES,
              block: int | None = None, dataset: bool | None = None) -> dict[str, Any]:
     """Curate ``paths`` on ``client``'s cluster into ``work``; the report (as ``_run``)."""
     block = block or _text.CHUNK_BYTES
@@ -112,7 +112,7 @@ def run_dask(client: Any, paths: list[Path], adapters: list[Any], work: Path,
                                         job)
     for name in written:  # staged rows: read again when Dask reruns a finish task
         Path(name).unlink(missing_ok=True)
-    report = _report(files, fingerprints, meta, policies, taxonomy, dedupe_scope)
+    report = run_report(files, fingerprints, meta, policies, taxonomy, dedupe_scope)
     report["engine"] = {"name": "dask", "partitions": len(parts), "workers": workers,
                         "outputs": "dataset directories" if dataset else "files"}
     if _rows(work / "curated.parquet") != report["total"]["rows_out"]:
@@ -346,30 +346,3 @@ def _light(out: PartOut) -> PartOut:
     return PartOut(index=out.index, file=out.file, rows_read=out.rows_read,
                    rows_quarantined=out.rows_quarantined, counts=out.counts,
                    features=out.features, notes=out.notes, source=out.source)
-
-
-def _report(files: list[dict[str, Any]], fingerprints: list[tuple[frozenset[str], np.ndarray]],
-            meta: Any, policies: Mapping[str, Any] | None, taxonomy: Any,
-            dedupe_scope: str) -> dict[str, Any]:
-    total: dict[str, Any] = {k: sum(f[k] for f in files)
-                             for k in ("rows_read", "rows_out", "rows_quarantined",
-                                       "rows_duplicate")}
-    rules: Counter[str] = Counter()
-    classes: Counter[str] = Counter()
-    for f in files:
-        rules.update(f["rules"])
-        classes.update(f["classes"])
-    total["rules"] = dict(sorted(rules.items()))
-    total["classes"] = dict(classes.most_common())
-    report = {
-        "files": files,
-        "total": total,
-        "policies": {name: (policies or {}).get(name, r.policy) for name, r in RULES.items()},
-        "taxonomy": taxonomy.origin,
-        "roles": meta.roles,
-        "dedupe_scope": dedupe_scope,
-        "warnings": same_records(files, fingerprints),
-    }
-    for warning in report["warnings"]:
-        log.warning("%s", warning)
-    return report
