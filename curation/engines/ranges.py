@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from curation.sources._text import _last_line_end
+from curation.sources._text import _last_line_end, line_chunks
 
 QUOTE = b'"'
 
@@ -235,21 +235,17 @@ def _blocks(path: Path, start: int, block_start: int, n_blocks: int | None,
     with open(path, "rb") as fh:
         fh.seek(start)
         rest = fh.read(block_start - start)
-        done = 0
-        while n_blocks is None or done < n_blocks:
-            data = fh.read(block)
-            done += 1
-            if not data:
-                if rest:
-                    yield rest
-                return
-            buf = rest + data
-            cut = _last_line_end(buf)
-            if cut == 0:
-                rest = buf
-                continue
-            yield buf[:cut]
-            rest = buf[cut:]
+
+        def blocks() -> Iterator[bytes]:
+            done = 0
+            while n_blocks is None or done < n_blocks:
+                data = fh.read(block)
+                done += 1
+                yield data
+                if not data:
+                    return
+
+        yield from line_chunks(blocks(), rest)
 
 
 def plan_ranges(path: str, scans: list[BlockScan], *, bom: int, block: int,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import codecs
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,22 +106,43 @@ def _raw_chunks(path: Path, info: TextInfo) -> Iterator[bytes]:
     decoder = codecs.getincrementaldecoder(info.encoding)("replace") if transcode else None
     with open_capture(path) as fh:
         fh.read(len(info.bom))
-        rest = b""
-        while True:
-            block = fh.read(CHUNK_BYTES)
-            if decoder is not None:
-                block = decoder.decode(block, final=not block).encode("utf-8")
-            if not block:
-                if rest:
-                    yield rest
-                return
-            buf = rest + block
-            cut = _last_line_end(buf)
-            if cut == 0:
-                rest = buf
-                continue
-            yield buf[:cut]
-            rest = buf[cut:]
+
+        def blocks() -> Iterator[bytes]:
+            while True:
+                block = fh.read(CHUNK_BYTES)
+                if decoder is not None:
+                    block = decoder.decode(block, final=not block).encode("utf-8")
+                yield block
+                if not block:
+                    return
+
+        yield from line_chunks(blocks())
+
+
+def line_chunks(blocks: Iterable[bytes], rest: bytes = b"") -> Iterator[bytes]:
+    r"""``blocks`` re-cut so that each chunk ends on a line end.
+
+    ``rest`` is carried in front of the first block. An empty block is the end of the
+    input: what is left is the last chunk. When ``blocks`` ends without one, what is
+    left after the last line end is dropped (it belongs to the next byte range).
+
+    >>> list(line_chunks([b"a,1\nb,", b"2\nc", b""]))
+    [b'a,1\n', b'b,2\n', b'c']
+    >>> list(line_chunks([b"a,1\nb,"]))
+    [b'a,1\n']
+    """
+    for block in blocks:
+        if not block:
+            if rest:
+                yield rest
+            return
+        buf = rest + block
+        cut = _last_line_end(buf)
+        if cut == 0:
+            rest = buf
+            continue
+        yield buf[:cut]
+        rest = buf[cut:]
 
 
 class _ChunkParser:
