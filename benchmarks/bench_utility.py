@@ -16,9 +16,10 @@ the canonical ``label`` (TON_IoT ``type``, CIC ``Label``, IoT-23 detailed label)
 
 Split: none of these datasets has official test files, so no predefined split. A time
 split (:func:`curation.leakage.split`, ``mode="time"``) is used where the split module
-accepts it *and* every test class has training rows and every rare class has at least
+accepts it *and* every class with at least 20 rows has training rows and at least
 :data:`evaluation.bootstrap.MIN_CLASS_ROWS` test rows; otherwise a stratified split (20 %
-test, seed 0), and the table says why.
+test, seed 0), and the table says why. A dataset whose training side has fewer distinct
+feature rows than classes cannot show any effect of augmentation: only ``none`` runs.
 
 Arms: ``none``; the twelve registry augmenters at their default strategy (``auto``:
 every class raised to the largest); CTGAN and CopulaGAN also with ``per_class=True``
@@ -27,13 +28,18 @@ every class raised to the largest); CTGAN and CopulaGAN also with ``per_class=Tr
 split only). Generators train on at most ``--gen-cap`` rows (a class-stratified sample
 that keeps small classes whole) and draw as many rows as their default strategy asks
 for on the whole training split; the classifier always trains on every training row.
+Seeds: ``--seeds`` for none and auto, ``--resampler-seeds`` for the SMOTE family, hybrids
+and random over-sampler, ``--gen-seeds`` for the generators, ``--svm-seeds`` for
+SVM-SMOTE (minutes per fit). Arms run by tier over all datasets (none and auto first,
+SVM-SMOTE last), so a stopped run holds the core comparison.
 
 Results go to ``benchmarks/_work/utility/<dataset>/<arm>/`` as each arm finishes
 (:func:`evaluation.store.write_results`, plus ``run.json``); a second run skips what is
-done. Prints a Markdown report; ``--report`` prints it from the saved results only.
+done, and two runs on one directory share the arms (a lock file per arm). Prints a
+Markdown report; ``--report`` prints it from the saved results only.
 
-Run: ``python benchmarks/bench_utility.py [--datasets ton_thermostat,cic] [--arms
-none,smote,auto] [--seeds 5] [--gen-seeds 3] [--quick] [--report]``.
+Run: ``python benchmarks/bench_utility.py [--datasets ton_thermostat,cic_ids2017] [--arms
+auto,smote] [--seeds 5] [--resampler-seeds 3] [--gen-seeds 2] [--quick] [--report]``.
 """
 
 from __future__ import annotations
@@ -91,6 +97,18 @@ class Prepared:
     categorical: list[str]
     split: str  # "time" or "stratified"
     why: str
+
+    def facts(self) -> dict[str, Any]:
+        """What the report says about the split: sizes, distinct feature rows, and why
+        augmentation cannot be measured when there are fewer of them than classes."""
+        cols = [*self.numeric, *self.categorical]
+        distinct = [len(f[cols].drop_duplicates()) for f in (self.train, self.test)]
+        classes = int(self.train["label"].nunique())
+        blocked = (f"{distinct[0]} distinct feature row(s) in train for {classes} classes"
+                   if distinct[0] < classes else "")
+        return {"split": self.split, "why": self.why, "n_train": len(self.train),
+                "n_test": len(self.test), "distinct_train": distinct[0],
+                "distinct_test": distinct[1], "classes": classes, "not_measurable": blocked}
 
 
 def prepare(name: str, files: Sequence[Path], work: Path) -> Prepared:
@@ -280,6 +298,7 @@ def run_arm(arm: Arm, data: Prepared, out: Path, seeds: list[int],
 def run_all(names: list[str], wanted: list[Arm], work: Path, settings: dict[str, Any],
             files: dict[str, list[Path]]) -> None:
     prepared: dict[str, Prepared] = {}
+    facts: dict[str, dict[str, Any]] = {}
     todo = [(arm, name) for arm in sorted(wanted, key=lambda a: a.tier) for name in names]
     for arm, name in todo:
         out = work / name / arm.name
@@ -290,12 +309,45 @@ def run_all(names: list[str], wanted: list[Arm], work: Path, settings: dict[str,
             continue
         if name not in prepared:
             prepared[name] = prepare(name, files[name], work)
-            p = prepared[name]
-            log(f"{name}: {p.split} split, {len(p.train)} train / {len(p.test)} test rows"
-                f" ({p.why})")
-        n = settings[arm.seeds]
-        log(f"{name} {arm.name}: {n} seeds ...")
-        run_arm(arm, prepared[name], out, list(range(n)), settings)
+            facts[name] = prepared[name].facts()
+            (work / name).mkdir(parents=True, exist_ok=True)
+            (work / name / "dataset.json").write_text(json.dumps(facts[name], indent=2) + "\n")
+            log(f"{name}: {json.dumps(facts[name])}")
+        if arm.name != "none" and facts[name]["not_measurable"]:
+            log(f"{name} {arm.name}: skipped, {facts[name]['not_measurable']}")
+            continue
+        if not claim(out):
+            log(f"{name} {arm.name}: skipped, another process is running it")
+            continue
+        try:
+            n = settings[arm.seeds]
+            log(f"{name} {arm.name}: {n} seeds ...")
+            run_arm(arm, prepared[name], out, list(range(n)), settings)
+        finally:
+            (out / ".lock").unlink(missing_ok=True)
+
+
+def claim(out: Path) -> bool:
+    """Take ``out/.lock`` for this process, so that two runs on one work directory
+    split the arms instead of repeating them; a lock of a dead process is taken over."""
+    out.mkdir(parents=True, exist_ok=True)
+    lock = out / ".lock"
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:
+                os.kill(int(lock.read_text() or 0), 0)
+                return False  # alive (or not ours to signal): leave it
+            except ProcessLookupError:
+                lock.unlink(missing_ok=True)
+            except (ValueError, PermissionError, FileNotFoundError):
+                return False
+            continue
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        return True
+    return False
 
 
 # -- report ------------------------------------------------------------------------------
@@ -327,31 +379,48 @@ def _none_f1(done: dict[str, Any]) -> float:
     return float(f1.mean())
 
 
+def dataset_facts(work: Path, name: str) -> dict[str, Any]:
+    """``dataset.json`` of ``name``, written on first need (the split is cheap)."""
+    path = work / name / "dataset.json"
+    if not path.is_file():
+        facts = prepare(name, dataset_files()[name], work).facts()
+        path.write_text(json.dumps(facts, indent=2) + "\n")
+    return dict(json.loads(path.read_text()))
+
+
 def report(work: Path, names: Sequence[str], arm_names: Sequence[str]) -> str:
     """The Markdown tables of every finished (dataset, arm) under ``work``."""
     from evaluation.bootstrap import MIN_CLASS_ROWS
 
-    lines = ["| dataset | split | train / test rows | rare classes (train / test rows) | "
-             "macro-F1 none |", "|---|---|---:|---|---:|"]
+    lines = ["| dataset | split | train / test rows | distinct feature rows train / test | "
+             "rare classes (train / test rows) | macro-F1 none |", "|---|---|---:|---:|---|---:|"]
     main = ["| dataset | arm | seeds | macro-F1 none | Δ macro-F1 [95% CI] | verdict | "
             "rarest tested class | Δ its recall [95% CI] | verdict | s |",
             "|---|---|---:|---:|---|---|---|---|---|---:|"]
     detail: list[str] = []
     tally: dict[str, dict[str, int]] = {}
+    blocked: dict[str, str] = {}
     for name in names:
         base = load(work, name, "none")
         if base is None:
             continue
-        run, cfg = base["run"], base["details"]["config"]
+        facts = dataset_facts(work, name)
+        cfg = base["details"]["config"]
         base["path"] = str(work / name / "none")
         f1_none = _none_f1(base)
         train_n = base["details"]["class_counts"]["train"]
         test_n = cfg["test_counts"]
         rare = list(cfg["rare_classes"])
-        lines.append(f"| {name} | {run['split']} ({run['split_why']}) | {run['n_train']:,} / "
-                     f"{run['n_test']:,} | " + ", ".join(
+        lines.append(f"| {name} | {facts['split']} ({facts['why']}) | {facts['n_train']:,} / "
+                     f"{facts['n_test']:,} | {facts['distinct_train']:,} / "
+                     f"{facts['distinct_test']:,} | " + ", ".join(
                          f"{c} ({train_n.get(c, 0)} / {test_n.get(c, 0)})" for c in rare)
                      + f" | {f1_none:.3f} |")
+        if facts["not_measurable"]:
+            blocked[name] = facts["not_measurable"]
+            main.append(f"| {name} | every arm | – | {f1_none:.3f} | not measurable: "
+                        f"{blocked[name]} | | | | | |")
+            continue
         tested = [c for c in rare if test_n.get(c, 0) >= MIN_CLASS_ROWS]
         rarest = tested[0] if tested else None
         detail += [f"**{name}** (recall Δ [95% CI], verdict; rare classes with fewer than "
@@ -392,12 +461,47 @@ def report(work: Path, names: Sequence[str], arm_names: Sequence[str]) -> str:
             detail.append(f"| {arm} | " + " | ".join(cells) + " |")
         detail.append("")
     summary = ["| arm | helped | hurt | no detectable difference |", "|---|---:|---:|---:|"]
+    auto = ["| dataset | auto chose (per seed) | Δ macro-F1 [95% CI] | verdict | rare-class "
+            "recall verdicts |", "|---|---|---|---|---|"]
+    pairs = ["| dataset | generator | Δ macro-F1 conditional | Δ macro-F1 per class | "
+             "Δ rarest recall conditional | Δ rarest recall per class |",
+             "|---|---|---|---|---|---|"]
+    for name in names:
+        if name in blocked:
+            continue
+        done = load(work, name, "auto") if "auto" in arm_names else None
+        if done is not None:
+            comp = done["comp"]
+            f1 = comp[comp["metric"] == "macro_f1"].iloc[0]
+            rec = comp[(comp["metric"] == "recall")
+                       & comp["class"].isin(done["details"]["config"]["rare_classes"])]
+            auto.append(f"| {name} | {', '.join(done['run']['auto_chose'])} | {_delta(f1)} | "
+                        f"{f1['verdict']} | " + "; ".join(
+                            f"{r['class']} {r['verdict']}" for _, r in rec.iterrows()) + " |")
+        for method in PER_CLASS:
+            loaded = [load(work, name, a) for a in (method, f"{method}+per_class")]
+            both = [d for d in loaded if d is not None]
+            if len(both) < 2 or method not in arm_names:
+                continue
+            cells = []
+            for metric in ("macro_f1", "recall"):
+                for d in both:
+                    comp = d["comp"][d["comp"]["metric"] == metric]
+                    if metric == "recall":
+                        rare = [c for c in d["details"]["config"]["rare_classes"]
+                                if c in set(comp[comp["verdict"] != "untested"]["class"])]
+                        comp = comp[comp["class"] == (rare[0] if rare else None)]
+                    cells.append(f"{_delta(comp.iloc[0])} {comp.iloc[0]['verdict']}"
+                                 if len(comp) else "–")
+            pairs.append(f"| {name} | {method} | " + " | ".join(cells) + " |")
     for arm, t in tally.items():
         summary.append(f"| {arm} | {t.get('helped', 0)} | {t.get('hurt', 0)} | "
                        f"{t.get('no detectable difference', 0)} |")
     return "\n".join(["### Datasets and splits", "", *lines, "",
                       "### Every arm against no augmentation (random forest)", "", *main, "",
                       "### Macro-F1 verdicts per arm, over the datasets", "", *summary, "",
+                      "### auto against no augmentation", "", *auto, "",
+                      "### One conditional generator against one per class", "", *pairs, "",
                       "<details><summary>Recall of every rare class, per dataset and "
                       "arm</summary>", "", *detail, "</details>", ""])
 

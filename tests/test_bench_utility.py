@@ -4,6 +4,7 @@ time-split check, and one arm from evaluation to the report's numbers."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import sys
 from pathlib import Path
@@ -76,6 +77,7 @@ def test_one_arm_end_to_end(bench, tmp_path: Path):
     arms = {a.name: a for a in bench.arms()}
     for name in ("none", "random_oversampler"):
         bench.run_arm(arms[name], data, tmp_path / "toy" / name, [0, 1], settings)
+    (tmp_path / "toy" / "dataset.json").write_text(json.dumps(data.facts()))
     res = pd.read_parquet(tmp_path / "toy" / "random_oversampler" / "results.parquet")
     f1 = res[res["metric"] == "macro_f1"].groupby("arm")["value"].mean()
     text = bench.report(tmp_path, ["toy"], ["none", "random_oversampler"])
@@ -83,3 +85,17 @@ def test_one_arm_end_to_end(bench, tmp_path: Path):
     shown = float(re.search(r"\| ([+−]\d\.\d{3}) \[", row).group(1).replace("−", "-"))
     assert shown == pytest.approx(f1["real+synthetic"] - f1["none"], abs=6e-4)
     assert f"| {f1['none']:.3f} |" in row
+
+
+def test_one_feature_row_in_train_is_not_measurable(bench, tmp_path: Path):
+    train, test = table(300, 3), table(100, 4)
+    train["x"], train["z"] = 1.0, 2.0  # every training row the same: nothing to learn
+    data = bench.Prepared(train, test, ["x", "z"], [], "stratified", "constructed")
+    facts = data.facts()
+    assert facts["distinct_train"] == 1 and facts["distinct_test"] == 100
+    assert facts["not_measurable"] == "1 distinct feature row(s) in train for 3 classes"
+    settings = {"seeds": 1, "n_boot": 20, "classifier": "random_forest"}
+    bench.run_arm(bench.arms()[0], data, tmp_path / "flat" / "none", [0], settings)
+    (tmp_path / "flat" / "dataset.json").write_text(json.dumps(facts))
+    text = bench.report(tmp_path, ["flat"], ["none", "smote"])
+    assert "| flat | every arm | – |" in text and "| flat | smote |" not in text
