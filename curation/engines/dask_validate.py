@@ -43,6 +43,7 @@ from curation.contracts.validate import (
 )
 from curation.engines.dask_tables import Partitioned
 from curation.errors import UsageError
+from curation.rules._hash import frame_hash
 from curation.schema import SOURCE
 
 UNIQUE = ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique")
@@ -238,7 +239,7 @@ def _buckets(df: pd.DataFrame, select: Any, keys: list[str], offset: int,
                                     df.index.isin(rows.index)) + offset
     if not cols:
         return [frame] + [frame.iloc[:0]] * (n - 1)
-    bucket = pd.util.hash_pandas_object(frame[cols], index=False).to_numpy() % np.uint64(n)
+    bucket = frame_hash(frame, cols) % np.uint64(n)
     return [frame[bucket == b] for b in range(n)]
 
 
