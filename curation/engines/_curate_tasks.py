@@ -36,7 +36,7 @@ from curation.engines.local import conform_table
 from curation.engines.ranges import ByteRange
 from curation.errors import IotforgeError
 from curation.rules import row_hash
-from curation.rules.duplicates import DuplicateIndex, conflicts
+from curation.rules.duplicates import DuplicateIndex, conflicts, label_codes
 from curation.rules.shape import track_constant
 from curation.schema import LABEL
 from curation.sources import SourceOptions, get_adapter
@@ -338,10 +338,7 @@ class _Written:
         if not self.features:
             return
         self.hashes.append(row_hash(table, self.features))
-        enc = table.column(LABEL).combine_chunks().dictionary_encode()
-        codes = np.array([self.codes.setdefault(v, len(self.codes))
-                          for v in enc.dictionary.to_pylist()] + [-1], dtype=np.int32)
-        self.labels.append(codes[np.asarray(enc.indices.fill_null(len(codes) - 1))])
+        self.labels.append(label_codes(table.column(LABEL), self.codes))
 
 
 def reduce_file(parts: list[FinishOut], fingerprint: bool = True) -> dict[str, Any]:

@@ -60,6 +60,20 @@ def key_columns(
             or c == binary_label]
 
 
+
+def label_codes(labels: pa.ChunkedArray | pa.Array, codes: dict[str, int]) -> np.ndarray:
+    """``labels`` as int32 codes, new labels added to ``codes`` in order; null is -1.
+
+    >>> seen = {}
+    >>> label_codes(pa.array(["dos", None, "normal", "dos"]), seen).tolist(), seen
+    ([0, -1, 1, 0], {'dos': 0, 'normal': 1})
+    """
+    enc = (labels.combine_chunks() if isinstance(labels, pa.ChunkedArray)
+           else labels).dictionary_encode()
+    table = np.array([codes.setdefault(v, len(codes)) for v in enc.dictionary.to_pylist()]
+                     + [-1], dtype=np.int32)
+    return table[np.asarray(enc.indices.fill_null(len(table) - 1))]
+
 class DuplicateIndex:
     """Hashes seen so far: 8 bytes per distinct row, amortised O(log n) per row.
 
@@ -198,10 +212,7 @@ class _ConflictCheck(FileCheck):
         if not self.features or not written.num_rows:
             return
         self.hashes.append(row_hash(written, self.features))
-        enc = written.column(LABEL).combine_chunks().dictionary_encode()
-        codes = np.array([self.codes.setdefault(v, len(self.codes))
-                          for v in enc.dictionary.to_pylist()] + [-1], dtype=np.int32)
-        self.labels.append(codes[np.asarray(enc.indices.fill_null(len(codes) - 1))])
+        self.labels.append(label_codes(written.column(LABEL), self.codes))
 
     def finish(self) -> Effect:
         groups, rows, distinct = conflicts(self.hashes, self.labels,
