@@ -17,7 +17,7 @@ with ``n`` the folds (times repeats), ``alpha = 1 - confidence``, ``m`` the cand
 evaluated (Bonferroni: the best of ``m`` is tested) and the variance corrected for
 overlapping training folds (Nadeau and Bengio's corrected resampled t-test, 2003).
 Otherwise the choice is ``"none"``: no synthetic rows. The folds, the score and this
-rule are in :mod:`augment._inner_cv`.
+rule are in :mod:`iotforge.augment._inner_cv`.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ class AutoAugmenter(_FrameSampler):
     Candidates and "no augmentation" are scored by stratified k-fold on the rows given to
     ``fit_resample``; the best candidate is chosen only if the one-sided lower confidence
     bound of its mean per-fold gain is above 0 (corrected paired t, Bonferroni over the
-    candidates: :mod:`augment._auto`), then fitted on all rows. ``"none"`` adds no row.
+    candidates: :mod:`iotforge.augment._auto`), then fitted on all rows. ``"none"`` adds no row.
 
     Parameters
     ----------

@@ -4,7 +4,8 @@
 augmenter: input validation and type round-trip (DataFrame, array, list, sparse in; the
 same type out, with column names, dtypes and categories kept) and ``sampling_strategy``
 resolution into exact numbers of rows to add per class, in imbalanced-learn's
-``_check_X_y``/``_fit_resample`` hooks (:mod:`augment._sampler`), categorical-column detection,
+``_check_X_y``/``_fit_resample`` hooks (:mod:`iotforge.augment._sampler`), categorical-column
+detection,
 the validity rules below, duplicate rejection with bounded retries, and the fitted
 report (``n_synthetic_``, ``synthetic_mask_``, ``reject_rate_``). A subclass writes
 ``__init__`` and one generation hook, ``_generate_class`` (or ``_generate`` when it makes
@@ -37,11 +38,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from iotforge.curation.errors import TooLittleDataError
+from iotforge.curation.rules._hash import frame_hash
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-
-from curation.errors import TooLittleDataError
-from curation.rules._hash import frame_hash
 
 from ._columns import _categorical_columns
 from ._sampler import _FrameSampler
@@ -64,7 +64,7 @@ _PORT_MAX = 65535
 
 def row_keys(X: pd.DataFrame) -> np.ndarray:
     """One 64-bit hash per row over all columns (equal rows, equal keys: the row hash of
-    :func:`curation.rules.frame_hash`, so -0.0 is 0.0 and numbers compare by value)."""
+    :func:`iotforge.curation.rules.frame_hash`, so -0.0 is 0.0 and numbers compare by value)."""
     if X.shape[1] == 0:
         return np.zeros(len(X), dtype=np.uint64)
     return frame_hash(X)
@@ -157,7 +157,8 @@ class BaseAugmenter(_FrameSampler):
     ----------
     sampling_strategy : float, str, dict, callable or SkewStrategy, default='auto'
         imbalanced-learn forms, plus skew-preserving strategies
-        (:class:`~augment.Floor`, :class:`~augment.Power`, :class:`~augment.Scale`) and
+        (:class:`~iotforge.augment.Floor`, :class:`~iotforge.augment.Power`,
+        :class:`~iotforge.augment.Scale`) and
         their shorthands ``'floor:0.05'``, ``'power:0.5'``, ``'scale:3'``.
     random_state : int, RandomState instance or None, default=None
         The one randomness knob; every child seed derives from it.

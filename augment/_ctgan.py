@@ -90,7 +90,7 @@ class CTGANAugmenter(_GenerativeAugmenter):
     By default one ``ctgan.CTGAN`` learns all classes with the label as a discrete
     column; rows of class ``c`` are drawn with the conditional vector set to ``c`` by
     iotforge's own sampler (right offset, generator in eval mode; ctgan 0.12.1's
-    ``sample(condition_column=...)`` gets both wrong, see :mod:`augment._ctgan_core`).
+    ``sample(condition_column=...)`` gets both wrong, see :mod:`iotforge.augment._ctgan_core`).
     Rows the generator still labels otherwise are dropped and replaced; their share is
     ``1 - hit_rate_[c]``.
 
@@ -104,7 +104,7 @@ class CTGANAugmenter(_GenerativeAugmenter):
     ----------
     sampling_strategy, random_state, categorical_features, constrain, reject_duplicates, \
 max_retries
-        As in :class:`~augment.BaseAugmenter`.
+        As in :class:`~iotforge.augment.BaseAugmenter`.
     epochs : int, default=50
         Passes over the training rows (ctgan's default is 300). 50 epochs of batch 200 on
         3,327 rows x 10 columns (800 steps) took 21 s on 2 shared CPU cores with one torch

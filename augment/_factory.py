@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from curation.errors import UsageError
+from iotforge.curation.errors import UsageError
 
 from ._registry import AUTO, BUILTIN, get_augmenter, method_parameters
 
@@ -22,7 +22,7 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
 
 def make_augmenter(method: str, *, strategy: Any, random_state: int,
                    params: Mapping[str, Any] | None = None, contract: Any = None) -> Any:
-    """An augmenter by method name (:mod:`augment._registry`, plugins included, or
+    """An augmenter by method name (:mod:`iotforge.augment._registry`, plugins included, or
     ``auto``), with ``params`` for its own keyword arguments."""
     # AutoAugmenter makes its candidates here: imported when used, not at the top
     from ._auto import AutoAugmenter

@@ -32,11 +32,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from iotforge.curation.errors import TooLittleDataError
+from iotforge.curation.schema import AUGMENTER, IS_SYNTHETIC
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-
-from curation.errors import TooLittleDataError
-from curation.schema import AUGMENTER, IS_SYNTHETIC
 
 from ._base import BaseAugmenter, Constraints, apply_constraints, row_keys
 from ._ctgan_core import resolve_device

@@ -1,9 +1,10 @@
 """The generative augmenters: CTGAN, TVAE, Gaussian copula and CopulaGAN.
 
-Public names live in small modules: :mod:`augment._ctgan` and :mod:`augment._tvae` (ctgan networks),
-:mod:`augment._sdv` (SDV synthesizers), :mod:`augment._ctgan_core` (the corrected
-conditional sampler), :mod:`augment._gen_base` (shared machinery, provenance) and
-:mod:`augment._privacy` (distance to closest record). ctgan, SDV, rdt and copulas are
+Public names live in small modules: :mod:`iotforge.augment._ctgan` and
+:mod:`iotforge.augment._tvae` (ctgan networks),
+:mod:`iotforge.augment._sdv` (SDV synthesizers), :mod:`iotforge.augment._ctgan_core` (the corrected
+conditional sampler), :mod:`iotforge.augment._gen_base` (shared machinery, provenance) and
+:mod:`iotforge.augment._privacy` (distance to closest record). ctgan, SDV, rdt and copulas are
 BUSL-1.1 licensed; they are imported only when a generator is fitted or loaded.
 """
 

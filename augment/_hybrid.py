@@ -115,7 +115,7 @@ class SMOTETomekAugmenter(_HybridAugmenter):
     ----------
     sampling_strategy, random_state, categorical_features, constrain, reject_duplicates, \
 max_retries, k_neighbors, jitter
-        See :class:`augment.SMOTEAugmenter`.
+        See :class:`iotforge.augment.SMOTEAugmenter`.
     clean : {'others', 'imblearn'}, default='others'
         ``'others'``: remove rows only of classes the strategy did not grow, so grown
         classes end at their requested count; ``'imblearn'``: of every class, as
@@ -152,7 +152,7 @@ class SMOTEENNAugmenter(_HybridAugmenter):
     ----------
     sampling_strategy, random_state, categorical_features, constrain, reject_duplicates, \
 max_retries, k_neighbors, jitter
-        See :class:`augment.SMOTEAugmenter`.
+        See :class:`iotforge.augment.SMOTEAugmenter`.
     clean : {'others', 'imblearn'}, default='others'
         ``'others'``: remove rows only of classes the strategy did not grow, so grown
         classes end at their requested count; ``'imblearn'``: of every class, as

@@ -1,6 +1,6 @@
-"""The statistics behind :class:`~augment.AutoAugmenter`'s choice: inner folds, the score,
+"""The statistics behind :class:`~iotforge.augment.AutoAugmenter`'s choice: inner folds, the score,
 each candidate's per-fold gains over no augmentation, and the decision rule (the
-corrected paired t of :mod:`augment._auto`'s docstring).
+corrected paired t of :mod:`iotforge.augment._auto`'s docstring).
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from iotforge.curation.errors import IotforgeError
 from sklearn.base import clone
-
-from curation.errors import IotforgeError
 
 NONE = "none"
 _SEED_MAX = np.iinfo(np.int32).max

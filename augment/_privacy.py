@@ -1,7 +1,7 @@
 """Distance to closest record (DCR): are synthetic rows new, or near-copies of training rows?
 
 One Gower distance for the whole project: ``iotforge augment --holdout`` reports it per
-source (:func:`dcr_by_source`), the evaluation per class (:mod:`evaluation.fidelity`).
+source (:func:`dcr_by_source`), the evaluation per class (:mod:`iotforge.evaluation.fidelity`).
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from curation.errors import SchemaMismatchError
-from curation.schema import SOURCE
+from iotforge.curation.errors import SchemaMismatchError
+from iotforge.curation.schema import SOURCE
 
 __all__ = ["DCRResult", "closest_record_distance", "dcr_by_source",
            "distance_to_closest_record"]

@@ -27,7 +27,7 @@ class RandomOverSamplerAugmenter(_ImblearnAugmenter):
     ----------
     sampling_strategy, random_state, categorical_features, constrain, reject_duplicates, \
 max_retries
-        See :class:`augment.BaseAugmenter`.
+        See :class:`iotforge.augment.BaseAugmenter`.
     shrinkage : float or dict, default=None
         imbalanced-learn's smoothed-bootstrap factor; None duplicates.
 

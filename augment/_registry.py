@@ -7,7 +7,7 @@ imports no scikit-learn: a class is imported when asked for.
 
 Other packages add augmenters through the entry-point group ``iotforge.augmenters``
 (docs/plugins.md): the entry point's name is the method name, its value the class,
-an imbalanced-learn sampler (:class:`augment.BaseAugmenter` gives the contract)::
+an imbalanced-learn sampler (:class:`iotforge.augment.BaseAugmenter` gives the contract)::
 
     [project.entry-points."iotforge.augmenters"]
     jitter = "my_package.jitter:JitterAugmenter"
@@ -27,7 +27,7 @@ import importlib
 import logging
 from importlib.metadata import EntryPoint, entry_points
 
-from curation.errors import UsageError
+from iotforge.curation.errors import UsageError
 
 __all__ = ["AUTO", "BUILTIN", "ENTRY_POINT_GROUP", "get_augmenter", "method_names",
            "method_parameters", "registry"]
@@ -38,22 +38,22 @@ ENTRY_POINT_GROUP = "iotforge.augmenters"
 """The entry-point group through which other packages add augmenters."""
 
 AUTO = "auto"
-"""``--method auto``: :class:`augment.AutoAugmenter`, which chooses among the others (or
+"""``--method auto``: :class:`iotforge.augment.AutoAugmenter`, which chooses among the others (or
 none). Not an augmenter itself (it may add no row), so not in :func:`registry`."""
 
 BUILTIN: dict[str, str] = {
-    "smote": "augment._smote:SMOTEAugmenter",
-    "borderline_smote": "augment._smote_variants:BorderlineSMOTEAugmenter",
-    "svm_smote": "augment._smote_variants:SVMSMOTEAugmenter",
-    "adasyn": "augment._smote_variants:ADASYNAugmenter",
-    "kmeans_smote": "augment._smote_variants:KMeansSMOTEAugmenter",
-    "random_oversampler": "augment._random_oversampler:RandomOverSamplerAugmenter",
-    "smote_tomek": "augment._hybrid:SMOTETomekAugmenter",
-    "smote_enn": "augment._hybrid:SMOTEENNAugmenter",
-    "ctgan": "augment._ctgan:CTGANAugmenter",
-    "tvae": "augment._tvae:TVAEAugmenter",
-    "gaussian_copula": "augment._sdv:GaussianCopulaAugmenter",
-    "copulagan": "augment._sdv:CopulaGANAugmenter",
+    "smote": "iotforge.augment._smote:SMOTEAugmenter",
+    "borderline_smote": "iotforge.augment._smote_variants:BorderlineSMOTEAugmenter",
+    "svm_smote": "iotforge.augment._smote_variants:SVMSMOTEAugmenter",
+    "adasyn": "iotforge.augment._smote_variants:ADASYNAugmenter",
+    "kmeans_smote": "iotforge.augment._smote_variants:KMeansSMOTEAugmenter",
+    "random_oversampler": "iotforge.augment._random_oversampler:RandomOverSamplerAugmenter",
+    "smote_tomek": "iotforge.augment._hybrid:SMOTETomekAugmenter",
+    "smote_enn": "iotforge.augment._hybrid:SMOTEENNAugmenter",
+    "ctgan": "iotforge.augment._ctgan:CTGANAugmenter",
+    "tvae": "iotforge.augment._tvae:TVAEAugmenter",
+    "gaussian_copula": "iotforge.augment._sdv:GaussianCopulaAugmenter",
+    "copulagan": "iotforge.augment._sdv:CopulaGANAugmenter",
 }
 """Built-in method name -> ``"module:Class"``, in the order the help text lists them."""
 
@@ -99,7 +99,7 @@ def _load(name: str, target: str | EntryPoint) -> type:
         raise UsageError(
             f"augmenter plugin {name!r} ({ENTRY_POINT_GROUP} = {target.value!r}): expected "
             f"an imbalanced-learn sampler class (with fit_resample), found {cls!r}",
-            hint="point the entry point at a class such as augment.BaseAugmenter's subclasses")
+            hint="point the entry point at a subclass of iotforge.augment.BaseAugmenter")
     return cls
 
 
@@ -108,7 +108,7 @@ def get_augmenter(name: str) -> type:
 
     Raises
     ------
-    curation.errors.UsageError
+    iotforge.curation.errors.UsageError
         For an unknown name (the message lists the known ones) or a plugin that cannot
         be imported.
     """

@@ -10,7 +10,7 @@ and fills in the two hooks:
   factorizes the labels once;
 - ``_fit_resample`` resolves ``sampling_strategy`` into ``sampling_strategy_`` (rows to
   add per class; imbalanced-learn's forms and the skew strategies of
-  :mod:`augment._strategies`), calls the frame-level hook ``_resample(X, y)`` that a
+  :mod:`iotforge.augment._strategies`), calls the frame-level hook ``_resample(X, y)`` that a
   sampler writes, and returns the rows in the input's type (imbalanced-learn turns them
   back into a DataFrame, a list or a Series).
 

@@ -4,11 +4,11 @@ SDV 2.0 samples a condition by rejection: it draws unconditioned rows and keeps 
 matching ones, which for a rare class is slow and can end in "Unable to sample any rows
 for the given conditions". Neither augmenter here uses it. The Gaussian copula is fitted
 per class (exact by construction); CopulaGAN's inner ``ctgan.CTGAN`` is sampled with the
-corrected conditional sampler of :mod:`augment._ctgan_core`, then decoded through SDV's
+corrected conditional sampler of :mod:`iotforge.augment._ctgan_core`, then decoded through SDV's
 own reverse transforms.
 
 Persistence uses SDV's ``save`` (cloudpickle): see :meth:`GaussianCopulaAugmenter.load`;
-it and the SDV glue both augmenters share are in :mod:`augment._sdv_base`.
+it and the SDV glue both augmenters share are in :mod:`iotforge.augment._sdv_base`.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class GaussianCopulaAugmenter(_SDVPersistence):
     ----------
     sampling_strategy, random_state, categorical_features, constrain, reject_duplicates, \
 max_retries
-        As in :class:`~augment.BaseAugmenter`.
+        As in :class:`~iotforge.augment.BaseAugmenter`.
     default_distribution : str, default='truncnorm'
         Marginal family of numeric columns (SDV: 'beta', slower to fit); one of
         'norm', 'beta', 'truncnorm', 'uniform', 'gamma', 'gaussian_kde'.
@@ -169,9 +169,9 @@ class CopulaGANAugmenter(_SDVPersistence):
     ----------
     sampling_strategy, random_state, categorical_features, constrain, reject_duplicates, \
 max_retries
-        As in :class:`~augment.BaseAugmenter`.
+        As in :class:`~iotforge.augment.BaseAugmenter`.
     epochs, batch_size, embedding_dim, generator_dim, discriminator_dim, pac
-        As in :class:`~augment.CTGANAugmenter` (same small defaults).
+        As in :class:`~iotforge.augment.CTGANAugmenter` (same small defaults).
     device : {'auto', 'cpu', 'cuda'}, default='auto'
         CUDA when available, else CPU.
     contract : callable or None, default=None

@@ -225,7 +225,7 @@ class SMOTEAugmenter(_ImblearnAugmenter):
     ----------
     sampling_strategy, random_state, categorical_features, constrain, reject_duplicates, \
 max_retries
-        See :class:`augment.BaseAugmenter`.
+        See :class:`iotforge.augment.BaseAugmenter`.
     k_neighbors : int, default=5
         Neighbours to interpolate with; per class ``min(k_neighbors, n_c - 1)``.
     jitter : float, default=0.05

@@ -2,8 +2,8 @@
 
 Borderline-SMOTE and SVM-SMOTE interpolate near the class boundary, ADASYN where the
 class is hardest to learn, KMeans-SMOTE inside dense clusters of the class. None of them
-hits an exact count natively; :mod:`augment._smote` explains how the wrappers do.
-Random over-sampling is in :mod:`augment._random_oversampler` (importable from here too).
+hits an exact count natively; :mod:`iotforge.augment._smote` explains how the wrappers do.
+Random over-sampling is in :mod:`iotforge.augment._random_oversampler` (importable from here too).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class BorderlineSMOTEAugmenter(_NeighbourAugmenter):
     ----------
     sampling_strategy, random_state, categorical_features, constrain, reject_duplicates, \
 max_retries
-        See :class:`augment.BaseAugmenter`.
+        See :class:`iotforge.augment.BaseAugmenter`.
     k_neighbors : int, default=5
         Neighbours to interpolate with; per class ``min(k_neighbors, n_c - 1)``.
     jitter : float, default=0.05
@@ -136,7 +136,7 @@ class SVMSMOTEAugmenter(_NeighbourAugmenter):
     ----------
     sampling_strategy, random_state, categorical_features, constrain, reject_duplicates, \
 max_retries
-        See :class:`augment.BaseAugmenter`.
+        See :class:`iotforge.augment.BaseAugmenter`.
     k_neighbors : int, default=5
         Neighbours to interpolate with; per class ``min(k_neighbors, n_c - 1)``.
     jitter : float, default=0.05
@@ -217,7 +217,7 @@ class ADASYNAugmenter(_NeighbourAugmenter):
     ----------
     sampling_strategy, random_state, categorical_features, constrain, reject_duplicates, \
 max_retries
-        See :class:`augment.BaseAugmenter`.
+        See :class:`iotforge.augment.BaseAugmenter`.
     k_neighbors : int, default=5
         imbalanced-learn's ``n_neighbors``; per class ``min(k_neighbors, n_c - 1)``.
     jitter : float, default=0.05
@@ -255,7 +255,7 @@ class KMeansSMOTEAugmenter(_NeighbourAugmenter):
     ----------
     sampling_strategy, random_state, categorical_features, constrain, reject_duplicates, \
 max_retries
-        See :class:`augment.BaseAugmenter`.
+        See :class:`iotforge.augment.BaseAugmenter`.
     k_neighbors : int, default=2
         Neighbours to interpolate with inside a cluster.
     jitter : float, default=0.05

@@ -254,8 +254,8 @@ def resolve_sampling_strategy(strategy: Any, y: Any) -> dict[Hashable, int]:
     """Number of rows to add per class, for every strategy form an augmenter accepts.
 
     imbalanced-learn forms (name, float, dict of targets, callable) are resolved by
-    imbalanced-learn itself; :class:`~augment.SkewStrategy` objects and the shorthands
-    ``'floor:x'``, ``'power:a'``, ``'scale:k'`` by :mod:`augment._strategies`.
+    imbalanced-learn itself; :class:`~iotforge.augment.SkewStrategy` objects and the shorthands
+    ``'floor:x'``, ``'power:a'``, ``'scale:k'`` by :mod:`iotforge.augment._strategies`.
 
     Examples
     --------

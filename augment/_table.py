@@ -12,12 +12,12 @@ When data-contract suites are given, synthetic rows that break them are replaced
 (bounded rounds) so per-class counts stay exact; generative augmenters check the
 contract while generating, the SMOTE family afterwards.
 
-Classes are those of the ``target`` (:mod:`curation.targets`: ``label``,
+Classes are those of the ``target`` (:mod:`iotforge.curation.targets`: ``label``,
 ``attack_family`` or ``is_attack``). For a target coarser than ``label``, a synthetic
 row takes the ``label`` of the nearest real row of its target class (standardised
 features), so ``label``, ``attack_family`` and ``is_attack`` stay consistent.
 
-Method ``auto`` is :class:`~augment.AutoAugmenter` on each source, grouped by
+Method ``auto`` is :class:`~iotforge.augment.AutoAugmenter` on each source, grouped by
 ``groups`` (one value per row of the table) when given; its report is ``selection``.
 
 Nothing the augmenter falls back to is silent: the report of each source lists, per
@@ -37,11 +37,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from curation.contracts.contract import row_contract
-from curation.contracts.validate import applies_to
-from curation.errors import UsageError
-from curation.schema import (
+from iotforge.curation.contracts.contract import row_contract
+from iotforge.curation.contracts.validate import applies_to
+from iotforge.curation.errors import UsageError
+from iotforge.curation.schema import (
     ATTACK_FAMILY,
     AUGMENTER,
     IS_ATTACK,
@@ -53,7 +52,7 @@ from curation.schema import (
     SOURCE_ROW,
     TableMeta,
 )
-from curation.targets import target_values
+from iotforge.curation.targets import target_values
 
 from ._factory import DEFAULT_PARAMS as DEFAULT_PARAMS
 from ._factory import METHODS as METHODS
@@ -110,7 +109,7 @@ def augment_table(
     """Augment each source of a train split; see the module docstring.
 
     ``mapper`` runs the units (default :func:`local_map`); the Dask engine's
-    (:func:`curation.engines.dask_augment.dask_map`) gives the same rows in the same
+    (:func:`iotforge.curation.engines.dask_augment.dask_map`) gives the same rows in the same
     order.
     """
     if meta.split != "train":

@@ -50,7 +50,7 @@ class TVAEAugmenter(_GenerativeAugmenter):
     ----------
     sampling_strategy, random_state, categorical_features, constrain, reject_duplicates, \
 max_retries
-        As in :class:`~augment.BaseAugmenter`.
+        As in :class:`~iotforge.augment.BaseAugmenter`.
     epochs : int, default=50
         Passes over each class's rows.
     min_steps : int, default=300

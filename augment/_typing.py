@@ -12,13 +12,13 @@ SkewStrategyName = Literal["floor", "power", "scale"]
 """Skew-preserving strategies; as strings ``'floor:0.05'``, ``'power:0.5'``, ``'scale:3'``."""
 
 SamplingStrategy: TypeAlias = float | str | Mapping[Any, int] | Callable[[Any], Mapping[Any, int]]
-"""Anything :class:`augment.BaseAugmenter` accepts as ``sampling_strategy``."""
+"""Anything :class:`iotforge.augment.BaseAugmenter` accepts as ``sampling_strategy``."""
 
 CategoricalFeatures: TypeAlias = Literal["auto"] | Sequence[str | int]
 """``'auto'`` (object, category and bool dtypes) or explicit column names/positions."""
 
 SmoteVariant = Literal["SMOTE", "SMOTENC", "SMOTEN"]
-"""Which imbalanced-learn SMOTE :class:`augment.SMOTEAugmenter` chose for the data."""
+"""Which imbalanced-learn SMOTE :class:`iotforge.augment.SMOTEAugmenter` chose for the data."""
 
 BorderlineKind = Literal["borderline-1", "borderline-2"]
 """The two variants of Borderline-SMOTE (Han et al., 2005)."""
@@ -29,14 +29,14 @@ HybridClean = Literal["others", "imblearn"]
 behaviour)."""
 
 AutoScoring: TypeAlias = Literal["macro_f1"] | Mapping[Literal["recall"], Sequence[Any]]
-"""What :class:`augment.AutoAugmenter` maximises: ``'macro_f1'`` or
+"""What :class:`iotforge.augment.AutoAugmenter` maximises: ``'macro_f1'`` or
 ``{'recall': [classes]}`` (the mean recall of the named classes)."""
 
 AutoCandidate: TypeAlias = str | tuple[str, Any]
-"""A candidate of :class:`augment.AutoAugmenter`: a registry method with an optional
+"""A candidate of :class:`iotforge.augment.AutoAugmenter`: a registry method with an optional
 strategy (``'smote'``, ``'adasyn:power:0.5'``) or a ``(name, sampler)`` pair."""
 
 AugmenterName = Literal["smote", "borderline_smote", "svm_smote", "adasyn", "kmeans_smote",
                         "random_oversampler", "smote_tomek", "smote_enn", "ctgan", "tvae",
                         "gaussian_copula", "copulagan"]
-"""The built-in augmenter methods (:data:`augment._registry.BUILTIN`); plugins add more."""
+"""The built-in augmenter methods (:data:`iotforge.augment._registry.BUILTIN`); plugins add more."""

@@ -18,8 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from curation.errors import TooLittleDataError
+from iotforge.curation.errors import TooLittleDataError
 
 from ._factory import make_augmenter
 from ._registry import AUTO

@@ -101,9 +101,8 @@ def main() -> None:
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
 
+    from iotforge.augment._generative import CTGANAugmenter, distance_to_closest_record
     from sklearn.model_selection import train_test_split
-
-    from augment._generative import CTGANAugmenter, distance_to_closest_record
 
     data = load(args.rows, args.seed)
     train, test = train_test_split(

@@ -40,7 +40,7 @@ RUNNERS = {
         "for b in c.open_csv(sys.argv[1]): n += b.num_rows\n"
         "print(n)"),
     "iotforge curate": (
-        "import sys, json; from curation.curate import curate\n"
+        "import sys, json; from iotforge.curation.curate import curate\n"
         "r = curate([sys.argv[1]], sys.argv[2]); print(r['total']['rows_read'])"),
 }
 

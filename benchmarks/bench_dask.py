@@ -6,7 +6,7 @@ it in fresh subprocesses:
 - ``local``: ``curate([csv], out)``, the streaming engine;
 - ``dask, N workers``: ``curate([csv], out, engine=client)`` on the ``LocalCluster``
   that ``--engine dask`` starts on a machine of N cores
-  (:func:`curation.engines.local_cluster`: N worker processes, one thread each;
+  (:func:`iotforge.curation.engines.local_cluster`: N worker processes, one thread each;
   docs/scale.md says why). The cluster's start-up (worker processes, their imports) is
   timed apart: ``seconds`` is the curate call on the running cluster, ``with start-up``
   the speed-up when the start-up counts too.
@@ -41,8 +41,8 @@ HERE = Path(__file__).resolve().parent
 
 RUN = """
 import json, sys, time
-from curation.curate import curate
-from curation.engines import dask_curate
+from iotforge.curation.curate import curate
+from iotforge.curation.engines import dask_curate
 if __name__ == "__main__":
     csv, out, workers, dataset = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     if dataset == "always":
@@ -54,10 +54,10 @@ if __name__ == "__main__":
                           "total": report["total"], "engine": None}))
         sys.exit(0)
     from distributed import Client
-    from curation.engines import local_cluster
+    from iotforge.curation.engines import local_cluster
 
     def warm():  # the workers' imports belong to their start-up
-        import curation.engines._curate_tasks  # noqa: F401
+        import iotforge.curation.engines._curate_tasks  # noqa: F401
 
     with local_cluster(workers) as cluster, Client(cluster) as client:
         client.run(warm)

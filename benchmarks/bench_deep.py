@@ -4,12 +4,12 @@ against the number of rows.
 Data: the CIC-IDS2017 sample in ``$IOTFORGE_DATASETS`` (or ``../shared/datasets``),
 curated by iotforge (every capture file, all 16 classes) and split stratified 75/25 with
 seed 0; every model sees the same training rows through the evaluation's preprocessing
-(:func:`evaluation.classifiers.make_classifier` at its defaults, seed 0), one thread each
+(:func:`iotforge.evaluation.classifiers.make_classifier` at its defaults, seed 0), one thread each
 (torch and BLAS), so the ratios to the random forest measured in the same run are what
 to compare across machines. Quality on the test split is printed beside each time:
 macro-F1, or for the autoencoder its detection and false-positive rates.
 
-The rule miner (:func:`evaluation.assoc_rules.mine_rules`, default thresholds) runs on
+The rule miner (:func:`iotforge.evaluation.assoc_rules.mine_rules`, default thresholds) runs on
 seeded stratified subsamples of the training rows of growing size.
 
 Run: ``python benchmarks/bench_deep.py [--repeats 1] [--rows 1000,2000,5000,10000,ALL]``;
@@ -38,9 +38,9 @@ MODELS = ["random_forest", "deep_mlp", "cnn", "rnn", "dbn", "deep_ensemble", "au
 
 
 def load_split() -> tuple[pd.DataFrame, pd.DataFrame, Any]:
-    from curation.curate import curate
-    from curation.leakage.split import split
-    from curation.schema import read_meta
+    from iotforge.curation.curate import curate
+    from iotforge.curation.leakage.split import split
+    from iotforge.curation.schema import read_meta
 
     folder = Path(os.environ.get("IOTFORGE_DATASETS", ROOT.parent / "shared" / "datasets"))
     folder = folder / "cicids2017_improved_sample"
@@ -56,7 +56,7 @@ def load_split() -> tuple[pd.DataFrame, pd.DataFrame, Any]:
 
 
 def fit_seconds(name: str, X: pd.DataFrame, y: np.ndarray, repeats: int) -> tuple[float, Any]:
-    from evaluation.classifiers import make_classifier
+    from iotforge.evaluation.classifiers import make_classifier
 
     times, model = [], None
     for _ in range(repeats):
@@ -68,8 +68,8 @@ def fit_seconds(name: str, X: pd.DataFrame, y: np.ndarray, repeats: int) -> tupl
 
 
 def quality(name: str, model: Any, Xt: pd.DataFrame, yt: np.ndarray) -> str:
-    from evaluation.anomaly import detection_metrics
-    from evaluation.metrics import classification_metrics
+    from iotforge.evaluation.anomaly import detection_metrics
+    from iotforge.evaluation.metrics import classification_metrics
 
     pred = np.asarray(model.predict(Xt)).astype(str)
     if name == "autoencoder":
@@ -94,10 +94,9 @@ def main() -> None:
     import mlxtend
     import sklearn
     import torch
-
-    from evaluation.assoc_rules import mine_rules
-    from evaluation.classifiers import capped_indices
-    from evaluation.evaluate import feature_columns, prepare_features
+    from iotforge.evaluation.assoc_rules import mine_rules
+    from iotforge.evaluation.classifiers import capped_indices
+    from iotforge.evaluation.evaluate import feature_columns, prepare_features
 
     train, test, meta = load_split()
     numeric, categorical = feature_columns(meta.roles, list(train.columns))

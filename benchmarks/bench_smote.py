@@ -25,15 +25,14 @@ import imblearn
 import numpy as np
 import pandas as pd
 from imblearn.over_sampling import ADASYN, SMOTE, BorderlineSMOTE, RandomOverSampler
-from sklearn.datasets import make_classification
-from threadpoolctl import threadpool_limits
-
-from augment import (
+from iotforge.augment import (
     ADASYNAugmenter,
     BorderlineSMOTEAugmenter,
     RandomOverSamplerAugmenter,
     SMOTEAugmenter,
 )
+from sklearn.datasets import make_classification
+from threadpoolctl import threadpool_limits
 
 COLUMNS = [
     "Flow Duration", "Total Fwd Packet", "Total Bwd packets", "Total Length of Fwd Packet",

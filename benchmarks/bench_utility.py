@@ -3,11 +3,11 @@
 Every shared dataset is curated by iotforge and split once; a random forest (the
 evaluation's ``random_forest``: 100 trees) is trained without augmentation and with each
 augmenter's synthetic rows, and scored on the same real test rows.
-:func:`evaluation.evaluate` runs every arm (the augmenter's seed derived from the
+:func:`iotforge.evaluation.evaluate` runs every arm (the augmenter's seed derived from the
 replicate seed, as ``iotforge evaluate --augment`` does) and compares it with no
 augmentation by the paired bootstrap over test rows and seeds
-(:mod:`evaluation.comparisons`): macro-F1 and the recall of each rare class
-(:func:`evaluation.diagnostics.rare_classes`), with 95 % intervals and verdicts.
+(:mod:`iotforge.evaluation.comparisons`): macro-F1 and the recall of each rare class
+(:func:`iotforge.evaluation.diagnostics.rare_classes`), with 95 % intervals and verdicts.
 
 Datasets (``$IOTFORGE_DATASETS`` or ``../shared/datasets``): each TON_IoT device file,
 the CIC-IDS2017 sample (its 16 files), and the IoT-23 logs (the three ``conn.log.labeled``
@@ -15,16 +15,16 @@ together: alone, the honeypot capture has one class and 42-1 six attack flows). 
 the canonical ``label`` (TON_IoT ``type``, CIC ``Label``, IoT-23 detailed label).
 
 Split: none of these datasets has official test files, so no predefined split. A time
-split (:func:`curation.leakage.split`, ``mode="time"``) is used where the split module
+split (:func:`iotforge.curation.leakage.split`, ``mode="time"``) is used where the split module
 accepts it *and* every class with at least 20 rows has training rows and at least
-:data:`evaluation.bootstrap.MIN_CLASS_ROWS` test rows; otherwise a stratified split (20 %
+:data:`iotforge.evaluation.bootstrap.MIN_CLASS_ROWS` test rows; otherwise a stratified split (20 %
 test, seed 0), and the table says why. A dataset whose training side has fewer distinct
 feature rows than classes cannot show any effect of augmentation: only ``none`` runs.
 
 Arms: ``none``; the twelve registry augmenters at their default strategy (``auto``:
 every class raised to the largest); CTGAN and CopulaGAN also with ``per_class=True``
 (TVAE and the Gaussian copula are always one model per class); ``auto``
-(:class:`augment.AutoAugmenter` with its default candidates, fitted on the training
+(:class:`iotforge.augment.AutoAugmenter` with its default candidates, fitted on the training
 split only). Generators train on at most ``--gen-cap`` rows (a class-stratified sample
 that keeps small classes whole) and draw as many rows as their default strategy asks
 for on the whole training split; the classifier always trains on every training row.
@@ -34,7 +34,7 @@ SVM-SMOTE (minutes per fit). Arms run by tier over all datasets (none and auto f
 SVM-SMOTE last), so a stopped run holds the core comparison.
 
 Results go to ``benchmarks/_work/utility/<dataset>/<arm>/`` as each arm finishes
-(:func:`evaluation.store.write_results`, plus ``run.json``); a second run skips what is
+(:func:`iotforge.evaluation.store.write_results`, plus ``run.json``); a second run skips what is
 done, and two runs on one directory share the arms (a lock file per arm). Prints a
 Markdown report; ``--report`` prints it from the saved results only.
 
@@ -113,11 +113,11 @@ class Prepared:
 
 def prepare(name: str, files: Sequence[Path], work: Path) -> Prepared:
     """Curate ``files`` (cached in ``work``) and split: time where usable, else stratified."""
-    from curation.curate import curate
-    from curation.errors import IotforgeError
-    from curation.leakage.split import split
-    from curation.schema import read_meta
-    from evaluation.evaluate import feature_columns
+    from iotforge.curation.curate import curate
+    from iotforge.curation.errors import IotforgeError
+    from iotforge.curation.leakage.split import split
+    from iotforge.curation.schema import read_meta
+    from iotforge.evaluation.evaluate import feature_columns
 
     out = work / "curated" / name
     if not (out / "curated.parquet").is_file():
@@ -141,7 +141,7 @@ def prepare(name: str, files: Sequence[Path], work: Path) -> Prepared:
 
 def time_split_problem(report: dict[str, Any]) -> str:
     """Why a time split cannot answer the question (empty when it can)."""
-    from evaluation.bootstrap import MIN_CLASS_ROWS
+    from iotforge.evaluation.bootstrap import MIN_CLASS_ROWS
 
     classes = {c: n for c, n in report["classes"].items()
                if n["train"] + n["test"] >= 2 * MIN_CLASS_ROWS}  # too small to test anyway
@@ -168,9 +168,8 @@ class CappedGenerator:
         self.sampler, self.cap, self.seed = sampler, cap, seed
 
     def fit_resample(self, X: pd.DataFrame, y: Any) -> tuple[pd.DataFrame, np.ndarray]:
+        from iotforge.augment import resolve_sampling_strategy
         from sklearn.base import clone
-
-        from augment import resolve_sampling_strategy
 
         y = np.asarray(y)
         add = resolve_sampling_strategy(self.sampler.sampling_strategy, y)
@@ -215,7 +214,7 @@ class Arm:
 
 def _registry_arm(method: str, **params: Any) -> Callable[[int, dict[str, Any]], Any]:
     def make(seed: int, settings: dict[str, Any]) -> Any:
-        from augment import get_augmenter
+        from iotforge.augment import get_augmenter
 
         kwargs = dict(params)
         if method in EPOCHS:
@@ -228,13 +227,13 @@ def _registry_arm(method: str, **params: Any) -> Callable[[int, dict[str, Any]],
 
 
 def _auto(seed: int, settings: dict[str, Any]) -> Any:
-    from augment import AutoAugmenter
+    from iotforge.augment import AutoAugmenter
 
     return AutoAugmenter(random_state=seed)
 
 
 def arms() -> list[Arm]:
-    from augment import method_names
+    from iotforge.augment import method_names
 
     out = [Arm("none", 1, "seeds", lambda s, k: None), Arm("auto", 1, "seeds", _auto)]
     for method in method_names():
@@ -258,10 +257,9 @@ def log(message: str) -> None:
 def run_arm(arm: Arm, data: Prepared, out: Path, seeds: list[int],
             settings: dict[str, Any]) -> None:
     """Evaluate one arm on one dataset and write it to ``out`` (``run.json`` last)."""
+    from iotforge.evaluation.evaluate import evaluate
+    from iotforge.evaluation.store import read_results, write_results
     from threadpoolctl import threadpool_limits
-
-    from evaluation.evaluate import evaluate
-    from evaluation.store import read_results, write_results
 
     made: list[Any] = []
 
@@ -390,7 +388,7 @@ def dataset_facts(work: Path, name: str) -> dict[str, Any]:
 
 def report(work: Path, names: Sequence[str], arm_names: Sequence[str]) -> str:
     """The Markdown tables of every finished (dataset, arm) under ``work``."""
-    from evaluation.bootstrap import MIN_CLASS_ROWS
+    from iotforge.evaluation.bootstrap import MIN_CLASS_ROWS
 
     lines = ["| dataset | split | train / test rows | distinct feature rows train / test | "
              "rare classes (train / test rows) | macro-F1 none |", "|---|---|---:|---:|---|---:|"]

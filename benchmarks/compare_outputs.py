@@ -10,7 +10,7 @@ relative, nothing else left out). The datasets (``../shared/datasets`` or
   labels of the conn.log next to it (3),
 - the CIC-IDS2017 sample folder as one run (16 files),
 - the MQTTset pcaps as one run (12 captures),
-- the seeded demo captures (``curation.demo``: BOM, CRLF, a truncated line, Zeek
+- the seeded demo captures (``iotforge.curation.demo``: BOM, CRLF, a truncated line, Zeek
   markers), and 20,000 rows of ``gen_cic.py`` output (``Infinity``, sentinels).
 
 Each dataset is curated twice: with the default policies and with every rule at its
@@ -53,7 +53,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from curation._typing import Policy  # noqa: E402
+from iotforge.curation._typing import Policy  # noqa: E402
 
 STRICT: dict[str, Policy] = {"case": "report", "boolean": "quarantine", "numeric": "set_missing",
           "timestamp": "quarantine", "sentinel": "quarantine", "range": "quarantine",
@@ -78,7 +78,7 @@ def plan(data: Path, scratch: Path) -> dict[str, list[Path]]:
         runs["cicids2017"] = [data / "cicids2017_improved_sample"]
     if (data / "mqttset_pcap").is_dir():
         runs["mqttset"] = [data / "mqttset_pcap"]
-    from curation.demo import write_demo
+    from iotforge.curation.demo import write_demo
 
     runs["demo"] = sorted(write_demo(scratch / "demo", seed=0))
     gen = scratch / "gen_cic.csv"
@@ -152,7 +152,7 @@ def digest(out: Path, root: Path, scratch: Path) -> dict[str, Any]:
 
 def run_all(dest: Path, only: str | None = None) -> dict[str, float]:
     """Curate every dataset under every variant; one digest JSON each under ``dest``."""
-    from curation.curate import curate
+    from iotforge.curation.curate import curate
 
     data = datasets_dir()
     if not data.is_dir():

@@ -6,11 +6,11 @@ rules, objects over Arrow arrays), ``contracts`` (Great Expectations suites),
 the public API; they are imported on first use, so ``import curation`` stays cheap
 (the command line's ``--help`` imports nothing heavy).
 
-``curate`` itself is ``curation.curate.curate`` (the name of its module too).
+``curate`` itself is ``iotforge.curation.curate.curate`` (the name of its module too).
 
->>> import curation
+>>> from iotforge import curation
 >>> curation.split.__module__, curation.Taxonomy.__module__
-('curation.leakage.split', 'curation.taxonomy')
+('iotforge.curation.leakage.split', 'iotforge.curation.taxonomy')
 """
 
 from __future__ import annotations
@@ -19,23 +19,23 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "expand_inputs": "curation.curate",
-    "clean_batch": "curation.clean",
-    "CleanResult": "curation.clean",
-    "RULES": "curation.clean",
-    "Taxonomy": "curation.taxonomy",
-    "target_values": "curation.targets",
-    "TableMeta": "curation.schema",
-    "read_meta": "curation.schema",
-    "write_demo": "curation.demo",
-    "load_data": "curation.tables",
-    "IotforgeError": "curation.errors",
-    "validate_frame": "curation.contracts",
-    "load_suite": "curation.contracts",
-    "profile_frame": "curation.contracts",
-    "audit": "curation.leakage",
-    "split": "curation.leakage",
-    "SplitResult": "curation.leakage",
+    "expand_inputs": "iotforge.curation.curate",
+    "clean_batch": "iotforge.curation.clean",
+    "CleanResult": "iotforge.curation.clean",
+    "RULES": "iotforge.curation.clean",
+    "Taxonomy": "iotforge.curation.taxonomy",
+    "target_values": "iotforge.curation.targets",
+    "TableMeta": "iotforge.curation.schema",
+    "read_meta": "iotforge.curation.schema",
+    "write_demo": "iotforge.curation.demo",
+    "load_data": "iotforge.curation.tables",
+    "IotforgeError": "iotforge.curation.errors",
+    "validate_frame": "iotforge.curation.contracts",
+    "load_suite": "iotforge.curation.contracts",
+    "profile_frame": "iotforge.curation.contracts",
+    "audit": "iotforge.curation.leakage",
+    "split": "iotforge.curation.leakage",
+    "SplitResult": "iotforge.curation.leakage",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from curation._typing import OnBadFile
-from curation.errors import InputError, Problem, UnusableInputsError, UsageError
-from curation.sources import SourceOptions, detect, get_adapter
+from ._typing import OnBadFile
+from .errors import InputError, Problem, UnusableInputsError, UsageError
+from .sources import SourceOptions, detect, get_adapter
 
 log = logging.getLogger(__name__)
 

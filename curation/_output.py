@@ -21,7 +21,7 @@ So at any moment ``OUT`` holds files of one run only, and a manifest only beside
 complete set. Whoever takes the lock first rolls a committed switch forward
 (:func:`recover`) and removes staging directories of runs that died (a live writer
 holds the lock, so any staging directory found under it is dead). A second writer
-that finds the lock held is refused with :class:`~curation.errors.OutputBusyError`.
+that finds the lock held is refused with :class:`~iotforge.curation.errors.OutputBusyError`.
 
 >>> import tempfile, pathlib
 >>> out = pathlib.Path(tempfile.mkdtemp()) / "out"
@@ -46,7 +46,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
-from curation.errors import OutputBusyError, UsageError
+from .errors import OutputBusyError, UsageError
 
 if sys.platform != "win32":
     import fcntl

@@ -1,15 +1,15 @@
-"""Clean one batch: every rule of :data:`curation.rules.RULES`, in order, on Arrow arrays.
+"""Clean one batch: every rule of :data:`iotforge.curation.rules.RULES`, in order, on Arrow arrays.
 
 Each rule detects one general problem, has a policy (``fix``, ``set_missing``,
 ``quarantine``, ``report`` or ``drop``) and counts what it touched. No rule knows a
 dataset: a quirk of one capture is an instance of a general rule, configured by the
 column specs the adapters and mapping files declare. The rules live in
-:mod:`curation.rules` (one module per family); docs/cleaning.md lists them.
+:mod:`iotforge.curation.rules` (one module per family); docs/cleaning.md lists them.
 :func:`clean_batch` applies them to one Arrow table with explicit record numbers, so
 it serves one chunk of a file as well as one partition of a Dask engine.
 
 >>> import pyarrow as pa
->>> from curation.schema import ColumnSpec
+>>> from iotforge.curation.schema import ColumnSpec
 >>> specs = {"dst_port": ColumnSpec("dst_port", "numeric", "int", "port")}
 >>> table = pa.table({"dst_port": [" 80", "-", "70000"], "type": ["ddos", "normal", "ddos"]})
 >>> res = clean_batch(table, [10, 11, 12], specs, label_columns=["type"])
@@ -35,12 +35,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from curation._typing import Policy
-from curation.rules import RULES, BatchContext, Flag, Rule
-from curation.rules._base import bounds, from_floats
-from curation.rules._timestamps import parse_timestamp_array, parse_timestamps
-from curation.rules.duplicates import key_columns as dedupe_key_columns
-from curation.schema import (
+from ._typing import Policy
+from .rules import RULES, BatchContext, Flag, Rule
+from .rules._base import bounds, from_floats
+from .rules._timestamps import parse_timestamp_array, parse_timestamps
+from .rules.duplicates import key_columns as dedupe_key_columns
+from .schema import (
     ATTACK_FAMILY,
     AUGMENTER,
     IS_ATTACK,
@@ -52,9 +52,9 @@ from curation.schema import (
     SOURCE_ROW,
     ColumnSpec,
 )
-from curation.sources._base import InvalidRecord
-from curation.taxonomy import Taxonomy
-from curation.vocabulary import (
+from .sources._base import InvalidRecord
+from .taxonomy import Taxonomy
+from .vocabulary import (
     DOMAIN_RANGES,
     EPOCH_SECONDS,
     FALSE_SPELLINGS,
@@ -143,7 +143,7 @@ def clean_batch(
     specs : mapping of str to ColumnSpec
         The source's column specs; columns without one are not kept.
     label_columns, binary_label, fixed_label, label_map
-        Where the labels come from (see :class:`curation.sources.Source`).
+        Where the labels come from (see :class:`iotforge.curation.sources.Source`).
     taxonomy : Taxonomy, optional
         Raw label -> class (default: the built-in one).
     policies : mapping of str to Policy, optional

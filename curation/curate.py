@@ -30,35 +30,35 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curation._inputs import SKIP_NAMES as SKIP_NAMES
-from curation._inputs import _globbed as _globbed
-from curation._inputs import _reason as _reason
-from curation._inputs import _unusable_error as _unusable_error
-from curation._inputs import _usable_inputs, expand_inputs, settle_unusable
-from curation._inputs import _why as _why
-from curation._output import OutputSet
-from curation._streaming import WriteBehind
-from curation._typing import DedupeScope, OnBadFile, Policy
-from curation.clean import QUARANTINE_SCHEMA, RULES
-from curation.engines import EngineOption, dask_client, resolve_engine
-from curation.engines.local import Progress, Writers, curate_file
-from curation.errors import InputError, UsageError
-from curation.rules import FileContext
-from curation.rules.duplicates import DuplicateIndex, conflicts
-from curation.rules.shape import track_constant
-from curation.schema import (
+from ._inputs import SKIP_NAMES as SKIP_NAMES
+from ._inputs import _globbed as _globbed
+from ._inputs import _reason as _reason
+from ._inputs import _unusable_error as _unusable_error
+from ._inputs import _usable_inputs, expand_inputs, settle_unusable
+from ._inputs import _why as _why
+from ._output import OutputSet
+from ._streaming import WriteBehind
+from ._typing import DedupeScope, OnBadFile, Policy
+from .clean import QUARANTINE_SCHEMA, RULES
+from .engines import EngineOption, dask_client, resolve_engine
+from .engines.local import Progress, Writers, curate_file
+from .errors import InputError, UsageError
+from .rules import FileContext
+from .rules.duplicates import DuplicateIndex, conflicts
+from .rules.shape import track_constant
+from .schema import (
     ARROW_TYPES,
     FIXED_ROLES,
     ColumnSpec,
     TableMeta,
     arrow_schema,
 )
-from curation.sources import SourceOptions
-from curation.taxonomy import Taxonomy
+from .sources import SourceOptions
+from .taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
 
-_Dedupe = DuplicateIndex  # the exact-duplicate index, now in curation.rules.duplicates
+_Dedupe = DuplicateIndex  # the exact-duplicate index, now in iotforge.curation.rules.duplicates
 
 
 def _promote(a: pa.DataType, b: pa.DataType) -> pa.DataType:
@@ -90,9 +90,9 @@ def curate(
     """Curate ``inputs`` into ``out_dir``: curated.parquet, quarantine.parquet, report.json.
 
     Returns the report (also written as report.json). The three files are replaced
-    as one set (:mod:`curation._output`): a crash leaves the previous set, and a
+    as one set (:mod:`iotforge.curation._output`): a crash leaves the previous set, and a
     second run into the same ``out_dir`` while one is writing raises
-    :class:`~curation.errors.OutputBusyError`.
+    :class:`~iotforge.curation.errors.OutputBusyError`.
 
     Parameters
     ----------
@@ -116,7 +116,7 @@ def curate(
     engine : {"local", "dask"} or dask.distributed.Client
         ``"local"`` streams here; ``"dask"`` runs the same rules as partition tasks on
         the cluster at ``scheduler`` (else the client in scope, else a LocalCluster), with
-        the same outputs and report (:mod:`curation.engines.dask_curate`; past 1 GiB of
+        the same outputs and report (:mod:`iotforge.curation.engines.dask_curate`; past 1 GiB of
         input the two Parquet outputs are dataset directories).
     scheduler : str, optional
         Address of a running Dask scheduler (``tcp://host:8786``).
@@ -152,7 +152,7 @@ def curate(
             report = _run(paths, adapters, output.staging, options, taxonomy, policies,
                           progress, dedupe_scope)
         else:
-            from curation.engines.dask_curate import PARTITION_BYTES, run_dask
+            from .engines.dask_curate import PARTITION_BYTES, run_dask
 
             with dask_client(engine, scheduler) as client:
                 report = run_dask(client, paths, adapters, output.staging, options, taxonomy,
@@ -319,12 +319,12 @@ def same_records(files: list[dict[str, Any]],
 
 def _conflicts(fhash: list[np.ndarray], flabel: list[np.ndarray]) -> tuple[int, int]:
     """Feature groups with more than one label, and the rows in them
-    (:func:`curation.rules.duplicates.conflicts`)."""
+    (:func:`iotforge.curation.rules.duplicates.conflicts`)."""
     groups, rows, _ = conflicts(fhash, flabel)
     return groups, rows
 
 
 def _track_constant(table: pa.Table, constant: set[str], seen: dict[str, Any]) -> None:
     """Drop from ``constant`` every column that shows a second distinct value
-    (:func:`curation.rules.shape.track_constant`)."""
+    (:func:`iotforge.curation.rules.shape.track_constant`)."""
     track_constant(table, constant, seen)

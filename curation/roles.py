@@ -31,9 +31,9 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from curation._typing import Domain, Kind, Role
-from curation.schema import ColumnSpec
-from curation.vocabulary import FALSE_SPELLINGS, MISSING_MARKERS, TRUE_SPELLINGS
+from ._typing import Domain, Kind, Role
+from .schema import ColumnSpec
+from .vocabulary import FALSE_SPELLINGS, MISSING_MARKERS, TRUE_SPELLINGS
 
 # A name made only of these tokens, with at least one address word, is an address.
 ADDRESS_WORDS = frozenset({

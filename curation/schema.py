@@ -14,6 +14,7 @@ sources, the split and the seed. Roles decide what models may learn from
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -25,8 +26,8 @@ from typing import Any, get_args
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curation._typing import Domain, Kind, Role
-from curation.errors import InputError, MappingError
+from ._typing import Domain, Kind, Role
+from .errors import InputError, MappingError
 
 META_KEY = b"iotforge"
 
@@ -170,6 +171,20 @@ def with_meta(table: pa.Table, meta: TableMeta) -> pa.Table:
     return table.replace_schema_metadata(md)
 
 
+@functools.cache
+def _file_mode() -> int:
+    """The mode ``open()`` gives a new file under the process umask (mkstemp's is 0600)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _publish(tmp: str, path: Path) -> None:
+    """Move a finished temporary file into place with the user's usual file mode."""
+    os.chmod(tmp, _file_mode())
+    os.replace(tmp, path)
+
+
 def write_table_atomic(table: pa.Table, path: str | os.PathLike[str], meta: TableMeta) -> None:
     """Write ``table`` to ``path`` so a crash leaves the old file or none."""
     path = Path(path)
@@ -178,7 +193,7 @@ def write_table_atomic(table: pa.Table, path: str | os.PathLike[str], meta: Tabl
     os.close(fd)
     try:
         pq.write_table(with_meta(table, meta), tmp)
-        os.replace(tmp, path)
+        _publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -198,7 +213,7 @@ def atomic_text(path: str | os.PathLike[str], text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-        os.replace(tmp, path)
+        _publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

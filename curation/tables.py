@@ -1,7 +1,7 @@
 """Stage tables as profile, validate, audit and split read them (:func:`load_data`).
 
 A curated table is Parquet with the canonical columns (provenance and labels,
-see :mod:`curation.schema`), and normally the ``iotforge`` schema metadata with
+see :mod:`iotforge.curation.schema`), and normally the ``iotforge`` schema metadata with
 the role of every column. A user who edits the table with pandas
 (``pd.read_parquet(p).to_parquet(p)``) loses that metadata; the table is still
 the canonical table. So:
@@ -11,7 +11,7 @@ the canonical table. So:
 - The metadata is optional. Without it, and for any column it does not list, a
   role is inferred as ``curate`` infers one for a column no adapter declared:
   the fixed roles of the canonical columns, then the column name
-  (:func:`curation.roles.infer_spec`), then the stored type (a string or bool
+  (:func:`iotforge.curation.roles.infer_spec`), then the stored type (a string or bool
   column named like a number is ``categorical``, a timestamp is ``time``).
 - Parquet with neither the metadata nor the canonical columns is not a curated
   table: the error names the canonical columns it lacks.
@@ -42,12 +42,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from curation._typing import Role
-from curation.contracts.validate import to_frame
-from curation.curate import curate
-from curation.errors import InputError, MappingError, UsageError
-from curation.roles import infer_spec
-from curation.schema import (
+from ._typing import Role
+from .contracts.validate import to_frame
+from .curate import curate
+from .errors import InputError, MappingError, UsageError
+from .roles import infer_spec
+from .schema import (
     FIXED_ROLES,
     IS_ATTACK,
     LABEL,
@@ -143,7 +143,7 @@ def infer_roles(schema: pa.Schema) -> dict[str, str]:
 def table_meta(path: str | os.PathLike[str], schema: pa.Schema) -> TableMeta:
     """The :class:`TableMeta` of a curated Parquet file, inferred where it is absent.
 
-    Raises :class:`~curation.errors.InputError` for Parquet that is not a curated
+    Raises :class:`~iotforge.curation.errors.InputError` for Parquet that is not a curated
     table: no ``iotforge`` metadata and some :data:`REQUIRED_COLUMNS` missing.
     """
     raw = (schema.metadata or {}).get(META_KEY)
@@ -275,7 +275,7 @@ def curated_inputs(paths: Sequence[str | os.PathLike[str]], *, mapping: Any = No
     >>> curated_inputs(["no/such/file.csv"])
     Traceback (most recent call last):
     ...
-    curation.errors.UsageError: expected input files, found no file no/such/file.csv
+    iotforge.curation.errors.UsageError: expected input files, found no file no/such/file.csv
     """
     missing = [str(p) for p in paths if not os.path.exists(p)]
     if missing:
@@ -327,7 +327,7 @@ def load_data(paths: Sequence[str], fmt: str | None = None, *, mapping: Any = No
     mapping : dict, optional
         A mapping file's content; on curated Parquet only its ``roles:`` are used.
     mapping_path, default_label, label_rules, taxonomy
-        As :func:`curation.curate.curate` takes them (``mapping_path`` names the mapping
+        As :func:`iotforge.curation.curate.curate` takes them (``mapping_path`` names the mapping
         in messages).
 
     Examples

@@ -30,8 +30,8 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
-from curation.errors import UsageError
-from curation.schema import ATTACK_FAMILY, IS_ATTACK, LABEL
+from .errors import UsageError
+from .schema import ATTACK_FAMILY, IS_ATTACK, LABEL
 
 Target = Literal["label", "attack_family", "is_attack"]
 """The column a model learns to predict."""

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from curation.errors import MappingError
+from .errors import MappingError
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
@@ -71,7 +71,8 @@ class Taxonomy:
 
     @classmethod
     def default(cls) -> Taxonomy:
-        text = resources.files("curation").joinpath("data/taxonomy.yaml").read_text("utf-8")
+        data = resources.files("iotforge.curation").joinpath("data/taxonomy.yaml")
+        text = data.read_text("utf-8")
         return cls(yaml.safe_load(text), origin="curation/data/taxonomy.yaml")
 
     @classmethod

@@ -1,8 +1,8 @@
 """The words and ranges cleaning recognises: a leaf module, importing nothing of curation.
 
-Readers (:mod:`curation.sources`) use the missing-value markers to parse numeric
-chunks; the cleaning rules (:mod:`curation.rules`) and role inference
-(:mod:`curation.roles`) use all of it. Keeping them here, apart from both, means the
+Readers (:mod:`iotforge.curation.sources`) use the missing-value markers to parse numeric
+chunks; the cleaning rules (:mod:`iotforge.curation.rules`) and role inference
+(:mod:`iotforge.curation.roles`) use all of it. Keeping them here, apart from both, means the
 readers and the rules never import each other.
 
 >>> "N/A" in MISSING_MARKERS, "yes" in TRUE_SPELLINGS, DOMAIN_RANGES["port"]

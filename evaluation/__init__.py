@@ -1,21 +1,24 @@
 """Evaluation: does synthetic data help classifiers on real test rows, and is it faithful?
 
-- :mod:`evaluation.classifiers`: the IoT intrusion-detection literature's classifiers as
+- :mod:`iotforge.evaluation.classifiers`: the IoT intrusion-detection literature's classifiers as
   scikit-learn pipelines (imputation, one-hot, scaling, optional PCA), plus k-means.
-- :mod:`evaluation.deep`, :mod:`evaluation.anomaly`: deep models in torch (MLP, 1-D CNN,
+- :mod:`iotforge.evaluation.deep`, :mod:`iotforge.evaluation.anomaly`: deep models in torch (MLP,
+1-D CNN,
   GRU, DBN, their ensemble) and the autoencoder anomaly detector.
-- :mod:`evaluation.assoc_rules`, :mod:`evaluation.rule_classifier`: association-rule
+- :mod:`iotforge.evaluation.assoc_rules`, :mod:`iotforge.evaluation.rule_classifier`:
+association-rule
   signatures per class, the rule-based classifier, rule fidelity of synthetic rows.
-- :mod:`evaluation.metrics`: per-class and overall metrics, the per-seed paired comparison.
-- :mod:`evaluation.bootstrap`, :mod:`evaluation.comparisons`: the paired bootstrap over
+- :mod:`iotforge.evaluation.metrics`: per-class and overall metrics, the per-seed paired comparison.
+- :mod:`iotforge.evaluation.bootstrap`, :mod:`iotforge.evaluation.comparisons`: the paired
+bootstrap over
   test rows and seeds, and every augmenter against no augmentation with a verdict.
-- :mod:`evaluation.diagnostics`: rare classes and where their synthetic rows land.
-- :mod:`evaluation.predictions`: every run's test predictions, as label codes.
-- :mod:`evaluation.fidelity`: per-column similarity, correlation difference, SDMetrics
+- :mod:`iotforge.evaluation.diagnostics`: rare classes and where their synthetic rows land.
+- :mod:`iotforge.evaluation.predictions`: every run's test predictions, as label codes.
+- :mod:`iotforge.evaluation.fidelity`: per-column similarity, correlation difference, SDMetrics
   quality, distance to closest record, exact-match rate.
-- :mod:`evaluation.evaluate`: classifiers x augmenters x arms x seeds -> tidy results.
-- :mod:`evaluation.store`: results directory (``metrics.json`` for DVC, plot tables).
-- :mod:`evaluation.report`: the self-contained HTML report and its Markdown summary.
+- :mod:`iotforge.evaluation.evaluate`: classifiers x augmenters x arms x seeds -> tidy results.
+- :mod:`iotforge.evaluation.store`: results directory (``metrics.json`` for DVC, plot tables).
+- :mod:`iotforge.evaluation.report`: the self-contained HTML report and its Markdown summary.
 """
 
 from .anomaly import AutoencoderDetector, detection_metrics

@@ -2,7 +2,7 @@
 
 The DVC pipeline trains the no-augmentation baseline once (``iotforge evaluate --arms
 none``); each augmenter's stage reads it. A baseline is only reused for the same
-training and test rows (:func:`evaluation.predictions.fingerprint` of features and
+training and test rows (:func:`iotforge.evaluation.predictions.fingerprint` of features and
 classes), the same target, and every classifier and seed asked for.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from curation.errors import UsageError
-from curation.schema import LABEL
+from iotforge.curation.errors import UsageError
+from iotforge.curation.schema import LABEL
 
 from .predictions import Predictions
 

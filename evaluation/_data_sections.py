@@ -3,7 +3,7 @@ projection, confusion matrices, fidelity and privacy, and the validation and aud
 summaries.
 
 Each ``*_section`` function returns ``(html parts, markdown lines)`` for
-:func:`evaluation.report.build_report`; ``projection_section`` and ``_confusions`` are
+:func:`iotforge.evaluation.report.build_report`; ``projection_section`` and ``_confusions`` are
 HTML only.
 """
 

@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from curation.errors import UsageError
-from curation.schema import ATTACK_FAMILY, IS_ATTACK, IS_SYNTHETIC, LABEL
-from curation.targets import target_values
+from iotforge.curation.errors import UsageError
+from iotforge.curation.schema import ATTACK_FAMILY, IS_ATTACK, IS_SYNTHETIC, LABEL
+from iotforge.curation.targets import target_values
 
 __all__ = ["feature_columns", "prepare_features"]
 

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-
-from curation.errors import UsageError
-from curation.targets import target_values
+from iotforge.curation.errors import UsageError
+from iotforge.curation.targets import target_values
 
 from ._features import Augmented, impute, prepare_features, resample, synthetic_rows
 from ._runs import derive_seed

@@ -12,8 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-
-from curation.errors import UsageError
+from iotforge.curation.errors import UsageError
 
 __all__ = ["ItemEncoder"]
 

@@ -1,7 +1,7 @@
 """The classifiers' preprocessing: imputation, one-hot encoding and, for the models that
 compare distances or follow gradients, a signed log and standardization.
 
-A leaf of the package: :mod:`evaluation.classifiers`, the anomaly detector, the
+A leaf of the package: :mod:`iotforge.evaluation.classifiers`, the anomaly detector, the
 diagnostics and the fidelity projection all build their preprocessing here.
 """
 

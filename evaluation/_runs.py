@@ -17,8 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from curation.errors import TooLittleDataError
+from iotforge.curation.errors import TooLittleDataError
 
 from ._typing import ClassifierFactory
 from .anomaly import detection_metrics

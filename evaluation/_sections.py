@@ -1,6 +1,6 @@
 """Report sections for per-class recall by classifier, anomaly detection and rules.
 
-Each function returns ``(html parts, markdown lines)`` for :func:`evaluation.report.
+Each function returns ``(html parts, markdown lines)`` for :func:`iotforge.evaluation.report.
 build_report`.
 """
 

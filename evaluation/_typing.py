@@ -23,7 +23,7 @@ ClassifierName = Literal[
     "deep_ensemble",
     "autoencoder",
 ]
-"""Built-in classifiers (:data:`evaluation.classifiers.CLASSIFIERS`)."""
+"""Built-in classifiers (:data:`iotforge.evaluation.classifiers.CLASSIFIERS`)."""
 
 Device = Literal["cpu", "cuda", "auto"]
 """Where the torch models train: ``"auto"`` takes CUDA when present (not bit-reproducible)."""

@@ -1,8 +1,8 @@
 """Report sections that state verdicts: the summary, the paired comparison table and the
 rare-class diagnostics.
 
-Each function returns ``(html parts, markdown lines)`` for :func:`evaluation.report.
-build_report`; ``comparisons`` is the table of :func:`evaluation.comparisons.compare`.
+Each function returns ``(html parts, markdown lines)`` for :func:`iotforge.evaluation.report.
+build_report`; ``comparisons`` is the table of :func:`iotforge.evaluation.comparisons.compare`.
 """
 
 from __future__ import annotations

@@ -38,10 +38,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from iotforge.curation.errors import TooLittleDataError
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
-
-from curation.errors import TooLittleDataError
 
 from ._preprocess import _preprocessor
 from ._typing import Device
@@ -66,7 +65,7 @@ class AutoencoderDetector(BaseEstimator):
     quantile : float
         Of the held-out normal errors; the threshold.
     max_epochs, batch_size, learning_rate, validation_fraction, patience, n_threads, device
-        As for :class:`evaluation.deep.DeepMLPClassifier`.
+        As for :class:`iotforge.evaluation.deep.DeepMLPClassifier`.
     random_state : int
 
     Attributes

@@ -57,8 +57,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from curation.errors import TooLittleDataError, UsageError
+from iotforge.curation.errors import TooLittleDataError, UsageError
 
 from ._items import MAX_LEVELS as MAX_LEVELS
 from ._items import PORT_NAME as PORT_NAME

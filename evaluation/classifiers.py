@@ -2,7 +2,7 @@
 
 Every entry of :data:`CLASSIFIERS` becomes, through :func:`make_classifier`, one pipeline
 that takes the prepared feature frame (float ``numeric`` columns, string ``categorical``
-columns with missing values; :func:`evaluation.evaluate.prepare_features`) and does:
+columns with missing values; :func:`iotforge.evaluation.evaluate.prepare_features`) and does:
 
 1. **imputation**: numeric columns get the training median, categorical columns the
    constant ``"__missing__"`` (curated tables mix sources, so most columns are missing
@@ -35,9 +35,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from iotforge.curation.errors import UsageError
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-
-from curation.errors import UsageError
 
 from . import deep
 from ._preprocess import MAX_CATEGORIES as MAX_CATEGORIES
@@ -182,7 +181,8 @@ CLASSIFIERS: dict[str, ClassifierSpec] = {
                                   "reconstruction error exceeds the 99th percentile",
                                   encode=False),  # preprocesses the normal rows itself
 }
-"""Name -> :class:`ClassifierSpec`; the names are :data:`evaluation._typing.ClassifierName`."""
+"""Name -> :class:`ClassifierSpec`; the names are
+:data:`iotforge.evaluation._typing.ClassifierName`."""
 
 
 def make_classifier(name: str, random_state: int = 0, *, pca: float | int | None = None) -> Any:
@@ -225,7 +225,8 @@ def make_classifier(name: str, random_state: int = 0, *, pca: float | int | None
 
 
 def classifier_factory(name: str, *, pca: float | int | None = None) -> ClassifierFactory:
-    """``seed -> pipeline`` for ``name`` (what :func:`evaluation.evaluate.evaluate` takes)."""
+    """``seed -> pipeline`` for ``name`` (what :func:`iotforge.evaluation.evaluate.evaluate`
+    takes)."""
     if name not in CLASSIFIERS:
         raise UsageError(f"expected a classifier in {sorted(CLASSIFIERS)}, found {name!r}")
 

@@ -7,12 +7,12 @@ difference, its 95 % interval, what the interval covers and the verdict: ``helpe
 
 When the per-row test predictions are stored (every evaluation since they were), the
 interval is the paired bootstrap over test rows and seeds
-(:func:`evaluation.bootstrap.paired_bootstrap`). Results without predictions fall back
+(:func:`iotforge.evaluation.bootstrap.paired_bootstrap`). Results without predictions fall back
 to the t interval of the per-seed macro-F1 differences, which has little power with
 3 to 5 seeds; the ``test`` column says which was used.
 
 >>> import pandas as pd
->>> from evaluation.summary import COLUMNS
+>>> from iotforge.evaluation.summary import COLUMNS
 >>> rows = [("none", "none", "rf", s, "macro_f1", "", .7) for s in range(5)]
 >>> rows += [("ros", "real+synthetic", "rf", s, "macro_f1", "", .75 + s / 1000)
 ...          for s in range(5)]

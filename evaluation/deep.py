@@ -1,7 +1,7 @@
 """Deep-learning classifiers of the IoT intrusion-detection survey, in torch, CPU-friendly.
 
 Each is a scikit-learn classifier (``fit``/``predict``/``predict_proba``, ``classes_``),
-so :data:`evaluation.classifiers.CLASSIFIERS` puts it behind the same preprocessing as the
+so :data:`iotforge.evaluation.classifiers.CLASSIFIERS` puts it behind the same preprocessing as the
 others (imputation, one-hot, signed log, standardization) and the evaluation grid treats
 it like any other model:
 

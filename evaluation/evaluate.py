@@ -15,7 +15,7 @@ augmented, resampled or otherwise touched:
     much of a class the synthetic rows alone teach.
 
 Classes are those of the ``target``: ``label``, ``attack_family`` or ``is_attack``
-(:mod:`curation.targets`), for training, test and synthetic rows alike.
+(:mod:`iotforge.curation.targets`), for training, test and synthetic rows alike.
 
 Augmenters come three ways: ``augmenters`` maps a name to ``seed -> sampler`` and runs
 ``fit_resample`` on the training rows here, once per seed (missing values are imputed
@@ -27,8 +27,8 @@ augment stage's recipe run with a new seed).
 Seeds: each replicate seed derives one child seed per augmenter and one per classifier
 (:func:`derive_seed`), so the ``none`` run and the ``real+synthetic`` run of a
 classifier and seed differ only in their training rows: a paired comparison. Every
-run's test predictions are kept (:class:`~evaluation.predictions.Predictions`) for the
-paired bootstrap over test rows and seeds (:mod:`evaluation.comparisons`).
+run's test predictions are kept (:class:`~iotforge.evaluation.predictions.Predictions`) for the
+paired bootstrap over test rows and seeds (:mod:`iotforge.evaluation.comparisons`).
 
 >>> import numpy as np, pandas as pd
 >>> from imblearn.over_sampling import RandomOverSampler
@@ -55,9 +55,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from curation.errors import IotforgeError, TooLittleDataError, UsageError
-from curation.schema import LABEL
+from iotforge.curation.errors import IotforgeError, TooLittleDataError, UsageError
+from iotforge.curation.schema import LABEL
 
 from ._baseline import use_baseline
 from ._features import Augmented, class_counts, feature_columns, prepare_features
@@ -84,12 +83,12 @@ FIXED = "classifier seeds only; the same synthetic rows for every seed"
 
 @dataclass
 class EvaluationResult:
-    """Everything the report needs; :func:`evaluation.store.write_results` stores it.
+    """Everything the report needs; :func:`iotforge.evaluation.store.write_results` stores it.
 
     ``comparisons``: every augmenter arm against ``none`` (:func:`evaluation.
     comparisons.compare`); ``diagnostics``: per augmenter, synthetic rows per seed and
     class, what ``auto`` chose per seed, and per rare class the neighbour overlap of
-    its synthetic rows with other classes (:func:`evaluation.diagnostics.
+    its synthetic rows with other classes (:func:`iotforge.evaluation.diagnostics.
     neighbour_overlap`).
     """
 
@@ -148,19 +147,20 @@ def evaluate(
         with ``is_synthetic`` false, when that column exists, are ignored. A frame's
         ``attrs["chosen"]`` (source -> method) records what ``auto`` chose.
     classifiers
-        Names in :data:`evaluation.classifiers.CLASSIFIERS`, or name -> ``seed -> model``.
+        Names in :data:`iotforge.evaluation.classifiers.CLASSIFIERS`, or name -> ``seed -> model``.
     seeds
         Replicate seeds; every run's randomness derives from one of them.
     arms
         Which arms to run (``none`` is needed for the paired comparison).
     pca
-        PCA step for the named classifiers (see :func:`~evaluation.classifiers.make_classifier`).
+        PCA step for the named classifiers (see
+        :func:`~iotforge.evaluation.classifiers.make_classifier`).
     quality
         Also compute SDMetrics' quality score per synthesized class (slower).
     rules
         Mine association rules on the real training rows and report, per augmenter
         and class, the share of them that still hold on the synthetic rows
-        (:func:`evaluation.assoc_rules.rule_fidelity`).
+        (:func:`iotforge.evaluation.assoc_rules.rule_fidelity`).
     target
         ``label``, ``attack_family`` or ``is_attack``: the classes to learn.
     baseline

@@ -1,8 +1,8 @@
 """The evaluation grid on a Dask cluster: one task per classifier and seed, merged into one
 result.
 
-:func:`evaluation.evaluate.evaluate` derives every random choice of a run from its seed
-(:func:`~evaluation.evaluate.derive_seed`), so the runs of one seed (every augmenter,
+:func:`iotforge.evaluation.evaluate.evaluate` derives every random choice of a run from its seed
+(:func:`~iotforge.evaluation.evaluate.derive_seed`), so the runs of one seed (every augmenter,
 arm and classifier) do not depend on the other seeds, and a classifier's runs do not
 depend on the other classifiers (its model seed is derived from the seed and its name, the
 augmenters' from the seed and theirs). :func:`evaluate_dask` runs ``evaluate`` once per
@@ -14,7 +14,7 @@ counts, fidelity, projection and rare-class diagnostics of the first seed, the s
 counts and choices of every seed, the notes in order; the paired comparisons are then
 computed once over all runs. The result equals the local engine's.
 
->>> from evaluation.fanout import evaluate_dask  # doctest: +SKIP
+>>> from iotforge.evaluation.fanout import evaluate_dask  # doctest: +SKIP
 >>> result = evaluate_dask(train, test, client, numeric=num, categorical=cat,
 ...                        classifiers=["random_forest"], seeds=[0, 1, 2])  # doctest: +SKIP
 """
@@ -26,8 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-
-from curation.errors import UsageError
+from iotforge.curation.errors import UsageError
 
 from .comparisons import compare
 from .evaluate import EvaluationResult, evaluate
@@ -39,7 +38,7 @@ def evaluate_dask(train: pd.DataFrame, test: pd.DataFrame, client: Any, *,
                   seeds: Sequence[int] = (0, 1, 2),
                   classifiers: Sequence[str] | Mapping[str, Any] = ("random_forest",),
                   **kwargs: Any) -> EvaluationResult:
-    """:func:`~evaluation.evaluate.evaluate` with one Dask task per classifier and seed.
+    """:func:`~iotforge.evaluation.evaluate.evaluate` with one Dask task per classifier and seed.
 
     Parameters
     ----------

@@ -19,7 +19,7 @@ would measure the class mix, not the generator):
   a training row (holdout rows give the baseline; after a leakage-safe split it is 0);
 - **rule fidelity** (when given the rules mined on the real training rows): the share of
   a class's association rules whose support and confidence stay within
-  :data:`~evaluation.assoc_rules.RULE_TOLERANCE` on its synthetic rows.
+  :data:`~iotforge.evaluation.assoc_rules.RULE_TOLERANCE` on its synthetic rows.
 
 >>> import numpy as np, pandas as pd
 >>> real = pd.DataFrame({"x": np.arange(50.0), "p": ["tcp", "udp"] * 25})
@@ -37,9 +37,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from augment._privacy import closest_record_distance
-from curation.rules._hash import frame_hash
+from iotforge.augment._privacy import closest_record_distance
+from iotforge.curation.rules._hash import frame_hash
 
 from ._preprocess import _preprocessor
 from .assoc_rules import RuleSet, rule_fidelity
@@ -188,7 +187,7 @@ def fidelity(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame
 
     With ``rules`` (mined on the real training rows), each class also gets
     ``rule_fidelity``: the share of its real rules that still hold on its synthetic rows
-    (:func:`evaluation.assoc_rules.rule_fidelity`), with ``rules_checked``.
+    (:func:`iotforge.evaluation.assoc_rules.rule_fidelity`), with ``rules_checked``.
 
     Returns
     -------

@@ -11,7 +11,7 @@ test has much power, so :func:`paired_comparison` reports the mean difference, i
 spread, a t-based 95 % interval, the Wilcoxon signed-rank p-value and the win/loss
 count, and calls a difference "helped" or "hurt" only when the interval excludes
 zero; everything else is "no detectable difference". It is the fallback for results
-without stored test predictions; :mod:`evaluation.bootstrap` resamples test rows too.
+without stored test predictions; :mod:`iotforge.evaluation.bootstrap` resamples test rows too.
 
 >>> r = paired_comparison([0.80, 0.82, 0.81], [0.70, 0.73, 0.71])
 >>> r.verdict, round(r.mean_diff, 3), r.wins

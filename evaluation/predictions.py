@@ -1,6 +1,6 @@
 """Every run's prediction of every test row, as small integer codes.
 
-The paired bootstrap (:mod:`evaluation.bootstrap`) resamples test rows, so it needs the
+The paired bootstrap (:mod:`iotforge.evaluation.bootstrap`) resamples test rows, so it needs the
 predictions themselves, not only the metrics. One :class:`Predictions` holds the true
 class of each test row and, per run (augmenter, arm, classifier, seed), the predicted
 class, both as codes into one list of labels. A prediction outside the known labels (an
@@ -28,9 +28,8 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-
-from curation.errors import InputError
-from curation.rules._hash import frame_hash
+from iotforge.curation.errors import InputError
+from iotforge.curation.rules._hash import frame_hash
 
 __all__ = ["Predictions", "RunKey", "fingerprint"]
 

@@ -15,12 +15,12 @@ keep), the validation and audit summaries, and the settings.
 
 The summary says plainly, one sentence per augmenter and arm, whether augmentation
 helped or hurt macro-F1 or showed no detectable difference, with the difference, its
-95 % interval and what the interval covers (:mod:`evaluation.comparisons`). Nothing is
+95 % interval and what the interval covers (:mod:`iotforge.evaluation.comparisons`). Nothing is
 called helped or hurt unless the interval excludes zero.
 
 >>> import pandas as pd
->>> from evaluation.evaluate import EvaluationResult
->>> from evaluation.summary import COLUMNS
+>>> from iotforge.evaluation.evaluate import EvaluationResult
+>>> from iotforge.evaluation.summary import COLUMNS
 >>> rows = [("none", "none", "rf", s, "macro_f1", "", .8) for s in (0, 1, 2)]
 >>> rows += [("noise", "real+synthetic", "rf", s, "macro_f1", "", .8 - s / 100) for s in (0, 1, 2)]
 >>> r = build_report(EvaluationResult(results=pd.DataFrame(rows, columns=COLUMNS)))
@@ -38,8 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
-from curation.schema import atomic_text
+from iotforge.curation.schema import atomic_text
 
 from . import _svg
 from ._data_sections import _audit_summary as _audit_summary
@@ -135,7 +134,7 @@ def build_report(result: EvaluationResult, *,
     Parameters
     ----------
     result
-        An evaluation, e.g. from :func:`evaluation.store.read_results`.
+        An evaluation, e.g. from :func:`iotforge.evaluation.store.read_results`.
     validation, audit, rules
         ``(label, parsed JSON)`` pairs: ``iotforge validate --json``, ``iotforge audit``
         and ``iotforge rules`` outputs. Absent ones are reported as not provided.

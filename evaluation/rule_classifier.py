@@ -1,7 +1,7 @@
 """The survey's association-rule (AR) classifier: a class is predicted by its best rule.
 
 :class:`AssociationRuleClassifier` mines class association rules on the training rows
-(:func:`evaluation.assoc_rules.mine_rules`), ranks all of them together by confidence,
+(:func:`iotforge.evaluation.assoc_rules.mine_rules`), ranks all of them together by confidence,
 lift, support count and length, and predicts for each row the class of the
 highest-ranked rule whose items the row contains (CBA's rule order, Liu et al. 1998);
 a row no rule matches gets the majority training class.

@@ -5,9 +5,9 @@ Layout of ``DIR`` (every file written atomically)::
     results.parquet          the tidy results (augmenter, arm, classifier, seed, metric,
                              class, value); schema metadata: stage "evaluate", the config
     predictions.parquet      every run's prediction of every test row, as label codes
-                             (:class:`~evaluation.predictions.Predictions`)
+                             (:class:`~iotforge.evaluation.predictions.Predictions`)
     metrics.json             {classifier: {macro_f1, recall_<rare class>, ...}} (for
-                             ``dvc metrics``; see :func:`~evaluation.summary.metrics_json`)
+                             ``dvc metrics``; see :func:`~iotforge.evaluation.summary.metrics_json`)
     comparison.csv           every augmenter arm against no augmentation: differences,
                              95 % intervals, what they cover, verdicts
     plots/per_class_recall.csv   class, run, classifier, recall (for ``dvc plots``)
@@ -17,7 +17,7 @@ Layout of ``DIR`` (every file written atomically)::
     projection.csv           2-D PCA of real and synthetic rows of the rarest classes
 
 >>> import tempfile, pandas as pd
->>> from evaluation.evaluate import EvaluationResult
+>>> from iotforge.evaluation.evaluate import EvaluationResult
 >>> r = EvaluationResult(results=pd.DataFrame(
 ...     [("none", "none", "rf", 0, "macro_f1", "", 0.5)], columns=COLUMNS))
 >>> with tempfile.TemporaryDirectory() as d:
@@ -37,9 +37,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
-
-from curation.errors import InputError, UsageError
-from curation.schema import (
+from iotforge.curation.errors import InputError, UsageError
+from iotforge.curation.schema import (
     TableMeta,
     atomic_text,
     read_meta,

@@ -1,9 +1,9 @@
 """Tables drawn from the tidy results: leaderboard, rare-class recall, metrics.json.
 
-All functions take the ``results`` frame of :func:`evaluation.evaluate.evaluate`
+All functions take the ``results`` frame of :func:`iotforge.evaluation.evaluate.evaluate`
 (augmenter, arm, classifier, seed, metric, class, value) and return small frames or
 dicts the report and ``metrics.json`` show. The comparisons against no augmentation
-are in :mod:`evaluation.comparisons`.
+are in :mod:`iotforge.evaluation.comparisons`.
 
 >>> import pandas as pd
 >>> rows = [("none", "none", "rf", s, "macro_f1", "", v) for s, v in [(0, .8), (1, .7)]]
@@ -67,7 +67,7 @@ def per_class_recall(results: pd.DataFrame) -> pd.DataFrame:
 def rare_class_recall(results: pd.DataFrame, train_counts: Mapping[str, int],
                       rare: Sequence[str] | None = None) -> pd.DataFrame:
     """Mean recall (over classifiers and seeds) of the rare classes (default:
-    :func:`evaluation.diagnostics.rare_classes` of ``train_counts``).
+    :func:`iotforge.evaluation.diagnostics.rare_classes` of ``train_counts``).
 
     Rows are runs (``none``, ``smote (real+synthetic)``, ...), columns the classes,
     rarest first.

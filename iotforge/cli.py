@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from curation.errors import IotforgeError
+from iotforge.curation.errors import IotforgeError
 
 COMMANDS = ("demo", "curate", "profile", "validate", "audit", "split", "augment", "evaluate",
             "report", "rules")

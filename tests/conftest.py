@@ -30,7 +30,7 @@ def datasets() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from curation.demo import write_demo
+    from iotforge.curation.demo import write_demo
 
     out = tmp_path_factory.mktemp("demo")
     write_demo(out, seed=0)

@@ -6,8 +6,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from curation.schema import TableMeta
+from iotforge.curation.schema import TableMeta
 
 ROLES = {"source": "provenance", "source_file": "provenance", "source_row": "provenance",
          "is_synthetic": "provenance", "augmenter": "provenance", "label": "label",

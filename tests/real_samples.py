@@ -10,8 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-
-from curation.curate import curate
+from iotforge.curation.curate import curate
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("IOTFORGE_DATASETS") or REPO.parent / "shared" / "datasets")

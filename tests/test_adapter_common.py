@@ -31,12 +31,11 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-
-from curation.curate import curate
-from curation.schema import ROLES, read_meta
-from curation.sources import Probe, SourceOptions, adapters, detect
-from curation.sources.kdd import FEATURES as KDD_FEATURES
-from curation.sources.unsw_nb15 import PARTITION_COLUMNS, RAW_COLUMNS
+from iotforge.curation.curate import curate
+from iotforge.curation.schema import ROLES, read_meta
+from iotforge.curation.sources import Probe, SourceOptions, adapters, detect
+from iotforge.curation.sources.kdd import FEATURES as KDD_FEATURES
+from iotforge.curation.sources.unsw_nb15 import PARTITION_COLUMNS, RAW_COLUMNS
 
 ADAPTERS = sorted(adapters())
 

@@ -10,14 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from evaluation_fixtures import CATEGORICAL, NUMERIC, meta, split_tables
-
-from curation.errors import TooLittleDataError, UsageError
-from curation.schema import TableMeta, write_frame_atomic
-from evaluation.assoc_rules import ItemEncoder, mine_rules, rule_fidelity
-from evaluation.classifiers import make_classifier
-from evaluation.evaluate import evaluate, prepare_features
-from evaluation.report import build_report
-from evaluation.rule_classifier import AssociationRuleClassifier
+from iotforge.curation.errors import TooLittleDataError, UsageError
+from iotforge.curation.schema import TableMeta, write_frame_atomic
+from iotforge.evaluation.assoc_rules import ItemEncoder, mine_rules, rule_fidelity
+from iotforge.evaluation.classifiers import make_classifier
+from iotforge.evaluation.evaluate import evaluate, prepare_features
+from iotforge.evaluation.report import build_report
+from iotforge.evaluation.rule_classifier import AssociationRuleClassifier
 
 MIRAI = ("dst_port=23", "proto=tcp")
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from curation.contracts.validate import read_canonical
-from curation.errors import UsageError
-from curation.leakage.audit import audit
-from curation.schema import TableMeta, read_meta
-from tests.real_samples import curated_sample
+from iotforge.curation.contracts.validate import read_canonical
+from iotforge.curation.errors import UsageError
+from iotforge.curation.leakage.audit import audit
+from iotforge.curation.schema import TableMeta, read_meta
+from real_samples import curated_sample
 
 ROLES = {"flow_id": "id", "src": "endpoint", "ts": "time", "bytes": "numeric",
          "pkts": "numeric", "proto": "categorical", "label": "label", "is_attack": "label"}

@@ -7,13 +7,12 @@ import json
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-
-from curation.schema import read_meta
+from iotforge.curation.schema import read_meta
 
 
 @pytest.fixture(scope="module")
 def split_dir(demo_dir, tmp_path_factory):
-    from tests.conftest import run_cli
+    from conftest import run_cli
 
     out = tmp_path_factory.mktemp("split")
     assert run_cli("curate", str(demo_dir), "--out", str(out / "cur")).returncode == 0

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
-from augment._table import METHODS, augment_table
-from curation.contracts.contract import valid_rows
-from curation.contracts.validate import load_suite
-from curation.curate import curate
-from curation.leakage.split import split
-from curation.schema import read_meta
+from iotforge.augment._table import METHODS, augment_table
+from iotforge.curation.contracts.contract import valid_rows
+from iotforge.curation.contracts.validate import load_suite
+from iotforge.curation.curate import curate
+from iotforge.curation.leakage.split import split
+from iotforge.curation.schema import read_meta
 
 TINY = {
     "ctgan": {"epochs": 2, "batch_size": 50, "generator_dim": [16], "discriminator_dim": [16],

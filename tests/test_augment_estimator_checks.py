@@ -22,7 +22,7 @@ from sklearn.utils.estimator_checks import (
 )
 from threadpoolctl import threadpool_limits
 
-import augment
+from iotforge import augment
 
 _TINY_GAN = {"epochs": 1, "batch_size": 20, "generator_dim": (8,), "discriminator_dim": (8,),
              "embedding_dim": 4, "pac": 2}
@@ -137,7 +137,7 @@ def test_sklearn_api_checks(estimator, check):
 
 # -- the sampler contract: imbalanced-learn's fit_resample, our hooks ------------------
 def _our_samplers() -> list[type]:
-    from augment import (
+    from iotforge.augment import (
         AutoAugmenter,
         GaussianCopulaAugmenter,
         SMOTEAugmenter,

@@ -14,8 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from augment import (
+from iotforge.augment import (
     CopulaGANAugmenter,
     CTGANAugmenter,
     GaussianCopulaAugmenter,
@@ -25,7 +24,7 @@ from augment import (
     row_keys,
     sample_ctgan_conditional,
 )
-from augment._gen_base import _LABEL
+from iotforge.augment._gen_base import _LABEL
 
 DATASETS = Path(
     os.environ.get("IOTFORGE_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets")
@@ -86,8 +85,11 @@ def test_condition_offset_fixes_ctgan_wrong_column(flows):
     the feature's span; ours points at the label's category."""
     import torch
     from ctgan import CTGAN
-
-    from augment._ctgan_core import condition_offset, scoped_global_seed, spec_from_transformer
+    from iotforge.augment._ctgan_core import (
+        condition_offset,
+        scoped_global_seed,
+        spec_from_transformer,
+    )
 
     X, y = flows
     data = X.assign(proto=X["proto"].astype(object), **{_LABEL: y})

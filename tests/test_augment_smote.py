@@ -13,12 +13,7 @@ import pandas as pd
 import pytest
 from imblearn.over_sampling import ADASYN, SMOTE
 from imblearn.pipeline import Pipeline
-from sklearn.datasets import make_classification
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.model_selection import StratifiedKFold, cross_validate
-from threadpoolctl import threadpool_limits
-
-from augment import (
+from iotforge.augment import (
     ADASYNAugmenter,
     BorderlineSMOTEAugmenter,
     Floor,
@@ -33,7 +28,11 @@ from augment import (
     resolve_sampling_strategy,
     row_keys,
 )
-from curation.errors import TooLittleDataError
+from iotforge.curation.errors import TooLittleDataError
+from sklearn.datasets import make_classification
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import StratifiedKFold, cross_validate
+from threadpoolctl import threadpool_limits
 
 SIZES = {"normal": 120, "ddos": 40, "scan": 12, "xss": 6}
 

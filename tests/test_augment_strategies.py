@@ -7,8 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from imblearn.over_sampling import RandomOverSampler
-
-from augment import Floor, Power, Scale, parse_strategy, resolve_sampling_strategy
+from iotforge.augment import Floor, Power, Scale, parse_strategy, resolve_sampling_strategy
 
 counts_st = st.dictionaries(
     keys=st.text(alphabet="abcdefghij", min_size=1, max_size=3),

@@ -18,17 +18,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-
-import augment
-from augment import (
+from iotforge.augment import (
     ADASYNAugmenter,
     BaseAugmenter,
     SMOTEAugmenter,
     SMOTEENNAugmenter,
     SMOTETomekAugmenter,
 )
-from augment._table import METHODS, augment_table, child_seed
-from curation.schema import TableMeta
+from iotforge.augment._table import METHODS, augment_table, child_seed
+from iotforge.curation.schema import TableMeta
+
+from iotforge import augment
 
 # -- discovery ------------------------------------------------------------------------
 AUGMENTER_CLASSES = sorted(
@@ -389,7 +389,7 @@ def test_augment_report_lists_adasyn_fallbacks_also_after_contract_rounds():
 def test_augment_command_reports_and_prints_the_fallback(cli, tmp_path):
     import json
 
-    from curation.schema import write_frame_atomic
+    from iotforge.curation.schema import write_frame_atomic
 
     X, y = far_class()
     df, meta = _table(X, y)

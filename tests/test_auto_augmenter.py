@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 from imblearn.pipeline import Pipeline
 from imblearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
+from iotforge.augment import AutoAugmenter, RandomOverSamplerAugmenter, resolve_sampling_strategy
+from iotforge.curation.errors import UsageError
 from scipy.stats import t as student_t
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.compose import ColumnTransformer
@@ -25,9 +27,6 @@ from sklearn.utils.estimator_checks import (
     check_set_params,
 )
 from threadpoolctl import threadpool_limits
-
-from augment import AutoAugmenter, RandomOverSamplerAugmenter, resolve_sampling_strategy
-from curation.errors import UsageError
 
 
 @pytest.fixture(autouse=True)
@@ -237,7 +236,7 @@ def test_imblearn_estimator_checks(estimator, check):
 # -- the command line ----------------------------------------------------------------
 
 def _write_train(path, *, sep: float, extra: dict | None = None):
-    from curation.schema import TableMeta, write_frame_atomic
+    from iotforge.curation.schema import TableMeta, write_frame_atomic
 
     rng = np.random.default_rng(0)
     sizes = {"normal": 300, "dos_hulk": 30, "dos_slowloris": 20, "portscan": 25}
@@ -283,7 +282,7 @@ def test_cli_auto_abstains_and_reports_its_table(cli, tmp_path):
 
 
 def test_cli_target_attack_family_grows_families_with_consistent_labels(cli, tmp_path):
-    from curation.schema import read_meta
+    from iotforge.curation.schema import read_meta
 
     train = _write_train(tmp_path / "train.parquet", sep=3,
                          extra={"target": "attack_family"})
@@ -332,8 +331,8 @@ def test_sklearn_api_checks(check):
 
 
 def test_inner_cv_groups_follow_the_split_mode():
-    from augment._table import split_groups as _inner_cv_groups
-    from curation.schema import TableMeta
+    from iotforge.augment._table import split_groups as _inner_cv_groups
+    from iotforge.curation.schema import TableMeta
 
     df = pd.DataFrame({"host": ["a", "b", "a", "c"], "source_file": ["x", "x", "y", "y"],
                        "ts": pd.to_datetime(["2024-01-04", "2024-01-01", "2024-01-03",

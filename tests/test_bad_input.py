@@ -117,7 +117,7 @@ def test_unknown_policy_is_a_usage_error(cli, demo_dir, tmp_path):
 
 
 def test_directory_skips_documentation_and_says_so(tmp_path, demo_dir):
-    from curation.curate import curate
+    from iotforge.curation.curate import curate
 
     d = tmp_path / "caps"
     d.mkdir()

@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from tests.conftest import ROOT
+from conftest import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +42,7 @@ def test_capped_rows_keeps_small_classes_whole(bench):
 
 
 def test_capped_generator_draws_for_the_whole_table(bench):
-    from augment import get_augmenter
+    from iotforge.augment import get_augmenter
 
     df = table(400, 0)
     X, y = df[["x", "z"]], df["label"].to_numpy()

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from evaluation.bootstrap import MIN_CLASS_ROWS, paired_bootstrap
-from evaluation.comparisons import compare
-from evaluation.metrics import classification_metrics
-from evaluation.predictions import Predictions
-from evaluation.summary import COLUMNS
+from iotforge.evaluation.bootstrap import MIN_CLASS_ROWS, paired_bootstrap
+from iotforge.evaluation.comparisons import compare
+from iotforge.evaluation.metrics import classification_metrics
+from iotforge.evaluation.predictions import Predictions
+from iotforge.evaluation.summary import COLUMNS
 
 
 def _flip(y: np.ndarray, wrong: np.ndarray) -> np.ndarray:

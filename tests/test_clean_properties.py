@@ -6,9 +6,8 @@ import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from curation.clean import FALSE_SPELLINGS, MISSING_MARKERS, TRUE_SPELLINGS, clean_batch
-from curation.schema import ColumnSpec
+from iotforge.curation.clean import FALSE_SPELLINGS, MISSING_MARKERS, TRUE_SPELLINGS, clean_batch
+from iotforge.curation.schema import ColumnSpec
 
 LABELS = ["normal", "ddos", "DDoS", " Benign ", "PortScan", "teleport", None, "-"]
 cell = st.one_of(

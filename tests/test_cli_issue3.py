@@ -13,10 +13,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-
-from curation.contracts.validate import load_suite
-from curation.schema import read_meta, write_table_atomic
-from tests.real_samples import REPO, curated_sample
+from iotforge.curation.contracts.validate import load_suite
+from iotforge.curation.schema import read_meta, write_table_atomic
+from real_samples import REPO, curated_sample
 
 
 def iotforge(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

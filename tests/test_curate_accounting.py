@@ -7,11 +7,10 @@ import json
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-
-from curation.curate import curate
-from curation.errors import IotforgeError
-from curation.schema import read_meta
-from curation.taxonomy import Taxonomy
+from iotforge.curation.curate import curate
+from iotforge.curation.errors import IotforgeError
+from iotforge.curation.schema import read_meta
+from iotforge.curation.taxonomy import Taxonomy
 
 
 def _identity(entry: dict) -> bool:

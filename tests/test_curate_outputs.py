@@ -28,10 +28,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-
-from curation._output import OutputSet, recover
-from curation.curate import curate
-from curation.errors import UsageError
+from iotforge.curation._output import OutputSet, recover
+from iotforge.curation.curate import curate
+from iotforge.curation.errors import UsageError
 
 OUTPUTS = ("curated.parquet", "quarantine.parquet", "report.json")
 HEADER = ("Destination Port,Flow Duration,Total Fwd Packets,Total Backward Packets,"

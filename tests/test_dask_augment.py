@@ -16,12 +16,11 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-
-from augment._table import augment_table, child_seed
-from curation.curate import curate
-from curation.engines.dask_augment import dask_map
-from curation.schema import IS_SYNTHETIC, LABEL, SOURCE, read_meta
-from tests.conftest import run_cli
+from conftest import run_cli
+from iotforge.augment._table import augment_table, child_seed
+from iotforge.curation.curate import curate
+from iotforge.curation.engines.dask_augment import dask_map
+from iotforge.curation.schema import IS_SYNTHETIC, LABEL, SOURCE, read_meta
 
 METHODS = ("smote", "random_oversampler", "borderline_smote")
 
@@ -127,10 +126,10 @@ def test_cli_engine_dask_unreachable_scheduler_is_one_line(demo_train: Path,
 def test_evaluate_grid_on_dask_equals_local(demo_train: Path, dask_client: Any) -> None:
     """One task per classifier and seed, on every 5th row of the demo split: the runs,
     predictions, confusion matrices and comparisons are the local grid's, in order."""
-    from augment import SMOTEAugmenter
-    from evaluation._features import feature_columns
-    from evaluation.evaluate import evaluate
-    from evaluation.fanout import evaluate_dask
+    from iotforge.augment import SMOTEAugmenter
+    from iotforge.evaluation._features import feature_columns
+    from iotforge.evaluation.evaluate import evaluate
+    from iotforge.evaluation.fanout import evaluate_dask
 
     train = pq.read_table(demo_train).to_pandas().iloc[::5].reset_index(drop=True)
     test = pq.read_table(demo_train.parent / "test.parquet").to_pandas().iloc[::5] \

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-
-from curation.curate import curate
+from iotforge.curation.curate import curate
 
 pytest.importorskip("distributed")
 

@@ -12,16 +12,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from iotforge.curation.contracts.profile import profile_frame
+from iotforge.curation.contracts.validate import load_suite, to_frame, validate_frame
+from iotforge.curation.engines.dask_audit import audit_dask
+from iotforge.curation.engines.dask_profile import profile_dask
+from iotforge.curation.engines.dask_tables import open_parquet
+from iotforge.curation.engines.dask_validate import validate_dask
+from iotforge.curation.leakage.audit import audit
+from iotforge.curation.tables import read_stage_tables
 from test_dask_curate import real, real_runs  # noqa: F401 (fixtures)
-
-from curation.contracts.profile import profile_frame
-from curation.contracts.validate import load_suite, to_frame, validate_frame
-from curation.engines.dask_audit import audit_dask
-from curation.engines.dask_profile import profile_dask
-from curation.engines.dask_tables import open_parquet
-from curation.engines.dask_validate import validate_dask
-from curation.leakage.audit import audit
-from curation.tables import read_stage_tables
 
 pytest.importorskip("distributed")
 

@@ -23,10 +23,9 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from curation.curate import curate
-from curation.errors import IotforgeError
-from curation.sources import _text
+from iotforge.curation.curate import curate
+from iotforge.curation.errors import IotforgeError
+from iotforge.curation.sources import _text
 
 pytest.importorskip("distributed")
 
@@ -190,7 +189,7 @@ def _scan_reference(data: bytes) -> tuple[int, int, int, int, int, bool, bool]:
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from([b"a", b",", b"\r", b"\n", b"\r\n", b'"']), max_size=60))
 def test_block_scan_counts_line_ends_and_quotes(pieces: list[bytes]) -> None:
-    from curation.engines.ranges import scan_block
+    from iotforge.curation.engines.ranges import scan_block
 
     data = b"".join(pieces)
     s = scan_block(data)
@@ -200,7 +199,7 @@ def test_block_scan_counts_line_ends_and_quotes(pieces: list[bytes]) -> None:
 
 
 def test_ranges_share_blocks_evenly_with_exact_lines(tmp_path: Path) -> None:
-    from curation.engines.ranges import plan_ranges, scan_blocks
+    from iotforge.curation.engines.ranges import plan_ranges, scan_blocks
 
     src = tmp_path / "flows.csv"
     big_csv(src, rows=5000)
@@ -235,7 +234,7 @@ def test_stray_quote_makes_a_file_one_partition_with_the_same_result(
     src.write_text("\n".join(lines) + "\n")
     monkeypatch.setattr(_text, "CHUNK_BYTES", 4 << 10)
     local = curate([src], tmp_path / "local")
-    with caplog.at_level(logging.WARNING, logger="curation.engines.dask_curate"):
+    with caplog.at_level(logging.WARNING, logger="iotforge.curation.engines.dask_curate"):
         dask = curate([src], tmp_path / "dask", engine=dask_client, partition_bytes=8 << 10)
     assert "reading the file as one partition" in caplog.text
     assert dask.pop("engine")["partitions"] == 1
@@ -304,7 +303,7 @@ def test_repeats_within_and_across_ranges_and_files_match_every_policy_and_scope
 
 def test_large_inputs_give_dataset_directories(tmp_path: Path, dask_client: Any,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from curation.engines import dask_curate
+    from iotforge.curation.engines import dask_curate
 
     src = tmp_path / "flows.csv"
     big_csv(src, rows=3000)
@@ -376,8 +375,7 @@ def _environ(name: str) -> str | None:
 
 def test_local_cluster_workers_one_thread_glibc_trimming_left_alone() -> None:
     from distributed import Client
-
-    from curation.engines import local_cluster
+    from iotforge.curation.engines import local_cluster
 
     with local_cluster(1) as cluster, Client(cluster) as client:
         assert list(client.nthreads().values()) == [1]
@@ -387,7 +385,7 @@ def test_local_cluster_workers_one_thread_glibc_trimming_left_alone() -> None:
 
 
 def test_scheduler_needs_the_dask_engine() -> None:
-    from curation.errors import UsageError
+    from iotforge.curation.errors import UsageError
 
     with pytest.raises(UsageError, match="needs the Dask engine"):
         curate(["x.csv"], "out", scheduler="tcp://127.0.0.1:8786")
@@ -396,8 +394,7 @@ def test_scheduler_needs_the_dask_engine() -> None:
 def test_worker_out_of_memory_names_file_and_byte_range(tmp_path: Path) -> None:
     import dask
     from distributed import Client, LocalCluster
-
-    from curation.engines.dask_curate import WorkerLostError
+    from iotforge.curation.engines.dask_curate import WorkerLostError
 
     src = tmp_path / "big.csv"
     row = "1,2,3.5,80,BENIGN\n"

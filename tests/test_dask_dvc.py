@@ -21,8 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
-
-from tests.conftest import ROOT
+from conftest import ROOT
 
 pytest.importorskip("distributed")
 pytest.importorskip("dvc")
@@ -53,7 +52,7 @@ def test_dvc_repro_curate_with_engine_dask_gives_the_local_outputs(tmp_path: Pat
     project.mkdir()
     for item in ("dvc.yaml", "params.yaml"):
         shutil.copy(ROOT / item, project / item)
-    for item in ("config", "curation"):  # curate's dependencies, as dvc.yaml names them
+    for item in ("bin", "config", "curation"):  # what dvc.yaml names for curate
         shutil.copytree(ROOT / item, project / item,
                         ignore=shutil.ignore_patterns("__pycache__"))
     assert dvc("init", "--no-scm", "-q", cwd=project).returncode == 0

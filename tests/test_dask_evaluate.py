@@ -11,9 +11,8 @@ import evaluation_fixtures
 import pandas as pd
 import pytest
 from evaluation_fixtures import CATEGORICAL, NUMERIC, NoiseSampler, split_tables
-
-from evaluation.evaluate import evaluate
-from evaluation.fanout import evaluate_dask
+from iotforge.evaluation.evaluate import evaluate
+from iotforge.evaluation.fanout import evaluate_dask
 
 pytest.importorskip("distributed")
 

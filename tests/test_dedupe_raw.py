@@ -10,11 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
-
-from curation.clean import clean_batch, dedupe_key_columns
-from curation.curate import curate
-from curation.schema import ColumnSpec
-from curation.sources import SourceOptions, get_adapter
+from iotforge.curation.clean import clean_batch, dedupe_key_columns
+from iotforge.curation.curate import curate
+from iotforge.curation.schema import ColumnSpec
+from iotforge.curation.sources import SourceOptions, get_adapter
 
 GPS = """date,time,latitude,longitude,label,type
 25-Apr-19,18:31:39,116.5217044,132.1625042,1,ddos

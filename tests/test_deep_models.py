@@ -12,16 +12,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from evaluation_fixtures import CATEGORICAL, NUMERIC, split_tables
+from iotforge.curation.errors import TooLittleDataError
+from iotforge.evaluation.anomaly import ANOMALY, AutoencoderDetector, detection_metrics
+from iotforge.evaluation.classifiers import CLASSIFIERS, make_classifier
+from iotforge.evaluation.deep import DeepMLPClassifier, validation_split
+from iotforge.evaluation.evaluate import evaluate, prepare_features
+from iotforge.evaluation.metrics import classification_metrics
+from iotforge.evaluation.report import build_report
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import estimator_checks_generator
-
-from curation.errors import TooLittleDataError
-from evaluation.anomaly import ANOMALY, AutoencoderDetector, detection_metrics
-from evaluation.classifiers import CLASSIFIERS, make_classifier
-from evaluation.deep import DeepMLPClassifier, validation_split
-from evaluation.evaluate import evaluate, prepare_features
-from evaluation.metrics import classification_metrics
-from evaluation.report import build_report
 
 DEEP = ["deep_mlp", "cnn", "rnn", "dbn", "deep_ensemble"]
 # cheap settings for the API checks, which fit dozens of times; the accuracy check
@@ -185,7 +184,7 @@ def test_evaluation_scores_the_detector_by_detection_rate() -> None:
     # independent count: the share of the test split's heartbleed rows it flags
     X = prepare_features(train, NUMERIC, CATEGORICAL)
     Xt = prepare_features(test, NUMERIC, CATEGORICAL)
-    from evaluation.evaluate import derive_seed
+    from iotforge.evaluation.evaluate import derive_seed
 
     det = make_classifier("autoencoder", derive_seed(0, "classifier", "autoencoder"))
     flagged = det.fit(X, train["label"]).predict(Xt) == ANOMALY
@@ -204,9 +203,9 @@ def test_evaluation_scores_the_detector_by_detection_rate() -> None:
 def cic_split(datasets: Path, tmp_path_factory: pytest.TempPathFactory
               ) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
     """Every 20th flow of each CIC-IDS2017 sample file (all 16 classes), curated, split."""
-    from curation.curate import curate
-    from curation.leakage.split import split
-    from curation.schema import read_meta
+    from iotforge.curation.curate import curate
+    from iotforge.curation.leakage.split import split
+    from iotforge.curation.schema import read_meta
 
     work = tmp_path_factory.mktemp("cic")
     for src in sorted((datasets / "cicids2017_improved_sample").glob("*.csv")):
@@ -221,9 +220,8 @@ def cic_split(datasets: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 def test_deep_models_beat_the_majority_class_on_cic_ids2017(cic_split) -> None:
+    from iotforge.evaluation.evaluate import feature_columns
     from sklearn.dummy import DummyClassifier
-
-    from evaluation.evaluate import feature_columns
 
     train, test, meta = cic_split
     numeric, categorical = feature_columns(meta.roles, list(train.columns))

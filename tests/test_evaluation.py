@@ -14,15 +14,14 @@ import pandas as pd
 import pytest
 from evaluation_fixtures import CATEGORICAL, NUMERIC, NoiseSampler, meta, split_tables, table
 from imblearn.over_sampling import RandomOverSampler
-
-from curation.errors import UsageError
-from curation.schema import write_frame_atomic
-from evaluation.anomaly import ANOMALY, detection_metrics
-from evaluation.classifiers import CLASSIFIERS, KMeansMajority, Subsampled, make_classifier
-from evaluation.evaluate import derive_seed, evaluate, prepare_features
-from evaluation.fidelity import fidelity, privacy
-from evaluation.metrics import classification_metrics, paired_comparison
-from evaluation.store import read_results, write_results
+from iotforge.curation.errors import UsageError
+from iotforge.curation.schema import write_frame_atomic
+from iotforge.evaluation.anomaly import ANOMALY, detection_metrics
+from iotforge.evaluation.classifiers import CLASSIFIERS, KMeansMajority, Subsampled, make_classifier
+from iotforge.evaluation.evaluate import derive_seed, evaluate, prepare_features
+from iotforge.evaluation.fidelity import fidelity, privacy
+from iotforge.evaluation.metrics import classification_metrics, paired_comparison
+from iotforge.evaluation.store import read_results, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 # the lead adds "evaluate" and "report" to iotforge.cli.COMMANDS; until then, add them here
@@ -159,7 +158,8 @@ def test_every_classifier_fits_mixed_data_with_missing_values() -> None:
 def test_classifier_names_agree_everywhere() -> None:
     from typing import get_args
 
-    from evaluation._typing import ClassifierName
+    from iotforge.evaluation._typing import ClassifierName
+
     from iotforge.commands.evaluate import CLASSIFIER_NAMES
 
     assert list(CLASSIFIER_NAMES) == list(CLASSIFIERS) == list(get_args(ClassifierName))
@@ -298,7 +298,7 @@ def test_cli_evaluate_and_report(tmp_path: Path) -> None:
 
 def test_sdmetrics_quality_score_when_installed() -> None:
     pytest.importorskip("sdmetrics")
-    from evaluation.fidelity import sdmetrics_quality
+    from iotforge.evaluation.fidelity import sdmetrics_quality
 
     train, _ = split_tables()
     X = prepare_features(train, NUMERIC, CATEGORICAL)
@@ -327,7 +327,7 @@ def test_hybrid_sampler_trains_on_its_whole_output(spy: type[Spy]) -> None:
 
 
 def test_augment_smote_wrapper_in_the_real_plus_synthetic_arm() -> None:
-    import augment
+    from iotforge import augment
 
     train, test = split_tables()
     r = evaluate(train, test, numeric=NUMERIC, categorical=CATEGORICAL, seeds=[0],
@@ -423,8 +423,8 @@ def test_cli_draws_synthetic_rows_per_seed_from_the_recipe(tmp_path: Path) -> No
     assert comp["fixed"]["covers"].str.contains("seeds changed no prediction").all()
     # per-seed: the recipe draws other rows for each seed (on this easy data the
     # classifiers may keep every prediction, so the rows are compared, not predictions)
-    from augment._table import augment_table
-    from evaluation.evaluate import derive_seed
+    from iotforge.augment._table import augment_table
+    from iotforge.evaluation.evaluate import derive_seed
 
     draws = [augment_table(train, meta("train"), method="smote",
                            random_state=derive_seed(s, "augment", "smote")).synthetic

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
-from curation.curate import curate
-from curation.sources import detect
+from iotforge.curation.curate import curate
+from iotforge.curation.sources import detect
 
 CIC2017_ORIGINAL = (
     " Destination Port, Flow Duration, Total Fwd Packets, Total Backward Packets,"

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import yaml
-
-from curation.curate import curate
+from iotforge.curation.curate import curate
 
 
 def test_mapping_missing_markers_become_null_in_every_column(tmp_path: Path) -> None:

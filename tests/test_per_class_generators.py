@@ -13,7 +13,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from augment import CopulaGANAugmenter, CTGANAugmenter, TVAEAugmenter  # noqa: E402
+from iotforge.augment import CopulaGANAugmenter, CTGANAugmenter, TVAEAugmenter  # noqa: E402
 
 TINY = dict(epochs=2, batch_size=20, generator_dim=(8,), discriminator_dim=(8,),
             embedding_dim=4, pac=2)

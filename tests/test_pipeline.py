@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
-from tests.conftest import ROOT
+from conftest import ROOT
 
 DEVICES = ["Train_Test_IoT_Thermostat.csv", "Train_Test_IoT_Weather.csv"]
 
@@ -40,7 +39,8 @@ def project(datasets, tmp_path_factory):
             rows.sample(min(len(rows), 400), random_state=0).index.to_numpy()
             for _, rows in df.groupby("type")])
         df.loc[np.sort(keep)].to_csv(captures / name, index=False)
-    for item in ("dvc.yaml", "config", "curation", "augment", "evaluation", "expectations"):
+    for item in ("dvc.yaml", "bin", "config", "curation", "augment", "evaluation",
+                 "expectations"):
         src = ROOT / item
         (shutil.copytree if src.is_dir() else shutil.copy)(src, work / item)
     params = yaml.safe_load((ROOT / "params.yaml").read_text())

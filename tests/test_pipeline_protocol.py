@@ -19,8 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
-from tests.conftest import ROOT
+from conftest import ROOT
 
 DEVICES = ["Train_Test_IoT_Thermostat.csv", "Train_Test_IoT_Weather.csv"]
 PER_CLASS = 120  # rows per class and device, before the train/test cut
@@ -50,7 +49,8 @@ def project(datasets, tmp_path_factory):
             (captures / side).mkdir(parents=True, exist_ok=True)
             rows.to_csv(captures / side / name, index=False)
             written[(side, name)] = rows
-    for item in ("dvc.yaml", "config", "curation", "augment", "evaluation", "expectations"):
+    for item in ("dvc.yaml", "bin", "config", "curation", "augment", "evaluation",
+                 "expectations"):
         src = ROOT / item
         (shutil.copytree if src.is_dir() else shutil.copy)(src, work / item)
     params = yaml.safe_load((ROOT / "params.yaml").read_text())

@@ -18,14 +18,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from curation.errors import UsageError
+from iotforge.curation.errors import UsageError
 
 ADAPTER_MODULE = '''
 """A semicolon-separated sensor log: sensor;temp;hum;state;label."""
 from pathlib import Path
 
-from curation.sources import Adapter, Probe, Source, SourceOptions, open_delimited
+from iotforge.curation.sources import Adapter, Probe, Source, SourceOptions, open_delimited
 
 
 class SensorAdapter(Adapter):
@@ -50,7 +49,7 @@ AUGMENTER_MODULE = '''
 """Jitter: copies of a class's rows with Gaussian noise on the numeric columns."""
 import numpy as np
 
-from augment import BaseAugmenter
+from iotforge.augment import BaseAugmenter
 
 
 class JitterAugmenter(BaseAugmenter):
@@ -114,8 +113,9 @@ def _capture(path: Path, n_per_class: dict[str, int], seed: int = 0) -> int:
 
 
 def test_augmenter_plugin_is_found_resolved_and_exact(installed):
-    import augment
-    from augment._table import make_augmenter
+    from iotforge.augment._table import make_augmenter
+
+    from iotforge import augment
 
     assert "jitter" in augment.method_names()
     cls = augment.get_augmenter("jitter")
@@ -135,7 +135,7 @@ def test_augmenter_plugin_is_found_resolved_and_exact(installed):
 
 
 def test_adapter_plugin_is_detected(installed, tmp_path):
-    from curation.sources import adapters, detect, format_help, format_names, get_adapter
+    from iotforge.curation.sources import adapters, detect, format_help, format_names, get_adapter
 
     path = tmp_path / "log.txt"
     _capture(path, {"normal": 5})
@@ -204,8 +204,9 @@ def broken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_broken_plugins_are_one_clear_error(broken, caplog):
-    import augment
-    from curation.sources import get_adapter
+    from iotforge.curation.sources import get_adapter
+
+    from iotforge import augment
 
     with pytest.raises(UsageError, match="augmenter plugin 'missing'.*cannot be imported: "
                                          "ModuleNotFoundError") as err:
@@ -218,8 +219,8 @@ def test_broken_plugins_are_one_clear_error(broken, caplog):
         get_adapter("wrong_name")
     # a plugin cannot take a built-in name: ignored, and the log says so
     with caplog.at_level(logging.WARNING):
-        assert augment.get_augmenter("smote").__module__ == "augment._smote"
-        assert get_adapter("zeek").__module__ == "curation.sources.zeek"
+        assert augment.get_augmenter("smote").__module__ == "iotforge.augment._smote"
+        assert get_adapter("zeek").__module__ == "iotforge.curation.sources.zeek"
     assert "'smote' is a built-in method" in caplog.text
     assert "'zeek' is a built-in format" in caplog.text
 

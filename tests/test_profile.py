@@ -7,11 +7,10 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from curation.contracts.profile import numeric_bounds, profile_frame
-from curation.contracts.validate import check_suite, validate_frame
-from curation.errors import TooLittleDataError, UsageError
-from curation.schema import TableMeta
+from iotforge.curation.contracts.profile import numeric_bounds, profile_frame
+from iotforge.curation.contracts.validate import check_suite, validate_frame
+from iotforge.curation.errors import TooLittleDataError, UsageError
+from iotforge.curation.schema import TableMeta
 
 ROLES = {"source": "provenance", "source_file": "provenance", "source_row": "provenance",
          "label": "label", "is_attack": "label", "attack_family": "label",

@@ -22,11 +22,10 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from curation.curate import curate
-from curation.roles import infer_spec, spec_from_values
-from curation.sources import _text
-from curation.sources.kdd import FEATURES
+from iotforge.curation.curate import curate
+from iotforge.curation.roles import infer_spec, spec_from_values
+from iotforge.curation.sources import _text
+from iotforge.curation.sources.kdd import FEATURES
 
 HEADER = ["Destination Port", "Flow Duration", "Total Fwd Packets", "Total Backward Packets",
           "Flow Bytes/s", "Flow Packets/s", "Protocol", "Label"]
@@ -177,7 +176,7 @@ def test_a_quote_open_past_the_line_limit_costs_one_line(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Past MAX_QUOTED_LINES the opening quote is taken for a stray character, also when
     the open record crosses chunk boundaries."""
-    from curation.sources import _records
+    from iotforge.curation.sources import _records
 
     monkeypatch.setattr(_records, "MAX_QUOTED_LINES", 20)
     monkeypatch.setattr(_text, "CHUNK_BYTES", 300)

@@ -9,10 +9,9 @@ import json
 
 import pandas as pd
 import pytest
-
-from curation.curate import curate
-from curation.schema import read_meta
-from curation.taxonomy import Taxonomy
+from iotforge.curation.curate import curate
+from iotforge.curation.schema import read_meta
+from iotforge.curation.taxonomy import Taxonomy
 
 TEXT_CAPTURES = ["ton_iot_telemetry", "iot23", "cicids2017_improved_sample"]
 

@@ -10,15 +10,15 @@ from typing import get_args
 
 import pytest
 import yaml
+from conftest import ROOT, run_cli
+from iotforge.augment._registry import BUILTIN
+from iotforge.augment._table import METHODS, make_augmenter
+from iotforge.augment._typing import AugmenterName
+from iotforge.curation import sources as _sources
+from iotforge.curation.errors import UsageError
+from iotforge.curation.sources import MODULES, adapters, format_names, get_adapter
 
-import augment
-import curation.sources
-from augment._registry import BUILTIN
-from augment._table import METHODS, make_augmenter
-from augment._typing import AugmenterName
-from curation.errors import UsageError
-from curation.sources import MODULES, adapters, format_names, get_adapter
-from tests.conftest import ROOT, run_cli
+from iotforge import augment
 
 
 def _public_augmenter_classes() -> set[type]:
@@ -63,7 +63,7 @@ def test_params_yaml_methods_are_registered():
 def test_every_adapter_module_is_registered():
     """MODULES names every adapter module in curation/sources, each adapter by its
     module's name; detection and get_adapter see the same set."""
-    on_disk = sorted(m.name for m in pkgutil.iter_modules(curation.sources.__path__)
+    on_disk = sorted(m.name for m in pkgutil.iter_modules(_sources.__path__)
                      if not m.name.startswith("_"))
     assert sorted(MODULES) == on_disk
     found = adapters()
@@ -74,7 +74,8 @@ def test_every_adapter_module_is_registered():
 
 
 def test_names_are_listed_without_importing_any_implementation():
-    code = ("import sys, augment, curation.sources as s; augment.method_names(auto=True); "
+    code = ("import sys; from iotforge import augment; import iotforge.curation.sources as s; "
+            "augment.method_names(auto=True); "
             "s.format_names(); print(sorted(m for m in ('sklearn', 'imblearn', 'torch', "
             "'pandas', 'pyarrow') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

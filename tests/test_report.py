@@ -10,11 +10,10 @@ import pandas as pd
 import pytest
 from evaluation_fixtures import CATEGORICAL, NUMERIC, NoiseSampler, split_tables
 from imblearn.over_sampling import RandomOverSampler
-
-from evaluation.evaluate import EvaluationResult, evaluate
-from evaluation.report import SECTIONS, build_report, write_report
-from evaluation.store import read_results, write_results
-from evaluation.summary import COLUMNS
+from iotforge.evaluation.evaluate import EvaluationResult, evaluate
+from iotforge.evaluation.report import SECTIONS, build_report, write_report
+from iotforge.evaluation.store import read_results, write_results
+from iotforge.evaluation.summary import COLUMNS
 
 VALIDATION = {"success": False, "suites": [{
     "suite": "flows", "success": False, "rows": 392, "evaluated": 392,
@@ -133,7 +132,7 @@ def test_auto_choice_per_seed_is_reported() -> None:
     r = evaluate(train, test, numeric=NUMERIC, categorical=CATEGORICAL,
                  synthetic={"auto": auto}, classifiers=["decision_tree"], seeds=seeds,
                  arms=["none", "real+synthetic"], n_boot=100)
-    from evaluation.evaluate import derive_seed
+    from iotforge.evaluation.evaluate import derive_seed
 
     odd = sum(derive_seed(s, "augment", "auto") % 2 for s in seeds)
     md = build_report(r).markdown

@@ -15,13 +15,12 @@ import pandas as pd
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from augment import row_keys
-from curation.leakage.audit import audit, feature_keys
-from curation.rules._hash import frame_hash, row_hash
-from curation.schema import TableMeta
-from evaluation.fidelity import exact_match_rate
-from evaluation.predictions import fingerprint
+from iotforge.augment import row_keys
+from iotforge.curation.leakage.audit import audit, feature_keys
+from iotforge.curation.rules._hash import frame_hash, row_hash
+from iotforge.curation.schema import TableMeta
+from iotforge.evaluation.fidelity import exact_match_rate
+from iotforge.evaluation.predictions import fingerprint
 
 
 def _canonical(v: object) -> object:

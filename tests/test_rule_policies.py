@@ -19,9 +19,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-
-from curation.clean import RULES
-from curation.curate import curate
+from iotforge.curation.clean import RULES
+from iotforge.curation.curate import curate
 
 HEADER = ["ts", "dst_port", "bytes", "proto", "status", "temp", "is_malicious", "attack_type"]
 BASE = [

@@ -20,10 +20,9 @@ import numpy as np
 import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from curation.clean import clean_batch
-from curation.schema import ColumnSpec
-from curation.taxonomy import Taxonomy
+from iotforge.curation.clean import clean_batch
+from iotforge.curation.schema import ColumnSpec
+from iotforge.curation.taxonomy import Taxonomy
 
 MARKERS = {"", "-", "--", "(empty)", "?", "nan", "NaN", "NAN", "null", "NULL", "Null",
            "None", "none", "NA", "N/A", "n/a", "na", "#N/A", "Infinity", "-Infinity",

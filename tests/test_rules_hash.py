@@ -16,10 +16,9 @@ import pandas as pd
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from curation.curate import curate
-from curation.rules import hash_values, row_hash
-from curation.rules.duplicates import DuplicateIndex, conflicts
+from iotforge.curation.curate import curate
+from iotforge.curation.rules import hash_values, row_hash
+from iotforge.curation.rules.duplicates import DuplicateIndex, conflicts
 
 TEXT = st.text(alphabet=st.sampled_from(list("ab \t\u00e9\u4e2d\U0001f600x0")), max_size=20)
 

@@ -10,29 +10,29 @@ import ast
 import json
 from pathlib import Path
 
+import iotforge.curation.clean
+import iotforge.curation.rules
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from import_graph import cycles, imports_of, library_files, module_name
+from iotforge.curation.clean import clean_batch
+from iotforge.curation.curate import curate
+from iotforge.curation.rules import RULES, FileRule, Rule
+from iotforge.curation.rules._base import read_numbers
+from iotforge.curation.rules._timestamps import parse_timestamp_array, parse_timestamps
+from iotforge.curation.schema import ColumnSpec
 from test_source_kdd import ARFF, NEPTUNE, NORMAL, _arff_attributes
-
-import curation.clean
-import curation.rules
-from curation.clean import clean_batch
-from curation.curate import curate
-from curation.rules import RULES, FileRule, Rule
-from curation.rules._base import read_numbers
-from curation.rules._timestamps import parse_timestamp_array, parse_timestamps
-from curation.schema import ColumnSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = {"shape", "values", "domains", "labels", "duplicates"}
 
 
 def test_one_registry_discovered_from_the_family_modules() -> None:
-    assert curation.clean.RULES is curation.rules.RULES
+    assert iotforge.curation.clean.RULES is iotforge.curation.rules.RULES
     homes = {type(r).__module__.rsplit(".", 1)[1] for r in RULES.values()}
     assert homes == FAMILIES
     on_disk = {p.stem for p in (ROOT / "curation" / "rules").glob("*.py")
@@ -65,49 +65,34 @@ def test_docs_table_lists_the_registry() -> None:
 
 def _imports(path: Path) -> set[str]:
     """Every curation module ``path`` imports, at any depth of its code."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-        elif isinstance(node, ast.Import):
-            found.update(a.name for a in node.names)
-    return {m for m in found if m.startswith("curation")}
+    return {m for m in imports_of(path, set(library_files()), type_checking=True)
+            if m.startswith("iotforge.curation")}
 
 
 def test_readers_and_rules_do_not_import_each_other() -> None:
     vocabulary = _imports(ROOT / "curation" / "vocabulary.py")
     assert vocabulary == set()  # a leaf
     text = _imports(ROOT / "curation" / "sources" / "_text.py")
-    assert not {m for m in text if m.startswith(("curation.clean", "curation.rules"))}
+    assert not {m for m in text
+                if m.startswith(("iotforge.curation.clean", "iotforge.curation.rules"))}
     for path in [ROOT / "curation" / "clean.py", *(ROOT / "curation" / "rules").glob("*.py")]:
-        assert "curation.sources._text" not in _imports(path), path
+        assert "iotforge.curation.sources._text" not in _imports(path), path
+    # the relative imports are resolved: the rules do read the shared vocabulary
+    assert "iotforge.curation.vocabulary" in _imports(ROOT / "curation" / "rules" / "_base.py")
     # and no cycle among the modules of curation.sources, curation.rules, curation.clean
     graph = {}
     for path in [*(ROOT / "curation" / "sources").glob("*.py"),
                  *(ROOT / "curation" / "rules").glob("*.py"), ROOT / "curation" / "clean.py",
                  ROOT / "curation" / "vocabulary.py"]:
-        rel = path.relative_to(ROOT).with_suffix("")
-        name = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
-        graph[name] = _imports(path)
-
-    def reach(start: str) -> set[str]:
-        seen, todo = set(), [start]
-        while todo:
-            for nxt in graph.get(todo.pop(), ()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
-        return seen
-
-    cycles = [m for m in graph if m in reach(m)]
-    assert cycles == []
+        graph[module_name(path)] = _imports(path)
+    assert cycles(graph) == []
 
 
 def test_invalid_record_lives_with_the_adapters_base() -> None:
-    from curation.sources import _base, _records, _text
+    from iotforge.curation.sources import _base, _records, _text
 
     assert _records.InvalidRecord is _base.InvalidRecord is _text.InvalidRecord
-    assert _base.InvalidRecord.__module__ == "curation.sources._base"
+    assert _base.InvalidRecord.__module__ == "iotforge.curation.sources._base"
 
 
 def test_a_note_is_never_counted_by_its_text(tmp_path: Path) -> None:

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from curation._typing import Policy
-from curation.clean import clean_batch
-from curation.errors import SchemaMismatchError
-from curation.sources import Probe, Source, SourceOptions, adapters, detect
-from curation.sources.kdd import ADAPTER, SPECS, parse_arff_header
+from iotforge.curation._typing import Policy
+from iotforge.curation.clean import clean_batch
+from iotforge.curation.errors import SchemaMismatchError
+from iotforge.curation.sources import Probe, Source, SourceOptions, adapters, detect
+from iotforge.curation.sources.kdd import ADAPTER, SPECS, parse_arff_header
 
 # The 41 feature names of the KDD Cup 99 task description, in file order.
 FEATURES = (

@@ -15,13 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from curation.clean import clean_batch
-from curation.errors import InputError, MappingError
-from curation.sources import Probe, Source, SourceOptions, detect
-from curation.sources._flow_labels import LabelRules
-from curation.sources.pcap import ADAPTER, SPECS, PcapAdapter, scan_capture
-from curation.taxonomy import Taxonomy
+from iotforge.curation.clean import clean_batch
+from iotforge.curation.errors import InputError, MappingError
+from iotforge.curation.sources import Probe, Source, SourceOptions, detect
+from iotforge.curation.sources._flow_labels import LabelRules
+from iotforge.curation.sources.pcap import ADAPTER, SPECS, PcapAdapter, scan_capture
+from iotforge.curation.taxonomy import Taxonomy
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("IOTFORGE_DATASETS", ROOT.parent / "shared" / "datasets"))
@@ -333,7 +332,7 @@ def test_application_columns_with_dissection() -> None:
 
 
 def test_curate_report_accounting_on_mqttset(tmp_path: Path) -> None:
-    from curation.curate import curate as run_curate
+    from iotforge.curation.curate import curate as run_curate
 
     path = datasets("mqttset_pcap", "slowite", "slowite-test.pcap")
     run_curate([path], tmp_path / "out")

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-
-from curation._typing import Policy
-from curation.clean import clean_batch
-from curation.sources import Probe, Source, SourceOptions, adapters, detect
-from curation.sources.unsw_nb15 import ADAPTER
+from iotforge.curation._typing import Policy
+from iotforge.curation.clean import clean_batch
+from iotforge.curation.sources import Probe, Source, SourceOptions, adapters, detect
+from iotforge.curation.sources.unsw_nb15 import ADAPTER
 
 # NUSW-NB15_features.csv, in order: the columns of the headerless UNSW-NB15_1..4.csv.
 RAW = (

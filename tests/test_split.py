@@ -9,12 +9,11 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from curation.contracts.validate import read_canonical
-from curation.errors import TooLittleDataError, UsageError
-from curation.leakage.split import split
-from curation.schema import TableMeta, read_meta
-from tests.real_samples import curated_pcaps, curated_sample
+from iotforge.curation.contracts.validate import read_canonical
+from iotforge.curation.errors import TooLittleDataError, UsageError
+from iotforge.curation.leakage.split import split
+from iotforge.curation.schema import TableMeta, read_meta
+from real_samples import curated_pcaps, curated_sample
 
 ROLES = {"t": "time", "host": "endpoint", "x": "numeric", "proto": "categorical",
          "label": "label"}

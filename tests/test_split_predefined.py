@@ -11,15 +11,14 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-
-from curation.contracts.validate import read_canonical
-from curation.curate import curate
-from curation.errors import TooLittleDataError, UsageError
-from curation.leakage.split import split
-from curation.schema import TableMeta, read_meta, write_frame_atomic
-from curation.targets import TARGETS, target_values
-from curation.taxonomy import Taxonomy
-from tests.conftest import run_cli
+from conftest import run_cli
+from iotforge.curation.contracts.validate import read_canonical
+from iotforge.curation.curate import curate
+from iotforge.curation.errors import TooLittleDataError, UsageError
+from iotforge.curation.leakage.split import split
+from iotforge.curation.schema import TableMeta, read_meta, write_frame_atomic
+from iotforge.curation.targets import TARGETS, target_values
+from iotforge.curation.taxonomy import Taxonomy
 
 FEATURES = ["x", "proto"]
 ROLES = {"source": "provenance", "source_file": "provenance", "source_row": "provenance",

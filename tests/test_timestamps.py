@@ -10,9 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pyarrow as pa
 import pytest
-
-from curation.clean import clean_batch, parse_timestamps
-from curation.schema import ColumnSpec
+from iotforge.curation.clean import clean_batch, parse_timestamps
+from iotforge.curation.schema import ColumnSpec
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 T = datetime(2019, 1, 10, 13, 34, 48, 20000, tzinfo=UTC)

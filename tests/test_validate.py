@@ -8,18 +8,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from curation.contracts.profile import dump_suite
-from curation.contracts.validate import (
+from iotforge.curation.contracts.profile import dump_suite
+from iotforge.curation.contracts.validate import (
     available_suites,
     load_suite,
     read_canonical,
     select_rows,
     validate_frame,
 )
-from curation.errors import MappingError, UsageError
-from curation.schema import read_meta
-from tests.real_samples import REPO, curated_pcaps, curated_sample
+from iotforge.curation.errors import MappingError, UsageError
+from iotforge.curation.schema import read_meta
+from real_samples import REPO, curated_pcaps, curated_sample
 
 # ------------------------------------------------------------------ synthetic, fast
 

@@ -14,12 +14,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from iotforge.curation.contracts.validate import load_suite, validate_frame
+from iotforge.curation.errors import MappingError
+from iotforge.curation.schema import FIXED_ROLES, META_KEY, read_meta
+from real_samples import REPO
 
-from curation.contracts.validate import load_suite, validate_frame
-from curation.errors import MappingError
-from curation.schema import FIXED_ROLES, META_KEY, read_meta
 from iotforge.cli import build_parser, main
-from tests.real_samples import REPO
 
 # The canonical columns every curated table has, as issue 8 lists them.
 CANONICAL = ("source", "source_file", "source_row", "label", "label_raw", "is_attack")
@@ -34,7 +34,7 @@ def iotforge(*args: str | Path, cwd: Path | None = None) -> subprocess.Completed
 
 @pytest.fixture(scope="module")
 def curated(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from curation.curate import curate
+    from iotforge.curation.curate import curate
 
     out = tmp_path_factory.mktemp("trust_curated")
     curate(sorted(demo_dir.iterdir()), out)
@@ -132,7 +132,7 @@ def test_library_refuses_a_suite_gx_would_shrink() -> None:
          "kwargs": {"column": "x", "min_value": 0, "max_value": 10}}]}
     with pytest.raises(MappingError, match=r"expectations\[0\].*unknown expectation type"):
         validate_frame(df, suite)  # was: success, 0 expectations evaluated
-    from curation.contracts.contract import valid_rows
+    from iotforge.curation.contracts.contract import valid_rows
 
     with pytest.raises(MappingError, match="betwen"):
         valid_rows(df, suite)  # was: every row valid, so any synthetic row passed
@@ -213,7 +213,7 @@ def test_profile_audit_split_take_the_edited_table(
 
 def test_mapping_roles_override_inferred_roles(
         edited: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from curation.roles import infer_spec
+    from iotforge.curation.roles import infer_spec
 
     rc, _, err = _cli(capsys, "split", edited, "--out", tmp_path / "plain")
     assert rc == 0, err

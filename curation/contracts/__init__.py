@@ -8,15 +8,15 @@ contract of their source).
 
 from __future__ import annotations
 
-from curation.contracts.contract import for_rows, for_synthetic_rows, row_contract, valid_rows
-from curation.contracts.profile import dump_suite, profile_frame
-from curation.contracts.suites import (
+from .contract import for_rows, for_synthetic_rows, row_contract, valid_rows
+from .profile import dump_suite, profile_frame
+from .suites import (
     ExpectationProblem,
     available_suites,
     check_suite,
     load_suite,
 )
-from curation.contracts.validate import (
+from .validate import (
     FailedExpectation,
     ValidationReport,
     read_canonical,

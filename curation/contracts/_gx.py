@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from curation.contracts.suites import EXPECTATION_KEYS, check_suite
-from curation.errors import MappingError
+from ..errors import MappingError
+from .suites import EXPECTATION_KEYS, check_suite
 
 ResultFormat = Literal["BOOLEAN_ONLY", "BASIC", "SUMMARY", "COMPLETE"]
 """How much GX reports per expectation; ``SUMMARY`` keeps up to 20 example values."""

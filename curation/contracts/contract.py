@@ -22,15 +22,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from curation.contracts._gx import gx_frame, run_gx
-from curation.contracts.validate import select_rows
-from curation.errors import InputError, ValidationFailed
-from curation.schema import (
+from ..errors import InputError, ValidationFailed
+from ..schema import (
     FIXED_ROLES,
     IS_SYNTHETIC,
     PROVENANCE_COLUMNS,
     SYNTHETIC_LABEL_COLUMNS,
 )
+from ._gx import gx_frame, run_gx
+from .validate import select_rows
 
 # Not row-level, or about storage (the writer casts synthetic rows to the table's
 # schema, so a float-valued integer column in memory is no violation).
@@ -69,7 +69,7 @@ def for_synthetic_rows(frame: pd.DataFrame, roles: Mapping[str, str],
 
     Synthetic rows are checked on what an augmenter made: the feature columns
     (``numeric`` and ``categorical`` roles; a column without a role counts as numeric)
-    and :data:`~curation.schema.SYNTHETIC_LABEL_COLUMNS`; provenance (no ``source_file``
+    and :data:`~iotforge.curation.schema.SYNTHETIC_LABEL_COLUMNS`; provenance (no ``source_file``
     or ``source_row`` by design) is left out. Each suite keeps its row selection by
     ``source``; a suite with no synthetic row to check (the augmenter added none to its
     sources, or abstained) is dropped, so the list may be empty: nothing to check, not
@@ -88,7 +88,7 @@ def for_synthetic_rows(frame: pd.DataFrame, roles: Mapping[str, str],
 
     Raises
     ------
-    curation.errors.InputError
+    iotforge.curation.errors.InputError
         When ``frame`` has no ``is_synthetic`` column: it is not augmented data.
 
     Examples
@@ -118,7 +118,7 @@ def valid_rows(df: pd.DataFrame, suite: Mapping[str, Any]) -> np.ndarray:
 
     A failing table-level expectation (a missing column, a wrong column set) says the
     batch has the wrong shape, not that some rows are bad: it raises
-    :class:`~curation.errors.ValidationFailed`.
+    :class:`~iotforge.curation.errors.ValidationFailed`.
     """
     frame = df.reset_index(drop=True)
     row_suite = for_rows(suite, list(frame.columns))

@@ -20,7 +20,7 @@ standard deviations (a new capture's class mix shifts them legitimately), and
 an upper row-count bound (captures grow); see ``docs/contracts.md``.
 
 >>> import pandas as pd
->>> from curation.schema import TableMeta
+>>> from iotforge.curation.schema import TableMeta
 >>> df = pd.DataFrame({"bytes": [10.0, 20.0], "label": ["normal", "ddos"]})
 >>> meta = TableMeta(stage="curate", roles={"bytes": "numeric", "label": "label"})
 >>> suite = profile_frame(df, meta, name="demo")
@@ -38,8 +38,8 @@ from typing import Any
 
 import pandas as pd
 
-from curation.errors import TooLittleDataError, UsageError
-from curation.schema import (
+from ..errors import TooLittleDataError, UsageError
+from ..schema import (
     ATTACK_FAMILY,
     AUGMENTER,
     IS_ATTACK,
@@ -52,8 +52,9 @@ from curation.schema import (
 )
 
 # pandas dtype names as GX's ``expect_column_values_to_be_in_type_list`` sees them
-# for each canonical storage kind, after :func:`curation.contracts.validate.read_canonical` and
-# :func:`curation.contracts.validate.gx_frame`.
+# for each canonical storage kind, after
+# :func:`iotforge.curation.contracts.validate.read_canonical` and
+# :func:`iotforge.curation.contracts.validate.gx_frame`.
 TYPE_LISTS: dict[str, list[str]] = {
     "float": ["float64", "Float64Dtype"],
     "int": ["int64", "Int64Dtype"],
@@ -142,7 +143,7 @@ def profile_frame(
     df
         Reference data in the canonical table layout.
     meta
-        Its :class:`~curation.schema.TableMeta`; ``roles`` decide what is drafted.
+        Its :class:`~iotforge.curation.schema.TableMeta`; ``roles`` decide what is drafted.
     margin
         Fraction of each numeric range added on both sides, and of each null
         fraction allowed on top.
@@ -161,7 +162,7 @@ def profile_frame(
 
     Examples
     --------
-    >>> from curation.schema import TableMeta
+    >>> from iotforge.curation.schema import TableMeta
     >>> df = pd.DataFrame({"proto": ["tcp", "udp", None], "label": ["normal"] * 3})
     >>> meta = TableMeta(stage="curate", roles={"proto": "categorical", "label": "label"})
     >>> suite = profile_frame(df, meta, name="x", extra_labels=["ddos"])

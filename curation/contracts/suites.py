@@ -22,10 +22,11 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from curation.errors import MappingError, UsageError
+from ..errors import MappingError, UsageError
 
 SUITE_DIR_NAME = "expectations"
 EXPECTATION_KEYS = ("type", "kwargs", "meta")
@@ -41,24 +42,43 @@ _COMMON_FIELDS = frozenset({"id", "meta", "notes", "rendered_content", "severity
                             "windows"})
 
 
+def shipped_suite_dir() -> Path:
+    """The suites shipped inside the package (``iotforge.expectations``), as a folder."""
+    return Path(str(resources.files("iotforge.expectations")))
+
+
 def suite_search_dirs() -> list[Path]:
-    """Where a suite NAME is looked up: ``expectations/`` next to the package, then cwd."""
-    package_root = Path(__file__).resolve().parent.parent
-    return list(dict.fromkeys([package_root / SUITE_DIR_NAME, Path.cwd() / SUITE_DIR_NAME]))
+    """Where a suite NAME is looked up: the user's ``./expectations/``, then the shipped ones."""
+    return list(dict.fromkeys([Path.cwd() / SUITE_DIR_NAME, shipped_suite_dir()]))
+
+
+def suite_locations() -> list[tuple[str, str, Path]]:
+    """Every suite NAME found, with its origin (``user`` or ``shipped``) and file.
+
+    A user's suite of the same name comes first and is the one ``--suite NAME`` loads.
+
+    >>> ("cicflowmeter", "shipped") in {(n, o) for n, o, _ in suite_locations()}
+    True
+    """
+    shipped = shipped_suite_dir().resolve()
+    found = []
+    for d in suite_search_dirs():
+        origin = "shipped" if d.resolve() == shipped else "user"
+        found += [(p.stem, origin, p) for p in sorted(d.glob("*.json")) if d.is_dir()]
+    return found
 
 
 def available_suites() -> list[str]:
     """Names of the suites found in :func:`suite_search_dirs`."""
-    names = {p.stem for d in suite_search_dirs() if d.is_dir() for p in d.glob("*.json")}
-    return sorted(names)
+    return sorted({name for name, _, _ in suite_locations()})
 
 
 def load_suite(name_or_path: str | os.PathLike[str]) -> dict[str, Any]:
     """A suite as a dict, from a path to a JSON file or a NAME in ``expectations/``.
 
     The suite is checked in full (:func:`check_suite`) before it is returned.
-    Raises :class:`~curation.errors.UsageError` when no such suite exists and
-    :class:`~curation.errors.MappingError` when the file is not a suite GX can
+    Raises :class:`~iotforge.curation.errors.UsageError` when no such suite exists and
+    :class:`~iotforge.curation.errors.MappingError` when the file is not a suite GX can
     load in full.
 
     >>> import tempfile
@@ -119,7 +139,7 @@ class ExpectationProblem:
 
 def check_suite(suite: Any, *, origin: str = "<suite>",
                 lines: Sequence[int] | None = None) -> None:
-    """Raise :class:`~curation.errors.MappingError` unless GX can build all of ``suite``.
+    """Raise :class:`~iotforge.curation.errors.MappingError` unless GX can build all of ``suite``.
 
     Every problem is collected first and reported in one message: the file
     (``origin``), then per broken expectation its index in ``expectations``, the

@@ -7,10 +7,10 @@ DataFrame in an *ephemeral* GX context: nothing is written to disk (no
 are asked for, and then only into the given directory.
 
 Great Expectations takes seconds to import, so it is imported inside the
-functions that need it: running a suite (:mod:`curation.contracts._gx`), and checking
-one when it is loaded (:mod:`curation.contracts.suites`: a suite GX cannot build in full
+functions that need it: running a suite (:mod:`iotforge.curation.contracts._gx`), and checking
+one when it is loaded (:mod:`iotforge.curation.contracts.suites`: a suite GX cannot build in full
 is refused, never run in part). The report and its messages are built in
-:mod:`curation.contracts._results`.
+:mod:`iotforge.curation.contracts._results`.
 
 >>> import pandas as pd
 >>> suite = {"name": "demo", "expectations": [
@@ -35,20 +35,20 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curation.contracts._gx import ResultFormat, gx_frame, run_gx, to_gx_suite
-from curation.contracts._results import MAX_EXAMPLES as MAX_EXAMPLES
-from curation.contracts._results import FailedExpectation, ValidationReport, _report
-from curation.contracts._results import _jsonable as _jsonable
-from curation.contracts._results import _message as _message
-from curation.contracts.suites import (
+from ..errors import InputError
+from ..schema import SOURCE
+from ._gx import ResultFormat, gx_frame, run_gx, to_gx_suite
+from ._results import MAX_EXAMPLES as MAX_EXAMPLES
+from ._results import FailedExpectation, ValidationReport, _report
+from ._results import _jsonable as _jsonable
+from ._results import _message as _message
+from .suites import (
     available_suites,
     check_suite,
     expectation_problems,
     load_suite,
     suite_search_dirs,
 )
-from curation.errors import InputError
-from curation.schema import SOURCE
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def read_canonical(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, pa.Schem
 
 # --------------------------------------------------------------------------- suites
 
-# Finding, reading and checking suites lives in curation.contracts.suites; these names stay
+# Finding, reading and checking suites lives in iotforge.curation.contracts.suites; these names stay
 # importable from here, where callers have always found them.
 __all__ = ["FailedExpectation", "ValidationReport", "applies_to", "available_suites",
            "check_suite", "expectation_problems", "gx_frame", "load_suite", "read_canonical",

@@ -13,12 +13,12 @@ one clear error. docs/scale.md says when to switch and how to start a cluster.
 >>> resolve_engine("spark", None)
 Traceback (most recent call last):
 ...
-curation.errors.UsageError: engine: expected 'local' or 'dask', found 'spark'
+iotforge.curation.errors.UsageError: engine: expected 'local' or 'dask', found 'spark'
 """
 
 from __future__ import annotations
 
-from curation.engines._client import (
+from ._client import (
     SCHEDULER_TIMEOUT_S,
     EngineName,
     EngineOption,

@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
-from curation.errors import UsageError
+from ..errors import UsageError
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -107,7 +107,7 @@ def dask_client(engine: EngineOption = "dask", scheduler: str | None = None, *,
         Address of a running scheduler (``tcp://host:8786``). Without one, the client
         in scope is used, or :func:`local_cluster` is started (and stopped at the end).
     timeout : float
-        Seconds to wait for the scheduler before :class:`~curation.errors.UsageError`.
+        Seconds to wait for the scheduler before :class:`~iotforge.curation.errors.UsageError`.
     n_workers : int, optional
         Workers of a started ``LocalCluster`` (default: one per core).
     """

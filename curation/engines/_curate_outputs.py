@@ -15,8 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curation.clean import QUARANTINE_SCHEMA
-from curation.engines._curate_tasks import FinishOut
+from ..clean import QUARANTINE_SCHEMA
+from ._curate_tasks import FinishOut
 
 
 def _written(out: FinishOut) -> tuple[str, str, np.ndarray, str]:

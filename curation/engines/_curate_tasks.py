@@ -1,7 +1,8 @@
 """The tasks of curate on Dask: what runs on a worker, one partition at a time.
 
 :func:`clean_part` reads and cleans one partition with the local engine's code
-(:func:`curation.clean.clean_batch` and :func:`curation.engines.local.conform_table`,
+(:func:`iotforge.curation.clean.clean_batch` and
+:func:`iotforge.curation.engines.local.conform_table`,
 on Arrow tables), drops the rows that repeat an earlier row of the same partition and
 stages the others as uncompressed Arrow IPC; the raw-record hashes of the rows that
 are first in their partition go to the global dedupe, split into buckets.
@@ -29,18 +30,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from curation._streaming import read_ahead
-from curation.clean import QUARANTINE_SCHEMA, clean_batch
-from curation.engines.dedupe import duplicates_of, split_buckets
-from curation.engines.local import conform_table
-from curation.engines.ranges import ByteRange
-from curation.errors import IotforgeError
-from curation.rules import row_hash
-from curation.rules.duplicates import DuplicateIndex, conflicts, label_codes
-from curation.rules.shape import track_constant
-from curation.schema import LABEL
-from curation.sources import SourceOptions, get_adapter
-from curation.sources._text import READ_RANGE
+from .._streaming import read_ahead
+from ..clean import QUARANTINE_SCHEMA, clean_batch
+from ..errors import IotforgeError
+from ..rules import row_hash
+from ..rules.duplicates import DuplicateIndex, conflicts, label_codes
+from ..rules.shape import track_constant
+from ..schema import LABEL
+from ..sources import SourceOptions, get_adapter
+from ..sources._text import READ_RANGE
+from .dedupe import duplicates_of, split_buckets
+from .local import conform_table
+from .ranges import ByteRange
 
 STAGE = pa.ipc.IpcWriteOptions(compression=None)
 """Staged rows are written once and read once, on the same file system: uncompressed

@@ -1,15 +1,16 @@
 """audit on Dask: the local leakage audit, with the whole-table checks as reductions.
 
-:func:`curation.leakage.audit.audit` probes every column on a class-stratified sample of at
+:func:`iotforge.curation.leakage.audit.audit` probes every column on a class-stratified sample of at
 most ``max_rows`` rows; here the same sample is drawn (the label column's positions per
 class come from the partitions, the same seeded generator picks the same rows, the
 partitions hand them over) and the same probe code runs on it. The checks over all
 rows run on the cluster:
 
 - time ranges: each partition keeps, per class and attack flag, its earliest and latest
-  row; :func:`curation.leakage.audit._time_ranges` on those rows finds what it finds on all;
+  row; :func:`iotforge.curation.leakage.audit._time_ranges` on those rows finds what it finds on
+  all;
 - conflicting labels and train/test overlap: feature-row hashes
-  (:func:`curation.leakage.audit.feature_keys`) are shuffled into buckets by hash, and each
+  (:func:`iotforge.curation.leakage.audit.feature_keys`) are shuffled into buckets by hash, and each
   bucket counts its conflicting groups or shared rows.
 """
 
@@ -21,10 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from curation.engines.dask_tables import Partitioned, read_piece
-from curation.errors import UsageError
-from curation.leakage._report import AuditRun
-from curation.leakage.audit import (
+from ..errors import UsageError
+from ..leakage._report import AuditRun
+from ..leakage.audit import (
     AuditReport,
     Finding,
     _best_probe,
@@ -33,14 +33,15 @@ from curation.leakage.audit import (
     feature_keys,
     probe_targets,
 )
-from curation.schema import IS_ATTACK, LABEL
+from ..schema import IS_ATTACK, LABEL
+from .dask_tables import Partitioned, read_piece
 
 
 def audit_dask(table: Partitioned, client: Any, *, test: Partitioned | None = None,
                exclude: Iterable[str] = (), accept: Iterable[str] = (),
                random_state: int = 0, near_perfect: float = 0.9, strong: float = 0.7,
                max_rows: int = 20_000) -> AuditReport:
-    """:func:`curation.leakage.audit.audit` over ``table``'s partitions on ``client``."""
+    """:func:`iotforge.curation.leakage.audit.audit` over ``table``'s partitions on ``client``."""
     run = AuditRun.start(table.columns, table.meta, table.rows, exclude=exclude,
                          accept=accept, random_state=random_state)
     sample = _sample(table, client, max_rows, random_state)
@@ -77,7 +78,8 @@ def _labelled_rows(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
 
 def _sample(table: Partitioned, client: Any, max_rows: int, random_state: int
             ) -> pd.DataFrame:
-    """:func:`curation.leakage.audit._sample` of the labelled rows, drawn from the partitions."""
+    """:func:`iotforge.curation.leakage.audit._sample` of the labelled rows, drawn from the
+    partitions."""
     parts = client.gather(table.frames(client, _labels))
     sizes = np.array([len(codes) for _, codes in parts])
     starts = np.r_[0, np.cumsum(sizes)]
@@ -167,7 +169,8 @@ def _bucket_conflicts(pieces: list[pd.DataFrame]) -> dict[str, Any]:
 
 
 def _conflicts(table: Partitioned, features: list[str], client: Any) -> Finding | None:
-    """:func:`curation.leakage.audit._label_conflicts` on all labelled rows, bucket by bucket."""
+    """:func:`iotforge.curation.leakage.audit._label_conflicts` on all labelled rows, bucket by
+    bucket."""
     n = max(1, min(len(table.pieces), sum(client.nthreads().values())))
     buckets = client.gather([client.submit(_bucket_conflicts, parts, pure=False)
                              for parts in _shuffle(table, features, client, True, n)])
@@ -204,7 +207,8 @@ def _bucket_overlap(train: list[pd.DataFrame], test: list[pd.DataFrame]) -> int:
 
 def _overlap(train: Partitioned, test: Partitioned, features: list[str], client: Any
              ) -> Finding | None:
-    """:func:`curation.leakage.audit._overlap`: test rows whose features a training row has."""
+    """:func:`iotforge.curation.leakage.audit._overlap`: test rows whose features a training row
+    has."""
     missing = [c for c in features if c not in test.columns]
     if missing:
         raise UsageError(f"expected the test split to have the feature columns, found "

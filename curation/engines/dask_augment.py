@@ -1,6 +1,6 @@
 """Fan-out of grouped work onto a Dask cluster: the Dask engine of ``iotforge augment``.
 
-``augment._table.augment_table`` splits its work into units, one per source or one per
+``iotforge.augment._table.augment_table`` splits its work into units, one per source or one per
 (source, class), each with a seed of its own, and hands them to a *mapper*: a callable
 ``mapper(func, groups)`` that runs ``func(data, unit)`` for every unit of every
 ``(data, units)`` group and returns the results group by group, unit by unit, in the
@@ -11,7 +11,7 @@ in the original order, so the output equals the local engine's row for row.
 This module knows nothing of augmentation (``curation`` does not import ``augment``):
 the function and its arguments travel as they are given.
 
->>> from curation.engines.dask_augment import dask_map  # doctest: +SKIP
+>>> from iotforge.curation.engines.dask_augment import dask_map  # doctest: +SKIP
 >>> augment_table(df, meta, method="smote", mapper=dask_map(client))  # doctest: +SKIP
 """
 

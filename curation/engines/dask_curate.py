@@ -1,18 +1,18 @@
 """curate on a Dask cluster: the local engine's rules, partition by partition.
 
 The driver (this module) plans partitions, submits tasks and writes the report; the
-tasks (:mod:`curation.engines._curate_tasks`) do the reading, cleaning and writing:
+tasks (:mod:`iotforge.curation.engines._curate_tasks`) do the reading, cleaning and writing:
 
 1. **partitions**: one per input file; an uncompressed UTF-8 text file larger than
    ``partition_bytes`` is split into byte ranges cut where the local reader cuts its
-   chunks (:mod:`curation.engines.ranges`), so every record keeps its exact line;
+   chunks (:mod:`iotforge.curation.engines.ranges`), so every record keeps its exact line;
 2. **clean**: each partition is parsed and cleaned by
-   :func:`curation.clean.clean_batch` on Arrow tables; the rows that repeat an earlier
+   :func:`iotforge.curation.clean.clean_batch` on Arrow tables; the rows that repeat an earlier
    row of the same partition are dropped there, the others staged on disk (Arrow
    IPC), its quarantined rows too, and the raw-record hashes of its first occurrences
    split into buckets;
 3. **dedupe**: one task per bucket finds the rows an earlier partition repeats, over
-   all partitions (:mod:`curation.engines.dedupe`); first occurrence in (file, line)
+   all partitions (:mod:`iotforge.curation.engines.dedupe`); first occurrence in (file, line)
    order wins, as locally; ``dedupe_scope="file"`` is honoured;
 4. **finish**: each partition keeps its first occurrences and writes its output part;
    one task per file merges what its report entry needs (classes, constant columns,
@@ -41,10 +41,14 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
-from curation._typing import DedupeScope
-from curation.curate import _plan, run_report
-from curation.engines._curate_outputs import place_outputs
-from curation.engines._curate_tasks import (
+from .._typing import DedupeScope
+from ..curate import _plan, run_report
+from ..errors import IotforgeError
+from ..sources import SourceOptions, _text
+from ..sources._stream import compression_of
+from ..sources._text import READ_RANGE, looks_binary, read_head, text_info
+from ._curate_outputs import place_outputs
+from ._curate_tasks import (
     Job,
     Part,
     PartOut,
@@ -53,18 +57,14 @@ from curation.engines._curate_tasks import (
     finish_part,
     reduce_file,
 )
-from curation.engines.dedupe import bucket_duplicates
-from curation.engines.ranges import (
+from .dedupe import bucket_duplicates
+from .ranges import (
     ByteRange,
     Claimed,
     forget_leads,
     plan_ranges,
     scan_blocks,
 )
-from curation.errors import IotforgeError
-from curation.sources import SourceOptions, _text
-from curation.sources._stream import compression_of
-from curation.sources._text import READ_RANGE, looks_binary, read_head, text_info
 
 log = logging.getLogger(__name__)
 

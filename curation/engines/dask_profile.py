@@ -1,6 +1,7 @@
 """profile on Dask: the local draft suite from statistics the partitions reduce to.
 
-:func:`curation.contracts.profile.profile_frame` looks at each column's storage kind, its null
+:func:`iotforge.curation.contracts.profile.profile_frame` looks at each column's storage kind, its
+null
 fraction, its minimum and maximum, its distinct values (low-cardinality text) and
 whether an id column is unique. Here each partition reports those for its rows, and
 they are combined exactly (counts summed, minima of minima, unions of value sets);
@@ -15,16 +16,16 @@ from typing import Any
 
 import pandas as pd
 
-from curation.contracts.profile import (
+from ..contracts.profile import (
     _MIX_DEPENDENT_NULLS,
     TYPE_LISTS,
     _exp,
     kind_of,
     numeric_bounds,
 )
-from curation.engines.dask_tables import Partitioned
-from curation.errors import TooLittleDataError, UsageError
-from curation.schema import IS_ATTACK, IS_SYNTHETIC, LABEL, SOURCE, SOURCE_FILE, SOURCE_ROW
+from ..errors import TooLittleDataError, UsageError
+from ..schema import IS_ATTACK, IS_SYNTHETIC, LABEL, SOURCE, SOURCE_FILE, SOURCE_ROW
+from .dask_tables import Partitioned
 
 _RANGE_ROLES = ("numeric", "categorical", "id", "endpoint", None)
 
@@ -64,7 +65,8 @@ def _merge(parts: list[dict[str, dict[str, Any]]], col: str) -> dict[str, Any]:
 def profile_dask(table: Partitioned, client: Any, *, margin: float = 0.1, name: str,
                  max_categories: int = 30, extra_labels: Iterable[str] = ()
                  ) -> dict[str, Any]:
-    """:func:`~curation.contracts.profile.profile_frame` over the partitions on ``client``."""
+    """:func:`~iotforge.curation.contracts.profile.profile_frame` over the partitions on
+    ``client``."""
     if not 0 <= margin <= 10:
         raise UsageError(f"expected a margin between 0 and 10, found {margin}")
     n = table.rows
@@ -122,7 +124,8 @@ def _unique_ids(table: Partitioned, plan: dict[str, tuple[str, str | None]],
 def _column(col: str, kind: str, role: str | None, st: dict[str, Any], n: int,
             unique: bool, margin: float, max_categories: int, extra_labels: Iterable[str],
             dtype: Any) -> list[dict[str, Any]]:
-    """:func:`curation.contracts.profile._column` from merged statistics (the same rules)."""
+    """:func:`iotforge.curation.contracts.profile._column` from merged statistics (the same
+    rules)."""
     out = [
         _exp("expect_column_to_exist", f"role {role or 'unknown'}", column=col),
         _exp("expect_column_values_to_be_in_type_list", f"stored as {kind}",

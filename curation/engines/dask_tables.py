@@ -2,8 +2,9 @@
 
 A partition is a few row groups of one Parquet file (a dataset directory is its files
 in name order), read on a worker into the pandas frame the local engine builds
-(:func:`curation.contracts.validate.to_frame`, after the same type promotion across files as
-:func:`curation.tables.read_stage_tables`). Partitions are in row order, so the
+(:func:`iotforge.curation.contracts.validate.to_frame`, after the same type promotion across files
+as
+:func:`iotforge.curation.tables.read_stage_tables`). Partitions are in row order, so the
 concatenation of the partition frames is the local engine's frame.
 
 Raw captures are curated on the fly with the Dask engine into a working directory,
@@ -25,9 +26,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from curation.errors import InputError
-from curation.schema import SOURCE, TableMeta
-from curation.tables import (
+from ..errors import InputError
+from ..schema import SOURCE, TableMeta
+from ..tables import (
     INFERRED_STAGE,
     apply_roles,
     curated_inputs,
@@ -67,7 +68,7 @@ class Partitioned:
 
     def empty(self) -> pd.DataFrame:
         """A frame with no rows and the partitions' columns and dtypes."""
-        from curation.contracts.validate import to_frame
+        from ..contracts.validate import to_frame
 
         return to_frame(self.schema.empty_table())
 
@@ -86,7 +87,7 @@ class Partitioned:
 
 def read_piece(piece: Piece, schema: pa.Schema, fn: Any = None, *args: Any) -> Any:
     """A partition's frame (or ``fn`` of it), as the local engine would hold those rows."""
-    from curation.contracts.validate import to_frame
+    from ..contracts.validate import to_frame
 
     table = without_pandas_index(pq.ParquetFile(piece.path).read_row_groups(
         list(piece.row_groups)))
@@ -173,7 +174,7 @@ def open_input(paths: list[str], client: Any, *, fmt: str | None = None, mapping
         yield open_parquet(parquet, roles=(mapping or {}).get("roles"),
                            roles_origin=mapping_path)
         return
-    from curation.curate import curate
+    from ..curate import curate
 
     if mapping is not None and fmt is None:
         fmt = "mapping"

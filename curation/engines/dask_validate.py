@@ -15,7 +15,8 @@ needs to see:
   GX as a frame that has the same statistic (the column's min and max, its distinct
   values); other column aggregates (mean, quantiles, ...) read that one column.
 
-The result is the local :class:`~curation.contracts.validate.ValidationReport`: same verdict,
+The result is the local :class:`~iotforge.curation.contracts.validate.ValidationReport`: same
+verdict,
 same failures with the same counts and examples (listed in suite order).
 """
 
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from curation.contracts.validate import (
+from ..contracts.validate import (
     ValidationReport,
     _gx_suite,
     _report,
@@ -41,10 +42,10 @@ from curation.contracts.validate import (
     suite_columns,
     validate_frame,
 )
-from curation.engines.dask_tables import Partitioned
-from curation.errors import UsageError
-from curation.rules._hash import frame_hash
-from curation.schema import SOURCE
+from ..errors import UsageError
+from ..rules._hash import frame_hash
+from ..schema import SOURCE
+from .dask_tables import Partitioned
 
 UNIQUE = ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique")
 MINMAX = ("expect_column_min_to_be_between", "expect_column_max_to_be_between")
@@ -59,7 +60,8 @@ TAG = "iotforge_position"  # marks each expectation's result with its place in t
 
 def validate_dask(table: Partitioned, suite: Mapping[str, Any], client: Any, *,
                   docs_dir: str | os.PathLike[str] | None = None) -> ValidationReport:
-    """:func:`~curation.contracts.validate.validate_frame` over the partitions on ``client``."""
+    """:func:`~iotforge.curation.contracts.validate.validate_frame` over the partitions on
+    ``client``."""
     if docs_dir is not None:
         raise UsageError("Data Docs (--docs) are built by the local engine only",
                          hint="leave out --docs, or use --engine local")
@@ -259,7 +261,7 @@ def _bucket_results(pieces: list[pd.DataFrame], suite: Mapping[str, Any]) -> lis
 def _unique(table: Partitioned, suite: Mapping[str, Any], idx: list[int], select: Any,
             client: Any) -> dict[int, Any]:
     """One hash shuffle per key (column or column list), GX per bucket."""
-    from curation.engines.dask_tables import read_piece
+    from .dask_tables import read_piece
 
     n = max(1, min(len(table.pieces), sum(client.nthreads().values())))
     offsets = np.cumsum([0] + [p.rows for p in table.pieces])

@@ -1,7 +1,7 @@
 """Global exact-duplicate detection over partitions: a hash shuffle in two steps.
 
 Every partition holds the raw-record hashes of its clean rows
-(:attr:`curation.clean.CleanResult.row_hash`). Each partition splits them into
+(:attr:`iotforge.curation.clean.CleanResult.row_hash`). Each partition splits them into
 ``n`` buckets by hash (:func:`split_buckets`); one task per bucket gets that bucket
 of every partition and decides, for each row, whether an earlier row has the same
 hash (:func:`bucket_duplicates`). "Earlier" is the local engine's order: files in

@@ -1,12 +1,13 @@
 """The local engine: one input file at a time, batch by batch, through the rules.
 
 :func:`curate_file` streams one opened source: every batch through
-:func:`~curation.clean.clean_batch` (the batch rules), the rows every file rule lets
-through (:class:`~curation.rules.FileCheck`: exact duplicates) conformed to the run's
+:func:`~iotforge.curation.clean.clean_batch` (the batch rules), the rows every file rule lets
+through (:class:`~iotforge.curation.rules.FileCheck`: exact duplicates) conformed to the run's
 schema and written, and at the end the file rules' counts and the file's report entry.
 A plain file reader parses the next batch while one is cleaned, and Parquet is written
-behind (:mod:`curation._streaming`). :func:`curation.curate.curate` plans the run and
-writes the report; the Dask engine (:mod:`curation.engines.dask_curate`) runs the same
+behind (:mod:`iotforge.curation._streaming`). :func:`iotforge.curation.curate.curate` plans the run
+and
+writes the report; the Dask engine (:mod:`iotforge.curation.engines.dask_curate`) runs the same
 rules per partition.
 """
 
@@ -23,12 +24,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from curation._streaming import WriteBehind, read_ahead
-from curation._typing import Policy
-from curation.clean import RULES, CleanResult, clean_batch
-from curation.rules import FileCheck, FileContext, FileRule
-from curation.schema import LABEL
-from curation.taxonomy import Taxonomy
+from .._streaming import WriteBehind, read_ahead
+from .._typing import Policy
+from ..clean import RULES, CleanResult, clean_batch
+from ..rules import FileCheck, FileContext, FileRule
+from ..schema import LABEL
+from ..taxonomy import Taxonomy
 
 Progress = Callable[[str, int], None]
 
@@ -47,13 +48,13 @@ def curate_file(fctx: FileContext, format_name: str, schema: pa.Schema, writers:
                 progress: Progress | None) -> tuple[dict[str, Any], Any]:
     """Curate one file into the writers; its report entry and feature-row fingerprint.
 
-    Every batch goes through :func:`~curation.clean.clean_batch` (the batch rules);
-    the file rules (:class:`~curation.rules.FileRule`: duplicates, constant columns,
+    Every batch goes through :func:`~iotforge.curation.clean.clean_batch` (the batch rules);
+    the file rules (:class:`~iotforge.curation.rules.FileRule`: duplicates, constant columns,
     what the reader saw of the file) each follow the file with a
-    :class:`~curation.rules.FileCheck`, which picks the rows to write (exact
+    :class:`~iotforge.curation.rules.FileCheck`, which picks the rows to write (exact
     duplicates) and gives its count and report details at the end. A plain file
     reader parses the next batch while this one is cleaned, and Parquet is written
-    behind (:mod:`curation._streaming`).
+    behind (:mod:`iotforge.curation._streaming`).
     """
     source, path = fctx.source, fctx.path
     checks: dict[str, FileCheck] = {name: rule.check(fctx) for name, rule in RULES.items()

@@ -1,6 +1,6 @@
 """Byte ranges of large text captures: the partitions the Dask engine reads in parallel.
 
-The local reader (:func:`curation.sources._text.iter_text_chunks`) reads a file in
+The local reader (:func:`iotforge.curation.sources._text.iter_text_chunks`) reads a file in
 blocks of ``CHUNK_BYTES`` and cuts each chunk after the last line end it holds; every
 chunk after the first is parsed with the numeric columns the first one told. A range
 here starts and stops on those very cuts, so each partition parses exactly the chunks
@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from curation.sources._text import _last_line_end, line_chunks
+from ..sources._text import _last_line_end, line_chunks
 
 QUOTE = b'"'
 
@@ -120,8 +120,8 @@ def scan_blocks(path: str, bom: int, first: int, count: int, block: int) -> list
 class ByteRange:
     """One partition of a text file: where it starts, its line number there, where it stops.
 
-    Set as :data:`curation.sources._text.READ_RANGE` around an adapter's ``open``, it
-    makes :func:`~curation.sources._text.iter_text_chunks` read this range only (after
+    Set as :data:`iotforge.curation.sources._text.READ_RANGE` around an adapter's ``open``, it
+    makes :func:`~iotforge.curation.sources._text.iter_text_chunks` read this range only (after
     the file's first chunk, when the range does not start the file: ``lead``).
     """
 

@@ -2,7 +2,7 @@
 feature rows with different labels, and test rows identical to a training row.
 
 Feature rows are compared by :func:`feature_keys`, the project's row hash
-(:func:`curation.rules._hash.frame_hash`).
+(:func:`iotforge.curation.rules._hash.frame_hash`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from curation.errors import UsageError
-from curation.leakage._report import Finding, Severity
-from curation.rules._hash import frame_hash
-from curation.schema import IS_ATTACK, LABEL
+from ..errors import UsageError
+from ..rules._hash import frame_hash
+from ..schema import IS_ATTACK, LABEL
+from ._report import Finding, Severity
 
 
 def _time_ranges(df: pd.DataFrame, col: str) -> Finding | None:
@@ -52,7 +52,8 @@ def _time_ranges(df: pd.DataFrame, col: str) -> Finding | None:
 
 def feature_keys(df: pd.DataFrame, features: list[str]) -> pd.Series:
     """One 64-bit hash per row of ``df[features]``: equal rows, equal keys
-    (:func:`curation.rules._hash.frame_hash`: -0.0 is 0.0, NaN and None are one missing value,
+    (:func:`iotforge.curation.rules._hash.frame_hash`: -0.0 is 0.0, NaN and None are one missing
+    value,
     numbers compare by value).
 
     >>> df = pd.DataFrame({"a": [1.0, 1.0, 2.0], "b": ["x", "x", "x"]})

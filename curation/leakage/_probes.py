@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from curation.leakage._report import ARTIFACT_PROBES, ColumnScore
-from curation.schema import IS_ATTACK, LABEL
+from ..schema import IS_ATTACK, LABEL
+from ._report import ARTIFACT_PROBES, ColumnScore
 
 Targets = list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]
 """Per target (``label``, ``is_attack``): its name, values, training and held-out rows."""

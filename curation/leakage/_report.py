@@ -3,7 +3,8 @@
 :class:`Finding`, :class:`ColumnScore` and :class:`AuditReport` are the report;
 :func:`single_column_finding` grades one column's probe score; :class:`AuditRun` holds
 one audit's columns and report and turns scores and check results into findings, so
-:func:`curation.leakage.audit.audit` and :func:`curation.engines.dask_audit.audit_dask`
+:func:`iotforge.curation.leakage.audit.audit` and
+:func:`iotforge.curation.engines.dask_audit.audit_dask`
 differ only in where their rows come from.
 """
 
@@ -13,8 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from curation.errors import UsageError
-from curation.schema import IS_ATTACK, LABEL, TableMeta
+from ..errors import UsageError
+from ..schema import IS_ATTACK, LABEL, TableMeta
 
 Severity = Literal["error", "warning", "info"]
 """How bad a finding is; only unaccepted ``error`` findings fail the audit."""

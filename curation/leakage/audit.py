@@ -23,12 +23,12 @@ accept (``accept=``) once reviewed:
 ``train-test-overlap``
     Feature rows present in both train and ``test`` (an error).
 
-The probes live in :mod:`curation.leakage._probes`, the whole-table checks in
-:mod:`curation.leakage._checks`, the report and the steps this audit shares with the
-Dask engine's in :mod:`curation.leakage._report`; the names stay importable from here.
+The probes live in :mod:`iotforge.curation.leakage._probes`, the whole-table checks in
+:mod:`iotforge.curation.leakage._checks`, the report and the steps this audit shares with the
+Dask engine's in :mod:`iotforge.curation.leakage._report`; the names stay importable from here.
 
 >>> import numpy as np, pandas as pd
->>> from curation.schema import TableMeta
+>>> from iotforge.curation.schema import TableMeta
 >>> rng = np.random.default_rng(0)
 >>> y = np.repeat(["normal", "ddos"], 200)
 >>> df = pd.DataFrame({"host": np.where(y == "ddos", "10.0.0.9", "10.0.0.1"),
@@ -46,23 +46,24 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from curation.leakage._checks import _label_conflicts as _label_conflicts
-from curation.leakage._checks import _overlap as _overlap
-from curation.leakage._checks import _plain as _plain
-from curation.leakage._checks import _time_ranges as _time_ranges
-from curation.leakage._checks import feature_keys
-from curation.leakage._probes import _balanced_accuracy as _balanced_accuracy
-from curation.leakage._probes import _best_probe as _best_probe
-from curation.leakage._probes import _holdout as _holdout
-from curation.leakage._probes import _predict as _predict
-from curation.leakage._probes import _probes as _probes
-from curation.leakage._probes import _sample as _sample
-from curation.leakage._probes import _targets as _targets
-from curation.leakage._probes import probe_targets
-from curation.leakage._report import _NON_FEATURE_ROLES as _NON_FEATURE_ROLES
-from curation.leakage._report import _SKIP_ROLES as _SKIP_ROLES
-from curation.leakage._report import ARTIFACT_PROBES as ARTIFACT_PROBES
-from curation.leakage._report import (
+from ..schema import LABEL, TableMeta
+from ._checks import _label_conflicts as _label_conflicts
+from ._checks import _overlap as _overlap
+from ._checks import _plain as _plain
+from ._checks import _time_ranges as _time_ranges
+from ._checks import feature_keys
+from ._probes import _balanced_accuracy as _balanced_accuracy
+from ._probes import _best_probe as _best_probe
+from ._probes import _holdout as _holdout
+from ._probes import _predict as _predict
+from ._probes import _probes as _probes
+from ._probes import _sample as _sample
+from ._probes import _targets as _targets
+from ._probes import probe_targets
+from ._report import _NON_FEATURE_ROLES as _NON_FEATURE_ROLES
+from ._report import _SKIP_ROLES as _SKIP_ROLES
+from ._report import ARTIFACT_PROBES as ARTIFACT_PROBES
+from ._report import (
     AuditReport,
     AuditRun,
     ColumnScore,
@@ -71,7 +72,6 @@ from curation.leakage._report import (
     Severity,
     single_column_finding,
 )
-from curation.schema import LABEL, TableMeta
 
 __all__ = ["AuditReport", "ColumnScore", "Finding", "Probe", "Severity", "audit",
            "feature_keys"]
@@ -120,7 +120,7 @@ def audit(
 
     Examples
     --------
-    >>> from curation.schema import TableMeta
+    >>> from iotforge.curation.schema import TableMeta
     >>> df = pd.DataFrame({"x": [1.0, 2.0, 1.0, 2.0], "label": ["a", "a", "b", "b"]})
     >>> meta = TableMeta(stage="curate", roles={"x": "numeric", "label": "label"})
     >>> audit(df, meta, accept=["label-conflict"]).findings[0].accepted

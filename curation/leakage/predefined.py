@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from curation.errors import UsageError
-from curation.schema import SOURCE_FILE
+from ..errors import UsageError
+from ..schema import SOURCE_FILE
 
 _SEP = re.compile(r"[\\/]")
 _SHOWN = 30

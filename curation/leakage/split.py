@@ -24,12 +24,12 @@ same side, whatever the mode, so no test row is a copy of a training row:
     each other; training rows identical to a test row are removed from train and
     counted (``train_rows_removed_as_test_duplicates``).
 
-Classes are those of the ``target`` (:mod:`curation.targets`): the canonical
+Classes are those of the ``target`` (:mod:`iotforge.curation.targets`): the canonical
 ``label``, the ``attack_family`` or ``is_attack``. Stratification, the per-class
 report and the group mode's "every class keeps training rows" use it.
 
 >>> import numpy as np, pandas as pd
->>> from curation.schema import TableMeta
+>>> from iotforge.curation.schema import TableMeta
 >>> df = pd.DataFrame({"x": np.arange(20) % 8 * 1.0, "label": ["a", "b"] * 10})
 >>> meta = TableMeta(stage="curate", roles={"x": "numeric", "label": "label"})
 >>> r = split(df, meta, mode="stratified", test_size=0.25)
@@ -47,11 +47,11 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
-from curation.errors import TooLittleDataError, UsageError
-from curation.leakage.audit import feature_keys
-from curation.leakage.predefined import select_test_rows
-from curation.schema import SOURCE_FILE, TableMeta
-from curation.targets import Target, target_values
+from ..errors import TooLittleDataError, UsageError
+from ..schema import SOURCE_FILE, TableMeta
+from ..targets import Target, target_values
+from .audit import feature_keys
+from .predefined import select_test_rows
 
 SplitMode = Literal["stratified", "time", "group", "predefined"]
 """How rows are assigned to train and test."""
@@ -137,7 +137,7 @@ def split(
 
     Examples
     --------
-    >>> from curation.schema import TableMeta
+    >>> from iotforge.curation.schema import TableMeta
     >>> t = pd.date_range("2024-01-01", periods=10, freq="h", tz="UTC")
     >>> df = pd.DataFrame({"t": t, "x": np.arange(10.0), "label": ["a", "b"] * 5})
     >>> meta = TableMeta(stage="curate", roles={"t": "time", "x": "numeric", "label": "label"})

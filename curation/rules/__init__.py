@@ -23,7 +23,7 @@ import importlib
 import inspect
 import pkgutil
 
-from curation.rules._base import (
+from ._base import (
     BatchContext,
     Effect,
     FileCheck,
@@ -32,7 +32,7 @@ from curation.rules._base import (
     Flag,
     Rule,
 )
-from curation.rules._hash import hash_values, row_hash
+from ._hash import hash_values, row_hash
 
 
 def discover() -> dict[str, Rule]:

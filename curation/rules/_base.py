@@ -24,13 +24,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curation._typing import DedupeScope, Policy
-from curation.schema import ColumnSpec
-from curation.vocabulary import MISSING_MARKERS, NUMBER_PATTERN
+from .._typing import DedupeScope, Policy
+from ..schema import ColumnSpec
+from ..vocabulary import MISSING_MARKERS, NUMBER_PATTERN
 
 if TYPE_CHECKING:
-    from curation.sources._base import InvalidRecord, Source
-    from curation.taxonomy import Taxonomy
+    from ..sources._base import InvalidRecord, Source
+    from ..taxonomy import Taxonomy
 
 Unit = Literal["values", "rows", "columns", "files"]
 """What a rule's count counts."""
@@ -92,7 +92,7 @@ def read_numbers(arr: pa.Array) -> Numbers:
     """Numbers from text (trimmed, markers null) or from an already typed column.
 
     A value is a number when Arrow's float parser reads it
-    (:data:`~curation.vocabulary.NUMBER_PATTERN`); one bad value does not stop the
+    (:data:`~iotforge.curation.vocabulary.NUMBER_PATTERN`); one bad value does not stop the
     others from being read.
 
     >>> n = read_numbers(pa.array(["80", "8e1", "x", None, "inf"]))
@@ -274,10 +274,10 @@ class Rule(ABC):
     """A named cleaning rule: what it detects, its policies, what it counts.
 
     Subclasses set the class attributes and implement :meth:`apply`. They are found
-    by :func:`curation.rules.discover` in the family modules of
-    :mod:`curation.rules`, in the order they are defined there.
+    by :func:`iotforge.curation.rules.discover` in the family modules of
+    :mod:`iotforge.curation.rules`, in the order they are defined there.
 
-    >>> from curation.taxonomy import Taxonomy
+    >>> from iotforge.curation.taxonomy import Taxonomy
     >>> class LongText(Rule):
     ...     name = "long_text"
     ...     detects = "text longer than 8 characters"

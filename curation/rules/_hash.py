@@ -1,7 +1,7 @@
 """One row hash: 64 bits per row from the values of named columns, read off Arrow buffers.
 
 Every duplicate decision of curation uses it: the exact-duplicate key of raw records
-(:mod:`curation.rules.duplicates`), the feature rows compared for conflicting labels,
+(:mod:`iotforge.curation.rules.duplicates`), the feature rows compared for conflicting labels,
 and the files compared for holding the same records. Equal values hash equally
 whatever their chunk or spelling:
 

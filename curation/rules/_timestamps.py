@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curation.vocabulary import EPOCH_SECONDS, NUMBER_PATTERN
+from ..vocabulary import EPOCH_SECONDS, NUMBER_PATTERN
 
 if TYPE_CHECKING:
     import pandas as pd

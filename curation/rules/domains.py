@@ -1,7 +1,7 @@
 """Domain rules: numbers a column's domain rules out.
 
 A column spec declares a domain (``port``, ``latitude``, ``nonnegative``, ...; the
-ranges are in :data:`curation.vocabulary.DOMAIN_RANGES`) and may declare sentinels,
+ranges are in :data:`iotforge.curation.vocabulary.DOMAIN_RANGES`) and may declare sentinels,
 values that mean "not measured". They apply to the numbers the ``numeric`` rule
 read, so they run after it.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from curation.rules._base import BatchContext, Effect, Flag, Rule, bounds, from_floats, is_number
-from curation.schema import ColumnSpec
-from curation.vocabulary import DOMAIN_RANGES, SENTINEL_DOMAINS
+from ..schema import ColumnSpec
+from ..vocabulary import DOMAIN_RANGES, SENTINEL_DOMAINS
+from ._base import BatchContext, Effect, Flag, Rule, bounds, from_floats, is_number
 
 STEP = 30
 """Domain rules run after the value rules, before the label rules."""

@@ -1,7 +1,7 @@
 """Duplicate rules: repeated raw records, and equal features with different labels.
 
 ``exact_duplicate`` keys each record by the hash of its raw values
-(:func:`key_columns`, :mod:`curation.rules._hash`) while the batch is cleaned, and
+(:func:`key_columns`, :mod:`iotforge.curation.rules._hash`) while the batch is cleaned, and
 decides over the whole run with a :class:`DuplicateIndex`; ``conflicting_duplicate``
 groups the written rows by the hash of their cleaned features.
 """
@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pyarrow as pa
 
-from curation.rules._base import BatchContext, Effect, FileCheck, FileContext, FileRule
-from curation.rules._hash import TEXT_SALT, combine, row_hash, value_keys
-from curation.schema import LABEL, ColumnSpec
+from ..schema import LABEL, ColumnSpec
+from ._base import BatchContext, Effect, FileCheck, FileContext, FileRule
+from ._hash import TEXT_SALT, combine, row_hash, value_keys
 
 STEP = 50
 """Duplicate rules come last: they key the raw record and the rows written."""

@@ -12,9 +12,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curation.rules._base import BatchContext, Effect, Flag, Rule, is_text, mask
-from curation.rules.values import spellings
-from curation.schema import ATTACK_FAMILY, IS_ATTACK, LABEL, LABEL_RAW
+from ..schema import ATTACK_FAMILY, IS_ATTACK, LABEL, LABEL_RAW
+from ._base import BatchContext, Effect, Flag, Rule, is_text, mask
+from .values import spellings
 
 STEP = 40
 """Label rules run after every value rule: they read the cleaned label text."""

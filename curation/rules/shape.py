@@ -2,8 +2,8 @@
 
 The readers detect these, because only parsing can: a line with the wrong number of
 fields, bytes that are not UTF-8, CR line ends, a header that repeats a name. They
-report what they found in a structured form (:class:`~curation.sources.RawBatch`'s
-``invalid`` and ``encoding_fixed``, a :class:`~curation.sources._base.Note` with its
+report what they found in a structured form (:class:`~iotforge.curation.sources.RawBatch`'s
+``invalid`` and ``encoding_fixed``, a :class:`~iotforge.curation.sources._base.Note` with its
 rule); the rules here count it and apply the policy.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curation.rules._base import BatchContext, Effect, FileCheck, FileContext, FileRule, Rule
-from curation.sources._base import looks_binary, read_head, text_info
+from ..sources._base import looks_binary, read_head, text_info
+from ._base import BatchContext, Effect, FileCheck, FileContext, FileRule, Rule
 
 STEP = 10
 """Shape rules come first: they describe records before any value is read."""

@@ -4,7 +4,7 @@ They run in the order defined here: whitespace is trimmed, markers become missin
 categorical case is folded, booleans and numbers and timestamps are read. Each
 works on one column at a time with ``pyarrow.compute``; the only per-value Python
 is the reason text of quarantined rows and the dateutil fallback for timestamps in
-no ISO 8601 or epoch form (:mod:`curation.rules._timestamps`).
+no ISO 8601 or epoch form (:mod:`iotforge.curation.rules._timestamps`).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curation.rules._base import BatchContext, Effect, Flag, Rule, is_text, mask
-from curation.rules._timestamps import parse_timestamp_array
-from curation.vocabulary import FALSE_SPELLINGS, TRUE_SPELLINGS
+from ..vocabulary import FALSE_SPELLINGS, TRUE_SPELLINGS
+from ._base import BatchContext, Effect, Flag, Rule, is_text, mask
+from ._timestamps import parse_timestamp_array
 
 STEP = 20
 """Value rules run after the reader-level rules, before domains and labels."""

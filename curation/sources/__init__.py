@@ -1,6 +1,6 @@
 """Source adapters: one module per capture format, found here by name.
 
-Each module defines ``ADAPTER``, an :class:`~curation.sources._base.Adapter` whose
+Each module defines ``ADAPTER``, an :class:`~iotforge.curation.sources._base.Adapter` whose
 ``name`` is the module's name. :data:`MODULES` lists the built-in ones; other packages
 add formats through the entry-point group ``iotforge.adapters`` (docs/plugins.md): the
 entry point's name is the format name, its value an ``Adapter`` instance::
@@ -28,11 +28,11 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from curation.errors import AmbiguousFormatError, InputError, UnknownFormatError, UsageError
+from ..errors import AmbiguousFormatError, InputError, UnknownFormatError, UsageError
 
 if TYPE_CHECKING:
-    from curation.sources._base import Adapter, Probe, RawBatch, Source, SourceOptions
-    from curation.sources._delimited import open_delimited
+    from ._base import Adapter, Probe, RawBatch, Source, SourceOptions
+    from ._delimited import open_delimited
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,8 @@ _LAZY = {"Adapter": "_base", "Probe": "_base", "RawBatch": "_base", "Source": "_
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
-        raise AttributeError(f"module 'curation.sources' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"curation.sources.{module}"), name)
+        raise AttributeError(f"module 'iotforge.curation.sources' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"iotforge.curation.sources.{module}"), name)
     globals()[name] = value
     return value
 
@@ -95,9 +95,9 @@ def format_help() -> str:
 
 def _builtin(name: str) -> Adapter | None:
     try:
-        module = importlib.import_module(f"curation.sources.{name}")
+        module = importlib.import_module(f"iotforge.curation.sources.{name}")
     except ModuleNotFoundError as exc:  # an optional one whose dependency is missing
-        if exc.name == f"curation.sources.{name}":
+        if exc.name == f"iotforge.curation.sources.{name}":
             return None
         raise
     adapter: Adapter = module.ADAPTER
@@ -106,7 +106,7 @@ def _builtin(name: str) -> Adapter | None:
 
 def _plugin(name: str, ep: EntryPoint) -> Adapter:
     """The adapter behind a plugin's entry point; one clear line when it is broken."""
-    from curation.sources._base import Adapter
+    from ._base import Adapter
 
     where = f"adapter plugin {name!r} ({ENTRY_POINT_GROUP} = {ep.value!r})"
     try:
@@ -115,7 +115,8 @@ def _plugin(name: str, ep: EntryPoint) -> Adapter:
         raise UsageError(f"{where} cannot be imported: {type(exc).__name__}: {exc}",
                          hint="reinstall or uninstall the package that provides it") from None
     if not isinstance(adapter, Adapter):
-        raise UsageError(f"{where}: expected an instance of curation.sources.Adapter, found "
+        raise UsageError(f"{where}: expected an instance of "
+                         f"iotforge.curation.sources.Adapter, found "
                          f"{adapter!r}", hint="point the entry point at the module's ADAPTER")
     if adapter.name != name:
         raise UsageError(f"{where}: expected the adapter's name to be {name!r}, found "
@@ -148,8 +149,8 @@ def get_adapter(name: str) -> Adapter:
 
 def detect(path: str | os.PathLike[str]) -> Adapter:
     """The adapter for ``path``; one clear error when none or several claim it."""
-    from curation.sources._base import Probe
-    from curation.sources._stream import describe_binary
+    from ._base import Probe
+    from ._stream import describe_binary
 
     path = Path(path)
     if path.is_dir():

@@ -1,7 +1,7 @@
 """What a source adapter is, and the pieces every adapter shares.
 
 An adapter turns one capture file into :class:`RawBatch` es whose columns already
-carry canonical names and a :class:`~curation.schema.ColumnSpec` each. Values may
+carry canonical names and a :class:`~iotforge.curation.schema.ColumnSpec` each. Values may
 still be strings: the cleaning rules type them, so every adapter gets the same
 treatment of missing markers, booleans, numbers, timestamps and ranges.
 """
@@ -20,9 +20,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pyarrow as pa
 
-from curation.errors import InputError, SchemaMismatchError
-from curation.schema import ColumnSpec
-from curation.sources._stream import Compression, compression_of, describe_binary, read_head
+from ..errors import InputError, SchemaMismatchError
+from ..schema import ColumnSpec
+from ._stream import Compression, compression_of, describe_binary, read_head
 
 BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -186,7 +186,7 @@ class Source:
 
 
 class Adapter(ABC):
-    """One capture format. Subclasses are registered in :mod:`curation.sources`."""
+    """One capture format. Subclasses are registered in :mod:`iotforge.curation.sources`."""
 
     name: ClassVar[str]
     description: ClassVar[str]

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from curation.errors import InputError, SchemaMismatchError
-from curation.roles import spec_from_values
-from curation.schema import ColumnSpec
-from curation.sources._base import RawBatch, Source, canonical_name, unique_names
-from curation.sources._text import iter_text_chunks
+from ..errors import InputError, SchemaMismatchError
+from ..roles import spec_from_values
+from ..schema import ColumnSpec
+from ._base import RawBatch, Source, canonical_name, unique_names
+from ._text import iter_text_chunks
 
 SpecFor = Callable[[str, list[str | None]], ColumnSpec | None]
 

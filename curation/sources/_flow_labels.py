@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from curation.errors import MappingError, SchemaMismatchError
+from ..errors import MappingError, SchemaMismatchError
 
 PROTOCOLS = {"icmp": 1, "igmp": 2, "tcp": 6, "udp": 17, "gre": 47, "esp": 50,
              "icmpv6": 58, "icmp6": 58, "sctp": 132}
@@ -283,8 +283,8 @@ class ConnLogLabels:
 
     @classmethod
     def read(cls, path: Path) -> ConnLogLabels:
-        from curation.sources import zeek
-        from curation.sources._base import SourceOptions
+        from . import zeek
+        from ._base import SourceOptions
 
         source = zeek.ADAPTER.open(path, SourceOptions())
         missing = [c for c in CONN_FIELDS if c not in source.specs]
@@ -336,7 +336,7 @@ class ConnLogLabels:
 
 def first_known(names: Iterable[str]) -> str | None:
     """The first name the default taxonomy knows (a folder or file name as a label)."""
-    from curation.taxonomy import Taxonomy
+    from ..taxonomy import Taxonomy
 
     taxonomy = Taxonomy.default()
     for name in names:

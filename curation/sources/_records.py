@@ -20,7 +20,7 @@ import csv
 import re
 from dataclasses import dataclass, field
 
-from curation.sources._base import InvalidRecord
+from ._base import InvalidRecord
 
 MAX_QUOTED_LINES = 10_000
 """The most physical lines one record may span."""

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, Literal, cast
 
-from curation.errors import InputError
+from ..errors import InputError
 
 Compression = Literal["gzip", "bzip2", "xz", "zstd"]
 
@@ -39,7 +39,7 @@ OFFICE_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".docx")
 def compression_of(path: str | os.PathLike[str]) -> Compression | None:
     """The compression of ``path`` from its magic bytes (None: not compressed).
 
-    A zip archive is an :class:`~curation.errors.InputError`: it is a container of
+    A zip archive is an :class:`~iotforge.curation.errors.InputError`: it is a container of
     files, not one compressed capture.
     """
     path = Path(path)
@@ -117,7 +117,7 @@ def open_capture(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     """The bytes of ``path``, decompressed when it is compressed.
 
     A damaged or cut-short compressed stream, found while reading, becomes one
-    :class:`~curation.errors.InputError` that names the file.
+    :class:`~iotforge.curation.errors.InputError` that names the file.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:

@@ -3,16 +3,16 @@
 pyarrow parses each chunk (fast path). Its invalid-row handler runs ahead of the
 batches it belongs to and does not know line numbers, so the reader checks that the
 chunk held one record per line. When it did not, quoted values with line breaks
-(valid CSV) are located by :class:`~curation.sources._records.QuoteScanner` and the
+(valid CSV) are located by :class:`~iotforge.curation.sources._records.QuoteScanner` and the
 pyarrow rows keep their start lines; a chunk that holds any irregular line (wrong
 field count, comment, bytes that are not UTF-8, an unbalanced quote) is re-read here
-record by record (slow path, :func:`~curation.sources._records.read_records`) and only
+record by record (slow path, :func:`~iotforge.curation.sources._records.read_records`) and only
 its good records become rows. Clean chunks, the common case, never leave the fast
 path. Every record keeps the 1-based physical line it starts on (CR, LF and CRLF each
 end a line); every irregular record is returned with the reason.
 
 Compressed files (gzip, bzip2, xz, zstd) are read decompressed
-(:mod:`curation.sources._stream`); line numbers are those of the decompressed text.
+(:mod:`iotforge.curation.sources._stream`); line numbers are those of the decompressed text.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from curation.sources._base import (
+from ..vocabulary import MISSING_MARKERS
+from ._base import (
     BOMS,
     InvalidRecord,
     TextInfo,
@@ -38,15 +39,14 @@ from curation.sources._base import (
     looks_binary,
     text_info,
 )
-from curation.sources._records import (
+from ._records import (
     FALLBACK_ENCODING,
     OPEN_TAIL,
     QuoteScanner,
     read_records,
     strip_terminator,
 )
-from curation.sources._stream import open_capture, read_head
-from curation.vocabulary import MISSING_MARKERS
+from ._stream import open_capture, read_head
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ PARSE_BLOCK = 1 << 20
 """Bytes pyarrow parses per task (several tasks run in parallel in one chunk)."""
 READ_RANGE: ContextVar[Any] = ContextVar("READ_RANGE", default=None)
 """A byte range of one file to read instead of the whole file: set by the Dask engine
-(:class:`curation.engines.ranges.ByteRange`), which splits large files into partitions."""
+(:class:`iotforge.curation.engines.ranges.ByteRange`), which splits large files into partitions."""
 
 __all__ = ["BOMS", "FALLBACK_ENCODING", "InvalidRecord", "TextChunk", "TextInfo",
            "head_lines", "iter_text_chunks", "looks_binary", "read_head", "sniff_delimiter",

@@ -16,11 +16,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from curation.roles import infer_spec
-from curation.schema import ColumnSpec
-from curation.sources._base import Adapter, Probe, Source, SourceOptions, canonical_name
-from curation.sources._delimited import open_delimited
-from curation.sources._text import sniff_delimiter
+from ..roles import infer_spec
+from ..schema import ColumnSpec
+from ._base import Adapter, Probe, Source, SourceOptions, canonical_name
+from ._delimited import open_delimited
+from ._text import sniff_delimiter
 
 TOKENS = {
     "tot": "total", "totlen": "total_length", "pkts": "packet", "pkt": "packet",

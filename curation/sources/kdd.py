@@ -1,6 +1,6 @@
 """KDD Cup 1999 and NSL-KDD connection records (headerless CSV and ARFF).
 
-Published layouts, all read by :func:`~curation.sources._delimited.open_delimited`:
+Published layouts, all read by :func:`~iotforge.curation.sources._delimited.open_delimited`:
 
 * ``kddcup.data``, ``kddcup.data_10_percent``, ``corrected`` (KDD Cup 99): no header,
   42 comma-separated fields: the 41 features of :data:`FEATURES`, then the label,
@@ -30,12 +30,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from curation.errors import SchemaMismatchError
-from curation.schema import ColumnSpec
-from curation.sources._base import Adapter, Probe, Source, SourceOptions, canonical_name
-from curation.sources._delimited import SpecFor, open_delimited
-from curation.sources._stream import open_capture
-from curation.sources._text import read_head, text_info
+from ..errors import SchemaMismatchError
+from ..schema import ColumnSpec
+from ._base import Adapter, Probe, Source, SourceOptions, canonical_name
+from ._delimited import SpecFor, open_delimited
+from ._stream import open_capture
+from ._text import read_head, text_info
 
 FEATURES: tuple[str, ...] = (
     "duration", "protocol_type", "service", "flag", "src_bytes", "dst_bytes", "land",
@@ -107,7 +107,7 @@ def _unquote(token: str) -> str:
 def parse_arff_header(path: Path) -> ArffHeader:
     """Read an ARFF header up to and including its ``@data`` line.
 
-    Lines are counted the way :func:`~curation.sources._text.iter_text_chunks` counts
+    Lines are counted the way :func:`~iotforge.curation.sources._text.iter_text_chunks` counts
     them (CR, LF and CRLF each end one line), so record line numbers stay exact.
     """
     info = text_info(read_head(path, 4096))

@@ -21,7 +21,7 @@ without writing code::
 Columns are named after renaming and snake-casing (``Pkts In`` -> ``pkts_in``); the
 keys of ``roles``, ``kinds`` and ``domains`` are snake-cased the same way. A column
 that ``roles``, ``kinds``, ``domains``, ``binary_label`` or ``drop`` names and the file
-does not have is a :class:`~curation.errors.MappingError` (a misspelt name would
+does not have is a :class:`~iotforge.curation.errors.MappingError` (a misspelt name would
 otherwise leave its column with the inferred role). Columns the mapping does not
 mention get a role from their name and values. CSV, TSV and JSON-lines files may be
 compressed (gzip, bzip2, xz, zstd).
@@ -37,10 +37,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curation.errors import InputError, MappingError, SchemaMismatchError
-from curation.roles import infer_spec, spec_from_values
-from curation.schema import ColumnSpec
-from curation.sources._base import (
+from ..errors import InputError, MappingError, SchemaMismatchError
+from ..roles import infer_spec, spec_from_values
+from ..schema import ColumnSpec
+from ._base import (
     Adapter,
     Probe,
     RawBatch,
@@ -49,9 +49,9 @@ from curation.sources._base import (
     canonical_name,
     unique_names,
 )
-from curation.sources._delimited import open_delimited
-from curation.sources._stream import open_capture
-from curation.sources._text import sniff_delimiter
+from ._delimited import open_delimited
+from ._stream import open_capture
+from ._text import sniff_delimiter
 
 KEYS = {"format", "delimiter", "header", "columns", "source", "rename", "roles", "kinds",
         "domains", "label", "binary_label", "label_map", "missing", "drop"}

@@ -6,7 +6,7 @@ meter process is used so that order, and with it ``source_row``, is reproducible
 Flows end after ``idle_timeout`` seconds without a packet or ``active_timeout``
 seconds after they began (NFStream's defaults, 120 and 1800), or at the end of the file.
 
-Labels, first found wins (see :mod:`curation.sources._flow_labels`):
+Labels, first found wins (see :mod:`iotforge.curation.sources._flow_labels`):
 
 1. ``--label-rules FILE`` (``SourceOptions.label_rules``): a YAML rule list;
 2. a labelled Zeek ``conn.log.labeled`` in the capture's folder (IoT-23 layout),
@@ -41,12 +41,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from curation.errors import InputError, UsageError
-from curation.schema import ColumnSpec
-from curation.sources._base import Adapter, Probe, RawBatch, Source, SourceOptions
-from curation.sources._flow_labels import ConnLogLabels, LabelRules, first_known
-from curation.sources._stream import DECOMPRESS_HINT, compression_of
-from curation.sources._text import InvalidRecord
+from ..errors import InputError, UsageError
+from ..schema import ColumnSpec
+from ._base import Adapter, Probe, RawBatch, Source, SourceOptions
+from ._flow_labels import ConnLogLabels, LabelRules, first_known
+from ._stream import DECOMPRESS_HINT, compression_of
+from ._text import InvalidRecord
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curation.schema import ColumnSpec
-from curation.sources._base import Adapter, Probe, Source, SourceOptions, canonical_name
-from curation.sources._delimited import open_delimited
-from curation.sources._text import sniff_delimiter
+from ..schema import ColumnSpec
+from ._base import Adapter, Probe, Source, SourceOptions, canonical_name
+from ._delimited import open_delimited
+from ._text import sniff_delimiter
 
 _PREFIX = re.compile(r"^(train_test_|train_|test_)?(network_)?(iot_)?", re.I)
 

@@ -33,10 +33,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curation.errors import SchemaMismatchError
-from curation.schema import ColumnSpec
-from curation.sources._base import Adapter, Probe, Source, SourceOptions, canonical_name
-from curation.sources._delimited import open_delimited
+from ..errors import SchemaMismatchError
+from ..schema import ColumnSpec
+from ._base import Adapter, Probe, Source, SourceOptions, canonical_name
+from ._delimited import open_delimited
 
 RAW_COLUMNS: tuple[str, ...] = (
     "srcip", "sport", "dstip", "dsport", "proto", "state", "dur", "sbytes", "dbytes",

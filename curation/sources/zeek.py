@@ -24,9 +24,9 @@ from typing import cast
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curation.errors import InputError, SchemaMismatchError
-from curation.schema import ColumnSpec
-from curation.sources._base import (
+from ..errors import InputError, SchemaMismatchError
+from ..schema import ColumnSpec
+from ._base import (
     Adapter,
     Probe,
     RawBatch,
@@ -35,7 +35,7 @@ from curation.sources._base import (
     canonical_name,
     unique_names,
 )
-from curation.sources._text import iter_text_chunks
+from ._text import iter_text_chunks
 
 TYPE_SPECS = {
     "time": ("time", "timestamp", "none"),

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from curation.engines import SCHEDULER_TIMEOUT_S, dask_client, resolve_engine
-from curation.errors import MappingError, UsageError
+from iotforge.curation.engines import SCHEDULER_TIMEOUT_S, dask_client, resolve_engine
+from iotforge.curation.errors import MappingError, UsageError
 
 
 def load_yaml(path: str) -> Any:
@@ -27,7 +27,7 @@ def load_yaml(path: str) -> Any:
         raise MappingError(f"not valid YAML: {getattr(exc, 'problem', exc)}", path=path,
                            line=mark.line + 1 if mark else None) from None
     if isinstance(data, dict):  # remembers its file, so a mapping error can name it
-        from curation.sources.mapping import MappingFile
+        from iotforge.curation.sources.mapping import MappingFile
 
         return MappingFile(data, origin=path)
     return data

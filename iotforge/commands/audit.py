@@ -52,8 +52,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from curation.leakage.audit import audit
-    from curation.schema import atomic_text
+    from iotforge.curation.leakage.audit import audit
+    from iotforge.curation.schema import atomic_text
 
     if engine_kind(args) != "local":
         report = _audit_dask(args)
@@ -71,8 +71,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _audit_dask(args: argparse.Namespace) -> Any:
     """The audit over the data's partitions on a Dask cluster (docs/scale.md)."""
-    from curation.engines.dask_audit import audit_dask
     from iotforge.commands.validate import dask_input
+    from iotforge.curation.engines.dask_audit import audit_dask
 
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(engine_from(args))

@@ -68,7 +68,7 @@ HELP = "synthesize rare-class rows for a train split"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from augment import method_names
+    from iotforge.augment import method_names
 
     p.add_argument("train", metavar="TRAIN", help="train.parquet from 'iotforge split'")
     p.add_argument("--method", required=True, metavar="NAME",
@@ -96,14 +96,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_engine_arguments(p)  # dask: one task per (source, class) or per source
 
 
-TARGETS = ("label", "attack_family", "is_attack")  # curation.targets.TARGETS, import-free
+TARGETS = ("label", "attack_family", "is_attack")  # iotforge.curation.targets.TARGETS, import-free
 
 
 def _candidates(text: str) -> list[str]:
     """``smote:power:0.5,adasyn`` as candidate specs, every method and strategy checked."""
-    from augment import AUTO, method_names
-    from augment._strategies import parse_strategy
-    from curation.errors import UsageError
+    from iotforge.augment import AUTO, method_names
+    from iotforge.augment._strategies import parse_strategy
+    from iotforge.curation.errors import UsageError
 
     items = [t.strip() for t in text.split(",") if t.strip()]
     if not items:
@@ -138,14 +138,14 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from threadpoolctl import threadpool_limits
 
-    from augment import method_parameters
-    from augment._gen_base import torch_threads
-    from augment._privacy import dcr_by_source
-    from augment._table import augment_table, split_groups
-    from curation.contracts.validate import load_suite
-    from curation.errors import UsageError
-    from curation.schema import atomic_text, conform, read_meta, write_table_atomic
+    from iotforge.augment import method_parameters
+    from iotforge.augment._gen_base import torch_threads
+    from iotforge.augment._privacy import dcr_by_source
+    from iotforge.augment._table import augment_table, split_groups
     from iotforge.commands._common import engine_from
+    from iotforge.curation.contracts.validate import load_suite
+    from iotforge.curation.errors import UsageError
+    from iotforge.curation.schema import atomic_text, conform, read_meta, write_table_atomic
 
     # the method first: a usage error before any data is read
     takes_threads = "threads" in method_parameters(args.method)
@@ -182,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
             engine_from(args) as engine:
         mapper = None
         if engine != "local":
-            from curation.engines.dask_augment import dask_map
+            from iotforge.curation.engines.dask_augment import dask_map
 
             mapper = dask_map(engine)
         result = augment_table(df, meta, method=args.method, strategy=_strategy(strategy),

@@ -35,7 +35,7 @@ from iotforge.commands._common import (
 )
 
 if TYPE_CHECKING:
-    from curation._typing import Policy
+    from iotforge.curation._typing import Policy
 
 NAME = "curate"
 HELP = "ingest, clean, dedupe and account captures -> curated.parquet"
@@ -48,7 +48,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="more inputs, as an option: how params.yaml passes a list "
                         "(curate.args.inputs)")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
-    from curation.sources import format_help  # the adapter registry, plugins included
+    from iotforge.curation.sources import format_help  # the adapter registry, plugins included
 
     p.add_argument("--format", metavar="F", help=format_help())
     p.add_argument("--mapping", metavar="FILE", help="YAML mapping for --format mapping")
@@ -73,8 +73,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from curation.curate import curate
-    from curation.errors import UsageError
+    from iotforge.curation.curate import curate
+    from iotforge.curation.errors import UsageError
 
     args.inputs = [*args.inputs, *args.more_inputs]
     if not args.inputs:

@@ -21,7 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from curation.demo import write_demo
+    from iotforge.curation.demo import write_demo
 
     for path in write_demo(args.out_dir, seed=args.seed):
         print(path)

@@ -61,14 +61,14 @@ from typing import Any
 
 # --augment NAME takes the names of `iotforge augment --method`: augment's registry,
 # which imports no scikit-learn until a class is asked for
-from augment import get_augmenter, method_names
+from iotforge.augment import get_augmenter, method_names
 
 NAME = "evaluate"
 HELP = "classifiers x augmenters x seeds on the real test split"
 
-TARGETS = ("label", "attack_family", "is_attack")  # curation.targets.TARGETS, import-free
+TARGETS = ("label", "attack_family", "is_attack")  # iotforge.curation.targets.TARGETS, import-free
 
-# the names of evaluation.classifiers.CLASSIFIERS, kept here so that building the parser
+# the names of iotforge.evaluation.classifiers.CLASSIFIERS, kept here so that building the parser
 # imports no scikit-learn (tests/test_evaluation.py checks the two agree)
 CLASSICAL = ("decision_tree", "random_forest", "svm", "naive_bayes", "knn", "ensemble",
              "gradient_boosting", "mlp", "kmeans")
@@ -124,14 +124,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
     from iotforge.commands._common import add_engine_arguments
 
-    add_engine_arguments(p)  # dask: one task per seed (evaluation.fanout)
+    add_engine_arguments(p)  # dask: one task per seed (iotforge.evaluation.fanout)
 
 
 def _read(path: str, side: str) -> tuple[Any, Any]:
     import pandas as pd
 
-    from curation.errors import UsageError
-    from curation.schema import read_meta
+    from iotforge.curation.errors import UsageError
+    from iotforge.curation.schema import read_meta
 
     if not Path(path).is_file():
         raise UsageError(f"expected the {side} split as a Parquet file, found no file",
@@ -149,8 +149,8 @@ def _synthetic(paths: list[str], mode: str, recipe_from: Any,
     again per seed (``recipe_from(path, recipe)`` makes that function)."""
     import pandas as pd
 
-    from curation.errors import UsageError
-    from curation.schema import AUGMENTER, read_meta
+    from iotforge.curation.errors import UsageError
+    from iotforge.curation.schema import AUGMENTER, read_meta
 
     files: list[Path] = []
     for p in map(Path, paths):
@@ -189,8 +189,8 @@ def _split_groups(train: Any, meta: Any) -> Any:
     """The inner-CV groups the augment stage gives ``auto`` (the split's own grouping)."""
     import importlib
 
-    helper = getattr(importlib.import_module("augment._table"), "split_groups", None)
-    if helper is None:  # before augment._table had it, the augment command did
+    helper = getattr(importlib.import_module("iotforge.augment._table"), "split_groups", None)
+    if helper is None:  # before iotforge.augment._table had it, the augment command did
         helper = importlib.import_module("iotforge.commands.augment")._inner_cv_groups
     return helper(train, meta)
 
@@ -215,8 +215,8 @@ def _recipes(train: Any, meta: Any, suites: list[Any], target: str,
         def draw(seed: int) -> Any:
             from threadpoolctl import threadpool_limits
 
-            from augment._gen_base import torch_threads
-            from augment._table import augment_table
+            from iotforge.augment._gen_base import torch_threads
+            from iotforge.augment._table import augment_table
 
             with threadpool_limits(threads), torch_threads(threads if torch_used else None):
                 result = augment_table(train, meta, method=method,
@@ -235,7 +235,7 @@ def _recipes(train: Any, meta: Any, suites: list[Any], target: str,
 
 
 def _augmenters(specs: list[str]) -> dict[str, Any]:
-    from curation.errors import UsageError
+    from iotforge.curation.errors import UsageError
 
     out: dict[str, Any] = {}
     for spec in specs:
@@ -254,12 +254,12 @@ def _augmenters(specs: list[str]) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from curation.contracts.validate import load_suite
-    from curation.errors import UsageError
-    from curation.targets import target_values
-    from evaluation.classifiers import CLASSIFIERS
-    from evaluation.evaluate import ARMS, evaluate, feature_columns
-    from evaluation.store import read_results, write_results
+    from iotforge.curation.contracts.validate import load_suite
+    from iotforge.curation.errors import UsageError
+    from iotforge.curation.targets import target_values
+    from iotforge.evaluation.classifiers import CLASSIFIERS
+    from iotforge.evaluation.evaluate import ARMS, evaluate, feature_columns
+    from iotforge.evaluation.store import read_results, write_results
 
     bad = [c for c in args.classifiers if c not in CLASSIFIERS]
     if bad:
@@ -289,7 +289,7 @@ def run(args: argparse.Namespace) -> int:
     with _progress() as step, engine_from(args) as engine:
         grid: Any = evaluate
         if engine != "local":
-            from evaluation.fanout import evaluate_dask
+            from iotforge.evaluation.fanout import evaluate_dask
 
             grid = functools.partial(evaluate_dask, client=engine)
         result = grid(train, test, numeric=numeric, categorical=categorical,
@@ -325,8 +325,13 @@ def _print(result: Any, out: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from evaluation.comparisons import sentence
-    from evaluation.summary import ALL_CLASSIFIERS, detection_summary, leaderboard, run_label
+    from iotforge.evaluation.comparisons import sentence
+    from iotforge.evaluation.summary import (
+        ALL_CLASSIFIERS,
+        detection_summary,
+        leaderboard,
+        run_label,
+    )
 
     console = Console(width=None if sys.stdout.isatty() else 160)
     board = leaderboard(result.results)

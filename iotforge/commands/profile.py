@@ -44,13 +44,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from curation.contracts.profile import dump_suite, profile_frame
-    from curation.schema import atomic_text
+    from iotforge.curation.contracts.profile import dump_suite, profile_frame
+    from iotforge.curation.schema import atomic_text
 
     name = args.name or Path(args.out).stem
     if engine_kind(args) != "local":
-        from curation.engines.dask_profile import profile_dask
         from iotforge.commands.validate import dask_input
+        from iotforge.curation.engines.dask_profile import profile_dask
 
         with engine_from(args) as client, dask_input(args, client) as table:
             suite = profile_dask(table, client, margin=args.margin, name=name,

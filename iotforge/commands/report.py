@@ -39,7 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _load(paths: list[str], notes: list[str]) -> list[tuple[str, dict[str, Any]]]:
-    from curation.errors import InputError
+    from iotforge.curation.errors import InputError
 
     out = []
     for p in paths:
@@ -59,8 +59,8 @@ def _load(paths: list[str], notes: list[str]) -> list[tuple[str, dict[str, Any]]
 
 
 def run(args: argparse.Namespace) -> int:
-    from evaluation.report import build_report, write_report
-    from evaluation.store import read_results
+    from iotforge.evaluation.report import build_report, write_report
+    from iotforge.evaluation.store import read_results
 
     result = read_results(args.results)
     notes: list[str] = []

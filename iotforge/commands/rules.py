@@ -55,9 +55,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from curation.schema import LABEL, atomic_text
-    from evaluation.assoc_rules import mine_rules
-    from evaluation.evaluate import feature_columns, prepare_features
+    from iotforge.curation.schema import LABEL, atomic_text
+    from iotforge.evaluation.assoc_rules import mine_rules
+    from iotforge.evaluation.evaluate import feature_columns, prepare_features
 
     data = load_input(args)
     frame = data.frame

@@ -41,7 +41,7 @@ from iotforge.commands.validate import add_input_arguments, load_input
 if TYPE_CHECKING:
     import pandas as pd
 
-    from curation.leakage.split import SplitSide
+    from iotforge.curation.leakage.split import SplitSide
 
 NAME = "split"
 HELP = "leakage-safe train/test split (stratified, time, group or predefined)"
@@ -69,9 +69,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import pyarrow as pa
 
-    from curation.errors import UsageError
-    from curation.leakage.split import split
-    from curation.schema import atomic_text, write_table_atomic
+    from iotforge.curation.errors import UsageError
+    from iotforge.curation.leakage.split import split
+    from iotforge.curation.schema import atomic_text, write_table_atomic
 
     column, values = _test_where(args.test_where)
     if (args.test_files or column) and args.mode != "predefined":
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _test_where(items: list[str] | None) -> tuple[str | None, list[str] | None]:
     """``COLUMN=VALUE ...`` (one column) as the column and its values."""
-    from curation.errors import UsageError
+    from iotforge.curation.errors import UsageError
 
     if not items:
         return None, None

@@ -4,8 +4,9 @@ DATA is curated Parquet (from 'iotforge curate'; its 'iotforge' metadata is
 optional when it has the canonical columns) or any capture 'curate' reads; a raw
 capture is curated on the fly into a temporary directory first, with the same
 --format/--mapping/--default-label options as 'curate'. --suite is a NAME
-(expectations/NAME.json, looked up next to the package, then in the current
-directory) or a path to a suite JSON file. A suite Great Expectations cannot
+(./expectations/NAME.json in the current directory first, then the suites
+shipped with iotforge; --list-suites shows them with their origin) or a path
+to a suite JSON file. A suite Great Expectations cannot
 build in full (a misspelled type, an unknown or missing argument) is refused
 with exit 2, every problem named.
 
@@ -13,6 +14,7 @@ Exit status: 0 the data meets the contract, 1 it does not (a table of failed
 expectations with counts and example values is printed), 2 usage or input error.
 
 examples:
+  iotforge validate --list-suites
   iotforge validate data/curated/curated.parquet --suite cicflowmeter
   iotforge validate Train_Test_IoT_Fridge.csv --suite ton_iot_fridge --json
   iotforge validate new_capture.csv --suite expectations/flows.json --docs build/data_docs
@@ -28,24 +30,24 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from curation.tables import Loaded
+    from iotforge.curation.tables import Loaded
 
 NAME = "validate"
 HELP = "check a capture against a data contract (exit 1 when it fails)"
 
 
-def add_input_arguments(p: argparse.ArgumentParser) -> None:
+def add_input_arguments(p: argparse.ArgumentParser, *, required: bool = True) -> None:
     """DATA and how to read it, shared by profile, validate, audit and split.
 
     The options are curate's input options: a raw capture is curated on the fly
     with them, so every hint an adapter gives ("give --format", "--mapping FILE",
     "--default-label", "--label-rules") names an option these commands have.
     """
-    p.add_argument("data", nargs="+", metavar="DATA",
+    p.add_argument("data", nargs="+" if required else "*", metavar="DATA",
                    help="curated Parquet (with or without its 'iotforge' metadata), or "
                         "capture files (or directories) 'iotforge curate' reads")
     g = p.add_argument_group("reading raw captures (curated on the fly, as 'iotforge curate')")
-    from curation.sources import format_help
+    from iotforge.curation.sources import format_help
 
     g.add_argument("--format", metavar="F", help=f"capture format: {format_help()}")
     g.add_argument("--mapping", metavar="FILE",
@@ -59,9 +61,10 @@ def add_input_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def load_input(args: argparse.Namespace, paths: list[str] | None = None) -> Loaded:
-    """:func:`curation.tables.load_data` with the options of :func:`add_input_arguments`."""
-    from curation.tables import load_data
+    """:func:`iotforge.curation.tables.load_data` with the options of
+    :func:`add_input_arguments`."""
     from iotforge.commands._common import load_yaml
+    from iotforge.curation.tables import load_data
 
     mapping = load_yaml(args.mapping) if args.mapping else None
     return load_data(args.data if paths is None else paths, args.format, mapping=mapping,
@@ -70,10 +73,13 @@ def load_input(args: argparse.Namespace, paths: list[str] | None = None) -> Load
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_input_arguments(p)
-    p.add_argument("--suite", required=True, action="extend", nargs="+", metavar="NAME|PATH",
-                   help="suite name in expectations/ or a suite JSON file; several for a "
-                        "table of several formats (each suite checks the rows it applies to)")
+    add_input_arguments(p, required=False)
+    p.add_argument("--suite", action="extend", nargs="+", metavar="NAME|PATH",
+                   help="suite name (./expectations/NAME.json, else the suite shipped with "
+                        "iotforge) or a suite JSON file; several for a table of several "
+                        "formats (each suite checks the rows it applies to)")
+    p.add_argument("--list-suites", action="store_true",
+                   help="list the suite names --suite finds, with their origin, and exit")
     p.add_argument("--json", action="store_true",
                    help="print the result as JSON on stdout (nothing else)")
     p.add_argument("--docs", metavar="DIR", help="also write GX Data Docs (HTML) into DIR")
@@ -88,16 +94,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from curation.contracts.validate import load_suite, validate_frame
     from iotforge.commands._common import engine_kind
+    from iotforge.curation.contracts.validate import load_suite, validate_frame
 
+    if args.list_suites:
+        return _list_suites()
+    if not args.data or not args.suite:
+        from iotforge.curation.errors import UsageError
+
+        raise UsageError("expected DATA and --suite NAME|PATH (or --list-suites), found "
+                         + ("no DATA" if not args.data else "no --suite"))
     suites = [load_suite(s) for s in args.suite]
     if engine_kind(args) != "local":
         return _finish(args, *_validate_dask(args, suites))
     data = load_input(args)
     frame = data.frame
     if args.synthetic:  # what an augmenter made: its rows, feature and label columns
-        from curation.contracts.contract import for_synthetic_rows
+        from iotforge.curation.contracts.contract import for_synthetic_rows
 
         roles = data.meta.roles if data.meta is not None else {}
         frame, suites = for_synthetic_rows(frame, roles, suites, path=str(args.data[0]))
@@ -107,10 +120,21 @@ def run(args: argparse.Namespace) -> int:
     return _finish(args, reports, data.curation)
 
 
+def _list_suites() -> int:
+    from iotforge.curation.contracts.suites import suite_locations
+
+    seen: set[str] = set()
+    for name, origin, path in suite_locations():
+        note = "" if name not in seen else "  (hidden by the user's suite of that name)"
+        print(f"{name}\t{origin}\t{path}{note}")
+        seen.add(name)
+    return 0
+
+
 def dask_input(args: argparse.Namespace, client: Any, paths: list[str] | None = None) -> Any:
     """:func:`load_input` for the Dask engine: the data as partitions (a context manager)."""
-    from curation.engines.dask_tables import open_input
     from iotforge.commands._common import load_yaml
+    from iotforge.curation.engines.dask_tables import open_input
 
     mapping = load_yaml(args.mapping) if args.mapping else None
     return open_input(args.data if paths is None else paths, client, fmt=args.format,
@@ -121,9 +145,9 @@ def dask_input(args: argparse.Namespace, client: Any, paths: list[str] | None = 
 
 def _validate_dask(args: argparse.Namespace, suites: list[Any]) -> tuple[list[Any], Any]:
     """The suites over the data's partitions on a Dask cluster (docs/scale.md)."""
-    from curation.engines.dask_validate import validate_dask
-    from curation.errors import UsageError
     from iotforge.commands._common import engine_from
+    from iotforge.curation.engines.dask_validate import validate_dask
+    from iotforge.curation.errors import UsageError
 
     if args.synthetic:
         raise UsageError("--synthetic runs on the local engine (augmented data is one "
@@ -139,7 +163,7 @@ def _finish(args: argparse.Namespace, reports: list[Any], curation: Any) -> int:
     if curation is not None:
         out["curation"] = curation
     if args.out:
-        from curation.schema import atomic_text
+        from iotforge.curation.schema import atomic_text
 
         atomic_text(args.out, json.dumps(out, indent=2) + "\n")
     if args.json:
