@@ -22,7 +22,10 @@ training rows and applied to every synthetic row:
 - a categorical value never seen in training, or a missing value, makes the row invalid.
 
 Invalid rows and rows identical to a training row (on all feature columns) are rejected
-and regenerated, at most ``max_retries`` times, so counts stay exact.
+and regenerated, at most ``max_retries`` times, so counts stay exact; a class stops being
+regenerated after a round that added none of its rows (``stalled_classes_``): its rows are
+then made new by a little noise or kept as copies with a warning, without spending the
+remaining rounds (which would repeat the same copies: SMOTEN on all-categorical rows).
 """
 
 from __future__ import annotations
@@ -191,6 +194,8 @@ class BaseAugmenter(_FrameSampler):
         Duplicate rows kept because retries ran out.
     n_jittered_ : int
         Copies of training rows made new by a little noise (see ``_jitter_copies``).
+    stalled_classes_ : list
+        Classes whose regeneration stopped early: a round added none of their rows.
 
     Every ``fit`` and ``fit_resample`` starts by dropping the fitted attributes of the
     previous one: two fits on the same data with the same ``random_state`` leave the
@@ -313,14 +318,19 @@ class BaseAugmenter(_FrameSampler):
         spare: dict[Hashable, list[pd.DataFrame]] = {c: [] for c in need}
         seen = np.sort(row_keys(X)) if self.reject_duplicates else None
         generated = rejected = 0
+        stalled: set[Hashable] = set()  # a round added no new row: more rounds would not
         for attempt in range(self.max_retries + 1):
             # 1 % + 1 spare rows in the first round, so a few rejections rarely cost a round
-            pending = {c: n + (n // 100 + 1) * (attempt == 0) for c, n in need.items() if n > 0}
+            pending = {c: n + (n // 100 + 1) * (attempt == 0) for c, n in need.items()
+                       if n > 0 and c not in stalled}
             if not pending:
                 break
+            before = dict(need)
             made, bad = self._round(X, y, pending, seen, need, parts, spare, random_state)
             generated += made
             rejected += bad
+            stalled |= {c for c in pending if need[c] > 0 and need[c] == before[c]}
+        self.stalled_classes_ = sorted(stalled, key=str)
         self.reject_rate_ = rejected / generated if generated else 0.0
         self.n_duplicates_kept_ = 0
         self.n_jittered_ = 0
@@ -335,7 +345,7 @@ class BaseAugmenter(_FrameSampler):
                 continue
             warnings.warn(
                 f"{type(self).__name__}: class {c!r}: kept {need[c]} synthetic rows identical "
-                f"to training rows after {self.max_retries} retries (too few distinct rows "
+                f"to training rows after {self._retry_text(c)} (too few distinct rows "
                 "to interpolate)",
                 UserWarning,
                 stacklevel=5,
@@ -381,6 +391,11 @@ class BaseAugmenter(_FrameSampler):
             need[c] -= len(good)
         return len(rows), int(bad.sum() + dup.sum())
 
+    def _retry_text(self, c: Hashable) -> str:
+        if c in getattr(self, "stalled_classes_", ()):
+            return "a regeneration round that added no new row"
+        return f"{self.max_retries} retries"
+
     def _check_enough(self, spares: dict[Hashable, pd.DataFrame],
                       need: dict[Hashable, int]) -> None:
         """Raise when a class lacks rows even counting the copies of training rows."""
@@ -392,6 +407,7 @@ class BaseAugmenter(_FrameSampler):
         ]
         if short:
             raise TooLittleDataError(
-                "; ".join(short) + f" after {self.max_retries} retries",
+                "; ".join(short) + f" after {self.max_retries} retries or a round that "
+                "added no new row",
                 hint="raise max_retries, or check the class has enough distinct rows",
             )
