@@ -4,11 +4,15 @@ Rows with identical features (``TableMeta.feature_columns``) always land on the
 same side, whatever the mode, so no test row is a copy of a training row:
 
 ``stratified``
-    Each group of identical feature rows is one unit; units are drawn into test
-    class by class until about ``test_size`` of the class is there. A unit whose
-    rows carry several labels counts for its rarest class, so rare classes decide
-    where their rows go. A class with fewer than ``min_class_rows`` rows or a
-    single unit stays whole in train and is reported as too small.
+    Each group of identical feature rows is one unit, and every class's test share
+    aims at ``test_size``. Units whose rows carry several classes are placed first,
+    largest first: one goes to test when that brings the classes' test shares
+    (relative to each class's size, so a rare class weighs as much as a common one)
+    closer to ``test_size`` and leaves every class a training row. Then each class's
+    own units are drawn into test until about ``test_size`` of the class is there. A
+    class with fewer than ``min_class_rows`` rows stays whole in train (with every
+    unit it shares) and is reported as ``too_small``; one whose rows are all in one
+    unit cannot be split and is reported as ``inseparable``.
 ``time``
     A global cutoff: every training row is strictly earlier than every test row.
     Test rows identical to an (earlier) training row are dropped and counted,
@@ -229,29 +233,46 @@ def _predefined(y: np.ndarray, keys: pd.Series, is_test: np.ndarray,
 def _stratified(labels: np.ndarray, keys: pd.Series, test_size: float,
                 rng: np.random.Generator, min_class_rows: int,
                 report: dict[str, Any]) -> np.ndarray:
+    """Units (groups of identical feature rows) to test so that each class's test share is
+    near ``test_size``: units holding several classes first, greedily, then each class's
+    own units (:func:`_draw`)."""
     unit = pd.factorize(keys)[0]
-    counts = pd.Series(labels).value_counts()
-    rank = pd.Series(labels).map({c: i for i, c in enumerate(counts.index[::-1])}).to_numpy()
-    # The rarest class among a unit's rows owns the unit.
-    owner_rank = pd.Series(rank).groupby(unit).min()
-    owner = pd.Series(counts.index[::-1][owner_rank.to_numpy()], index=owner_rank.index)
-    size = pd.Series(unit).value_counts()
-    test_units: list[int] = []
-    for cls in sorted(counts.index):
-        units = owner.index[(owner == cls).to_numpy()].to_numpy()
-        rows = int(size.loc[units].sum()) if len(units) else 0
-        if counts[cls] < min_class_rows:
-            report["too_small"].append(cls)
+    codes, classes = pd.factorize(pd.Series(labels), sort=True)
+    per_unit = np.zeros((unit.max() + 1, len(classes)), dtype=np.int64)
+    np.add.at(per_unit, (unit, codes), 1)
+    n = per_unit.sum(axis=0)
+    small = n < min_class_rows
+    report["too_small"].extend(classes[small].tolist())
+    spread = (per_unit > 0).sum(axis=0)
+    report["inseparable"].extend(c for c, k, tiny in zip(classes, spread, small, strict=True)
+                                 if k < 2 and not tiny)
+    target = np.where(small, 0.0, test_size * n)
+    frozen = (per_unit[:, small] > 0).any(axis=1)  # holds a too-small class: stays in train
+    taken = np.zeros(len(classes))
+    in_test = np.zeros(len(per_unit), dtype=bool)
+    mixed = np.flatnonzero(((per_unit > 0).sum(axis=1) > 1) & ~frozen)
+    mixed = mixed[rng.permutation(len(mixed))]
+    mixed = mixed[np.argsort(-per_unit[mixed].sum(axis=1), kind="stable")]  # large first
+    weight = 1.0 / np.maximum(n, 1) ** 2  # relative shares: rare classes count as much
+    for u in mixed:
+        rows = per_unit[u]
+        keeps = bool(np.all(n[rows > 0] - taken[rows > 0] - rows[rows > 0] >= 1))
+        gain = (((taken + rows - target) ** 2 - (taken - target) ** 2) * weight).sum()
+        if keeps and gain < 0:
+            in_test[u] = True
+            taken += rows
+    pure = np.flatnonzero(((per_unit > 0).sum(axis=1) == 1) & ~frozen)
+    owner = per_unit[pure].argmax(axis=1)
+    size = pd.Series(per_unit.sum(axis=1))
+    for k in range(len(classes)):
+        units = pure[owner == k]
+        left = target[k] - taken[k]
+        if small[k] or not len(units) or left <= 0:
             continue
-        if len(units) < 2:  # its rows share feature rows with rarer classes: they decide
-            report["inseparable"].append(cls)
-            continue
-        target = test_size * rows
-        chosen = _draw(rng.permutation(units), size, target, limit=rows - 1)
-        test_units.extend(chosen)
-    side = np.zeros(len(labels), dtype=np.int8)
-    side[np.isin(unit, test_units)] = 1
-    return side
+        limit = int(n[k] - taken[k]) - 1  # one training row at least
+        chosen = _draw(rng.permutation(units), size, left, limit=limit)
+        in_test[chosen] = True
+    return in_test[unit].astype(np.int8)
 
 
 def _draw(order: np.ndarray, size: pd.Series, target: float, *, limit: int) -> list[int]:
