@@ -75,22 +75,26 @@ def test_rows_with_other_labels_are_not_exact_duplicates(tmp_path: Path) -> None
     assert entry["rows_duplicate"] == _pandas_duplicates(f, list(pd.read_csv(f).columns)) == 1
 
 
-def test_number_spellings_and_markers_are_one_value_in_numeric_columns() -> None:
-    # The adapter reads clean numeric chunks as numbers, so a number's spelling is not
-    # part of the record: 80 == 80.0 == " 80", and every missing marker is one missing
-    # value. Text columns keep their exact text.
+def test_number_spellings_and_markers_are_distinct_raw_values() -> None:
+    # An exact duplicate is an identical raw record: 80 and 80.0, inf and Infinity,
+    # NaN and an empty field are different records, as the csv module reads them.
     specs = {"dst_port": ColumnSpec("dst_port", "numeric", "int", "port"),
              "proto": ColumnSpec("proto", "categorical", "string")}
-    text = pa.table({"dst_port": ["80", "80.0", " 80", "8e1", "-", "NaN", "", "x"],
-                     "proto": ["tcp"] * 8, "type": ["normal"] * 8})
-    res = clean_batch(text, range(8), specs, label_columns=["type"],
+    values = ["80", "80.0", " 80", "8e1", "-", "NaN", "", "x", "inf", "-inf", "Infinity",
+              "80", "inf", "NaN"]
+    text = pa.table({"dst_port": values, "proto": ["tcp"] * len(values),
+                     "type": ["normal"] * len(values)})
+    res = clean_batch(text, range(len(values)), specs, label_columns=["type"],
                       policies={"numeric": "set_missing"})
     h = res.row_hash.tolist()
-    assert len(set(h[:4])) == 1 and len(set(h[4:7])) == 1 and len(set(h)) == 3
-    typed = pa.table({"dst_port": pa.array([80.0, None], pa.float64()),
-                      "proto": ["tcp", "tcp"], "type": ["normal", "normal"]})
-    res_typed = clean_batch(typed, range(2), specs, label_columns=["type"])
-    assert res_typed.row_hash.tolist() == [h[0], h[4]]
+    expected = len(values) - len(set(values))  # a plain count of repeated spellings
+    assert expected == 3
+    assert len(h) - len(set(h)) == expected
+    typed = pa.table({"dst_port": pa.array([80.0, None, float("nan"), float("inf"),
+                                            -float("inf")], pa.float64()),
+                      "proto": ["tcp"] * 5, "type": ["normal"] * 5})
+    res_typed = clean_batch(typed, range(5), specs, label_columns=["type"])
+    assert len(set(res_typed.row_hash.tolist())) == 5
     spaced = pa.table({"dst_port": ["80"] * 2, "proto": ["tcp", " tcp"],
                        "type": ["normal"] * 2})
     h2 = clean_batch(spaced, range(2), specs, label_columns=["type"]).row_hash

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from ..schema import LABEL, ColumnSpec
 from ._base import BatchContext, Effect, FileCheck, FileContext, FileRule
-from ._hash import TEXT_SALT, combine, row_hash, value_keys
+from ._hash import combine, row_hash, value_keys
 
 STEP = 50
 """Duplicate rules come last: they key the raw record and the rows written."""
@@ -74,6 +74,35 @@ def label_codes(labels: pa.ChunkedArray | pa.Array, codes: dict[str, int]) -> np
                      + [-1], dtype=np.int32)
     return table[np.asarray(enc.indices.fill_null(len(table) - 1))]
 
+_NAN_KEY = np.uint64(0x7FF8DEADBEEF0001)
+
+
+def raw_keys(arr: pa.Array) -> np.ndarray:
+    """A key per raw value, equal exactly when the values are identical as delivered.
+
+    Text (what every text reader delivers) is keyed by its exact bytes: ``80`` and
+    ``80.0``, ``inf`` and ``Infinity``, ``NaN`` and an empty field, ``tcp`` and
+    `` tcp`` are different raw values, as Python's ``csv`` module reads them.
+    Columns a reader typed itself (packets, Parquet) are keyed by value, with NaN apart
+    from a null and ``inf`` apart from ``-inf``.
+
+    >>> k = raw_keys(pa.array(["inf", "-inf", "NaN", "Infinity", "", "inf"]))
+    >>> len(set(k.tolist())), bool(k[0] == k[5])
+    (5, True)
+    >>> k = raw_keys(pa.array([float("nan"), None, float("inf"), -float("inf")]))
+    >>> len(set(k.tolist()))
+    4
+    """
+    keys = value_keys(arr)
+    if pa.types.is_floating(arr.type):
+        values = np.asarray(arr.fill_null(0.0) if arr.null_count else arr, dtype=np.float64)
+        nan = np.isnan(values)
+        if arr.null_count:
+            nan &= np.asarray(arr.is_valid())
+        keys[nan] = _NAN_KEY
+    return keys
+
+
 class DuplicateIndex:
     """Hashes seen so far: 8 bytes per distinct row, amortised O(log n) per row.
 
@@ -122,27 +151,18 @@ class DuplicateIndex:
 
 class ExactDuplicate(FileRule):
     name = "exact_duplicate"
-    detects = ("a record identical to an earlier one in its raw values (every column but "
-               "id-role ones, before any rule changed a value), within and across the "
-               "input files")
+    detects = ("a record identical to an earlier one in its raw values, byte for byte as "
+               "read (every column but id-role ones, before any rule changed a value), "
+               "within and across the input files")
     policy = "drop"
     policies = ("drop", "report")
     unit = "rows"
 
     def apply(self, ctx: BatchContext) -> Effect:
-        """The key of each raw record: numbers by value, everything else as delivered."""
-        parts: dict[str, np.ndarray] = {}
-        for name in key_columns(ctx.table.column_names, ctx.specs, ctx.label_columns,
-                                ctx.binary_label):
-            if ctx.numeric(name):
-                numbers = ctx.raw_numbers(name)
-                keys = value_keys(numbers.values)
-                if numbers.not_number.any():
-                    text = ctx.present(name).filter(pa.array(numbers.not_number))
-                    keys[numbers.not_number] = value_keys(text) ^ TEXT_SALT
-                parts[name] = keys
-            else:
-                parts[name] = value_keys(ctx.raw[name])
+        """The key of each raw record: every key column's value exactly as delivered."""
+        parts = {name: raw_keys(ctx.raw[name])
+                 for name in key_columns(ctx.table.column_names, ctx.specs, ctx.label_columns,
+                                         ctx.binary_label)}
         if ctx.fixed_label is not None:
             label = value_keys(pa.array([ctx.fixed_label], pa.string()))[0]
             parts["\0fixed_label"] = np.full(ctx.n, label, dtype=np.uint64)
@@ -263,4 +283,4 @@ def conflicts(hashes: list[np.ndarray], labels: list[np.ndarray], *,
 
 
 __all__ = ["ConflictingDuplicate", "DuplicateIndex", "ExactDuplicate", "conflicts",
-           "key_columns"]
+           "key_columns", "raw_keys"]

@@ -11,7 +11,7 @@ from ..errors import InputError, SchemaMismatchError
 from ..roles import spec_from_values
 from ..schema import ColumnSpec
 from ._base import RawBatch, Source, canonical_name, unique_names
-from ._text import iter_text_chunks
+from ._text import TextChunk, iter_text_chunks
 
 SpecFor = Callable[[str, list[str | None]], ColumnSpec | None]
 
@@ -53,39 +53,39 @@ def open_delimited(
             path=str(path),
             hint="check the delimiter and header, or give --format/--mapping",
         )
-    numeric: set[str] = set()  # filled once the first chunk told the column kinds
     chunks = iter_text_chunks(path, column_names=canon, delimiter=delimiter,
                               skip_lines=header_lines, quote_char=quote_char,
-                              comment_prefix=comment_prefix, numeric_columns=numeric)
-    try:
-        first = next(chunks)
-    except StopIteration:
-        first = None
-    if first is None or (first.table.num_rows == 0 and not first.invalid):
+                              comment_prefix=comment_prefix)
+    # the column kinds come from the first chunk that holds a valid row: chunks before
+    # it (every line of wrong shape, say) are held back and delivered first
+    held: list[TextChunk] = []
+    for chunk in chunks:
+        if derive is not None:
+            chunk.table = derive(chunk.table)
+        held.append(chunk)
+        if chunk.table.num_rows:
+            break
+    if not held or not any(c.table.num_rows or c.invalid for c in held):
         raise InputError("expected data rows after the header, found none", path=str(path),
                          line=header_lines + 1)
-    if derive is not None:
-        first.table = derive(first.table)
+    sample = held[-1].table
     specs: dict[str, ColumnSpec] = {}
     skip = set(labels) | {binary_label} | set(drop)
-    step = max(1, first.table.num_rows // 2000)
-    sample_idx = pa.array(range(0, first.table.num_rows, step))
-    for col in first.table.column_names:
+    step = max(1, sample.num_rows // 2000)
+    sample_idx = pa.array(range(0, sample.num_rows, step), pa.int64())
+    for col in sample.column_names:
         if col in skip:
             continue
         if derived_specs and col in derived_specs:
             specs[col] = derived_specs[col]
             continue
-        values = first.table.column(col).take(sample_idx).to_pylist()
+        values = sample.column(col).take(sample_idx).to_pylist()
         spec = spec_for(col, values) if spec_for else None
         specs[col] = spec or spec_from_values(col, values)
 
-    if derive is None:  # derived columns may need the text of numeric ones
-        numeric.update(c for c, sp in specs.items() if sp.kind in ("float", "int")
-                       and not sp.sentinels and c not in skip)
-
     def batches() -> Iterator[RawBatch]:
-        yield RawBatch(first.table, first.lines, first.invalid, first.encoding_fixed)
+        for chunk in held:
+            yield RawBatch(chunk.table, chunk.lines, chunk.invalid, chunk.encoding_fixed)
         for chunk in chunks:
             table = derive(chunk.table) if derive is not None else chunk.table
             yield RawBatch(table, chunk.lines, chunk.invalid, chunk.encoding_fixed)

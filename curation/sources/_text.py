@@ -30,7 +30,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from ..vocabulary import MISSING_MARKERS
 from ._base import (
     BOMS,
     InvalidRecord,
@@ -161,7 +160,6 @@ class _ChunkParser:
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         )
-        self.typed_convert: pacsv.ConvertOptions | None = None
 
     def _arrow(self, chunk: bytes) -> tuple[pa.Table | None, list[object]]:
         bad: list[object] = []
@@ -175,19 +173,18 @@ class _ChunkParser:
         quoted = self.quote_char is not False and str(self.quote_char).encode() in chunk
         parse = pacsv.ParseOptions(delimiter=self.delimiter, quote_char=self.quote_char,
                                    newlines_in_values=quoted, invalid_row_handler=collect)
-        for options in [c for c in (self.typed_convert, self.convert) if c is not None]:
-            # blocks of PARSE_BLOCK bytes are parsed in parallel; a record longer than
-            # one block needs the chunk as one block
-            for block in sorted({min(PARSE_BLOCK, len(chunk) + 1024), len(chunk) + 1024}):
-                bad.clear()
-                read = pacsv.ReadOptions(column_names=self.column_names, block_size=block,
-                                         use_threads=True)
-                try:
-                    return pacsv.read_csv(pa.BufferReader(chunk), read_options=read,
-                                          parse_options=parse, convert_options=options), bad
-                except pa.ArrowInvalid as exc:
-                    if "straddl" not in str(exc):
-                        break
+        # blocks of PARSE_BLOCK bytes are parsed in parallel; a record longer than one
+        # block needs the chunk as one block
+        for block in sorted({min(PARSE_BLOCK, len(chunk) + 1024), len(chunk) + 1024}):
+            bad.clear()
+            read = pacsv.ReadOptions(column_names=self.column_names, block_size=block,
+                                     use_threads=True)
+            try:
+                return pacsv.read_csv(pa.BufferReader(chunk), read_options=read,
+                                      parse_options=parse, convert_options=self.convert), bad
+            except pa.ArrowInvalid as exc:
+                if "straddl" not in str(exc):
+                    break
         return None, bad
 
     def _has_comment(self, chunk: bytes) -> bool:
@@ -264,15 +261,12 @@ def iter_text_chunks(
     skip_lines: int,
     quote_char: str | bool = '"',
     comment_prefix: str | None = None,
-    numeric_columns: set[str] | None = None,
 ) -> Iterator[TextChunk]:
     """Parse a delimited file after its first ``skip_lines`` lines (the header).
 
     Columns are read as strings and the cleaning rules type them, so one bad value
-    never fails a chunk. ``numeric_columns`` (which the caller may fill after the
-    first chunk, once it knows the column kinds) are first tried as float64, with
-    the missing-value markers as nulls: a clean chunk then skips the text-to-number
-    work; any value that does not parse sends the chunk back to the string path.
+    never fails a chunk, and the text of every value is kept as read: an exact
+    duplicate is decided on it (:func:`~iotforge.curation.rules.duplicates.raw_keys`).
     A record whose quoted value continues past the end of a chunk is completed with
     the next one, so a record is never cut in two.
     """
@@ -283,7 +277,7 @@ def iter_text_chunks(
     def parse(raw: Iterator[bytes], *, line: int, skip: int, at_end: bool = True,
               open_tail: list[bytes] | None = None) -> Iterator[TextChunk]:
         return _parse_chunks(raw, parser, line=line, skip=skip, at_end=at_end,
-                             open_tail=open_tail, numeric_columns=numeric_columns)
+                             open_tail=open_tail)
 
     part = READ_RANGE.get()
     if part is not None and part.covers(path):
@@ -292,8 +286,7 @@ def iter_text_chunks(
 
 
 def _parse_chunks(raw: Iterator[bytes], parser: _ChunkParser, *, line: int, skip: int,
-                  at_end: bool, open_tail: list[bytes] | None,
-                  numeric_columns: set[str] | None) -> Iterator[TextChunk]:
+                  at_end: bool, open_tail: list[bytes] | None) -> Iterator[TextChunk]:
     """Parse raw chunks whose first line is number ``line``, after ``skip`` lines.
 
     ``at_end``: the last chunk ends the file (else a record still open there is left
@@ -305,14 +298,6 @@ def _parse_chunks(raw: Iterator[bytes], parser: _ChunkParser, *, line: int, skip
     while pending is not None:
         chunk, pending = carry + pending, next(raw, None)
         carry = b""
-        if numeric_columns and parser.typed_convert is None:
-            parser.typed_convert = pacsv.ConvertOptions(
-                column_types={c: pa.float64() if c in numeric_columns else pa.string()
-                              for c in parser.column_names},
-                null_values=sorted(MISSING_MARKERS),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            )
         while to_skip and chunk:
             chunk = chunk[_first_line_end(chunk):]
             to_skip -= 1
