@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal, TypeAlias
 
+from iotforge.curation.bootstrap import Verdict as _Verdict
+
 ClassifierName = Literal[
     "decision_tree",
     "random_forest",
@@ -37,10 +39,9 @@ Metric = Literal["precision", "recall", "f1", "support", "macro_f1", "balanced_a
 """Names in the ``metric`` column of the results table (an anomaly detector has
 ``detection_rate`` and ``false_positive_rate`` instead of macro-F1 and accuracy)."""
 
-Verdict = Literal["helped", "hurt", "no detectable difference", "untested"]
-"""Outcome of a paired comparison against no augmentation: the interval of the
-difference lies above zero, below zero, includes zero, or there was too little to
-test (one seed, or too few test rows of a class)."""
+Verdict = _Verdict
+"""Outcome of a paired comparison against no augmentation (:mod:`iotforge.curation.bootstrap`,
+where it is defined once)."""
 
 SyntheticSeeds = Literal["per-seed", "fixed"]
 """Synthetic rows of a stored augment output: drawn again from its recorded recipe for

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, TypeAlias
 
 import numpy as np
+from iotforge.curation.bootstrap import verdict as verdict
 
 from ._typing import Verdict
 
@@ -179,20 +180,3 @@ def paired_comparison(baseline: Sequence[float], treated: Sequence[float],
     return PairedComparison(n=n, mean_diff=mean, sd_diff=sd, ci_low=lo, ci_high=hi,
                             wilcoxon_p=p, wins=int(np.sum(d > 0)), losses=int(np.sum(d < 0)),
                             ties=int(np.sum(d == 0)), verdict=verdict(lo, hi, tested=n >= 2))
-
-
-def verdict(lo: float, hi: float, *, tested: bool) -> Verdict:
-    """What an interval ``[lo, hi]`` of a difference (treated - baseline) says.
-
-    >>> verdict(0.01, 0.2, tested=True), verdict(-0.1, 0.1, tested=True)
-    ('helped', 'no detectable difference')
-    >>> verdict(-0.3, -0.1, tested=True), verdict(0.1, 0.2, tested=False)
-    ('hurt', 'untested')
-    """
-    if not tested:
-        return "untested"
-    if lo > 0:
-        return "helped"
-    if hi < 0:
-        return "hurt"
-    return "no detectable difference"
