@@ -17,8 +17,8 @@ from typing import NoReturn
 
 from iotforge.curation.errors import IotforgeError
 
-COMMANDS = ("demo", "curate", "profile", "validate", "audit", "split", "augment", "evaluate",
-            "report", "rules")
+COMMANDS = ("demo", "curate", "profile", "validate", "audit", "labels", "split", "augment",
+            "evaluate", "report", "rules")
 
 EPILOG = """\
 examples:
