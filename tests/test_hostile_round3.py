@@ -107,3 +107,76 @@ def test_spellings_of_nonfinite_values_are_distinct_records(tmp_path: Path,
     total = accounted(tmp_path / "out")
     assert csv_duplicates(text) == 2
     assert total["rows_duplicate"] == csv_duplicates(text)
+
+
+# ---- nested JSON, JSON arrays, broken JSON lines --------------------------------------
+
+
+def _leaves(obj: dict, prefix: str = "") -> dict:
+    out: dict = {}
+    for k, v in obj.items():
+        if isinstance(v, dict):
+            out.update(_leaves(v, f"{prefix}{k}_"))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("layout", ["lines", "array", "mixed_types"])
+def test_nested_json_is_flattened(tmp_path: Path, engine: str, layout: str) -> None:
+    records = [{"id": i, "flow": {"bytes": i * 10, "tcp": {"flags": "SA", "win": [1, i]}},
+                "tags": ["a", "b"][: i % 3], "label": ["normal", "ddos"][i % 2]}
+               for i in range(40)]
+    if layout == "mixed_types":
+        for rec in records[30:]:
+            rec["flow"]["bytes"] = f"{rec['flow']['bytes']}B"
+    f = tmp_path / "f.json"
+    f.write_text(json.dumps(records) if layout == "array"
+                 else "\n".join(json.dumps(r) for r in records) + "\n")
+    (tmp_path / "m.yaml").write_text("format: jsonl\nlabel: [label]\nsource: nested\n")
+    out = tmp_path / "out"
+    r = curate(str(f), "--mapping", str(tmp_path / "m.yaml"), "--out", str(out),
+               engine=engine)
+    assert r.returncode == 0, r.stderr
+    total = accounted(out)
+    assert total["rows_read"] == len(records)
+    cols = set(pq.read_schema(out / "curated.parquet").names)
+    assert set(_leaves(records[0])) - {"label"} <= cols
+    frame = pq.read_table(out / "curated.parquet").to_pandas().sort_values("source_row")
+    assert [json.loads(v) for v in frame["flow_tcp_win"]] == [r["flow"]["tcp"]["win"]
+                                                             for r in records]
+
+
+def test_nested_json_kept_as_text_by_a_mapping(tmp_path: Path) -> None:
+    records = [{"a": i, "n": {"x": i, "y": {"z": "q"}}, "label": "normal"} for i in range(10)]
+    f = tmp_path / "f.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    (tmp_path / "m.yaml").write_text("label: [label]\nnested: json\n")
+    out = tmp_path / "out"
+    r = curate(str(f), "--mapping", str(tmp_path / "m.yaml"), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    frame = pq.read_table(out / "curated.parquet").to_pandas().sort_values("source_row")
+    assert [json.loads(v) for v in frame["n"]] == [r["n"] for r in records]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_broken_json_line_is_named_by_its_line(tmp_path: Path, engine: str) -> None:
+    lines = [json.dumps({"a": i, "label": "normal"}) for i in range(300)]
+    lines[150] = lines[150][:10]  # a truncated string on line 151
+    f = tmp_path / "f.jsonl"
+    f.write_text("\n".join(lines) + "\n")
+    (tmp_path / "m.yaml").write_text("label: [label]\n")
+    expected = None
+    for number, line in enumerate(lines, start=1):
+        try:
+            json.loads(line)
+        except json.JSONDecodeError as exc:
+            expected = (number, exc.msg)
+            break
+    assert expected is not None
+    r = curate(str(f), "--mapping", str(tmp_path / "m.yaml"), "--out", str(tmp_path / "o"),
+               engine=engine)
+    line = one_line_error(r, f"line {expected[0]}")
+    assert expected[1].lower() in line.lower()
+    assert not (tmp_path / "o" / "curated.parquet").exists()

@@ -17,6 +17,7 @@ without writing code::
     label_map: {"0": normal, "1": attack, "bf": brute_force}   # raw -> canonical class
     missing: ["unknown", "-1"]   # extra missing-value markers
     drop: [debug_column]
+    nested: flatten              # jsonl: nested objects as dotted columns, or json (text)
 
 Columns are named after renaming and snake-casing (``Pkts In`` -> ``pkts_in``); the
 keys of ``roles``, ``kinds`` and ``domains`` are snake-cased the same way. A column
@@ -50,11 +51,11 @@ from ._base import (
     unique_names,
 )
 from ._delimited import open_delimited
-from ._stream import open_capture
+from ._json import json_tables, text_table
 from ._text import sniff_delimiter
 
-KEYS = {"format", "delimiter", "header", "columns", "source", "rename", "roles", "kinds",
-        "domains", "label", "binary_label", "label_map", "missing", "drop"}
+KEYS = {"format", "delimiter", "decimal", "header", "columns", "source", "rename", "roles",
+        "kinds", "domains", "label", "binary_label", "label_map", "missing", "drop", "nested"}
 
 
 class MappingFile(dict):  # type: ignore[type-arg]
@@ -208,22 +209,26 @@ class MappingAdapter(Adapter):
 
                     for batch in pq.ParquetFile(path).iter_batches(batch_size=65536):
                         yield pa.Table.from_batches([batch])
-                else:
-                    import pyarrow.json as pj
-
-                    with open_capture(path) as fh:  # JSON lines may be compressed
-                        for batch in pj.open_json(fh):
-                            yield pa.Table.from_batches([batch])
+                else:  # JSON lines or an array of objects, maybe compressed
+                    yield from json_tables(path, nested)
             except (pa.ArrowInvalid, OSError) as exc:
                 raise InputError(f"cannot read as {fmt}: {exc}".replace("\n", " "),
                                  path=str(path)) from None
 
+        nested = m.get("nested") or "flatten"
+        if nested not in ("flatten", "json"):
+            raise MappingError(f"'nested' must be flatten or json, found {nested!r}")
+        columns: list[str] = []  # every column seen so far, in order
+
         def as_text(table: pa.Table) -> pa.Table:
+            table = text_table(table, nested)
             cols = [canonical_name(c) for c in table.column_names]
-            cols = [rename.get(c, c) for c in cols]
-            arrays = [c.cast(pa.string()) if not pa.types.is_string(c.type) else c
-                      for c in table.columns]
-            return derive(pa.table(dict(zip(cols, arrays, strict=True))))
+            cols, _ = unique_names([rename.get(c, c) for c in cols], path)
+            found = dict(zip(cols, table.columns, strict=True))
+            columns.extend(c for c in cols if c not in columns)
+            n = table.num_rows
+            return derive(pa.table({c: found.get(c, pa.nulls(n, pa.string()))
+                                    for c in columns}))
 
         it = tables()
         first = next(it, None)
