@@ -8,7 +8,9 @@ abstains. Sampling strategies include skew-preserving ones (:class:`Floor`, :cla
 :class:`Scale`) that keep the rank order of class sizes.
 
 The registry (:func:`registry`, :func:`get_augmenter`, :func:`method_names`) maps method
-names to classes, plugins' included. Importing this package is cheap: a class is
+names to classes, plugins' included; :func:`make_augmenter` makes one by name as the
+command line does, and :func:`augment_table` augments a canonical train split source by
+source (``iotforge augment``). Importing this package is cheap: a class is
 imported (with scikit-learn, imbalanced-learn, torch) the first time it is used, so the
 command line can list the method names without loading any of them.
 """
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     )
     from ._ctgan import CTGANAugmenter
     from ._ctgan_core import sample_ctgan_conditional
+    from ._factory import make_augmenter
     from ._gen_base import add_provenance
     from ._hybrid import SMOTEENNAugmenter, SMOTETomekAugmenter
     from ._privacy import (
@@ -50,6 +53,7 @@ if TYPE_CHECKING:
         SVMSMOTEAugmenter,
     )
     from ._strategies import Floor, Power, Scale, SkewStrategy, parse_strategy
+    from ._table import AugmentResult, augment_table, split_groups
     from ._tvae import TVAEAugmenter
 
 # public name -> the private module that defines it (imported on first use)
@@ -60,6 +64,7 @@ _LAZY: dict[str, str] = {
                      "resolve_sampling_strategy", "row_keys"), "_base"),
     "CTGANAugmenter": "_ctgan",
     "sample_ctgan_conditional": "_ctgan_core",
+    "make_augmenter": "_factory",
     "add_provenance": "_gen_base",
     "SMOTEENNAugmenter": "_hybrid",
     "SMOTETomekAugmenter": "_hybrid",
@@ -73,6 +78,7 @@ _LAZY: dict[str, str] = {
     "RandomOverSamplerAugmenter": "_random_oversampler",
     **dict.fromkeys(("Floor", "Power", "Scale", "SkewStrategy", "parse_strategy"),
                     "_strategies"),
+    **dict.fromkeys(("AugmentResult", "augment_table", "split_groups"), "_table"),
     "TVAEAugmenter": "_tvae",
 }
 
@@ -80,7 +86,7 @@ _LAZY: dict[str, str] = {
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
-        raise AttributeError(f"module 'augment' has no attribute {name!r}")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value  # once imported, a plain attribute
     return value
@@ -116,8 +122,13 @@ __all__ = [
     # the registry
     "get_augmenter",
     "method_names",
+    "make_augmenter",
     "method_parameters",
     "registry",
+    # a canonical train split
+    "AugmentResult",
+    "augment_table",
+    "split_groups",
     # generative augmenters
     "CTGANAugmenter",
     "CopulaGANAugmenter",

@@ -16,19 +16,20 @@ __all__ = ["RandomOverSamplerAugmenter"]
 
 
 class RandomOverSamplerAugmenter(_ImblearnAugmenter):
-    """Random over-sampling: duplicate rows, or smoothed bootstrap with ``shrinkage``.
+    """Random over-sampling: smoothed bootstrap with ``shrinkage``, or duplicate rows.
 
-    The honest baseline every other augmenter must beat. Duplication is its point, so
-    ``reject_duplicates`` defaults to False here; with ``shrinkage`` (Gaussian noise on
-    numeric columns, categorical columns copied from the drawn row) it makes new rows and
-    duplicate rejection can be switched on. Works for any class size.
+    The honest baseline every other augmenter must beat. Synthetic rows must be new, so
+    by default it is the smoothed bootstrap (imbalanced-learn's ``shrinkage``: Gaussian
+    noise on numeric columns, categorical columns copied from the drawn row) with
+    duplicate rejection on; ``shrinkage=None, reject_duplicates=False`` gives plain
+    copies back. Works for any class size.
 
     Parameters
     ----------
     sampling_strategy, random_state, categorical_features, constrain, reject_duplicates, \
 max_retries
         See :class:`iotforge.augment.BaseAugmenter`.
-    shrinkage : float or dict, default=None
+    shrinkage : float or dict, default=0.1
         imbalanced-learn's smoothed-bootstrap factor; None duplicates.
 
     Examples
@@ -57,9 +58,9 @@ max_retries
         random_state: Any = None,
         categorical_features: Any = "auto",
         constrain: bool = True,
-        reject_duplicates: bool = False,
+        reject_duplicates: bool = True,
         max_retries: int = 10,
-        shrinkage: Any = None,
+        shrinkage: Any = 0.1,
     ) -> None:
         super().__init__(
             sampling_strategy=sampling_strategy,

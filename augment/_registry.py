@@ -39,7 +39,12 @@ ENTRY_POINT_GROUP = "iotforge.augmenters"
 
 AUTO = "auto"
 """``--method auto``: :class:`iotforge.augment.AutoAugmenter`, which chooses among the others (or
-none). Not an augmenter itself (it may add no row), so not in :func:`registry`."""
+none). Not an augmenter itself (it may add no row), so not in :func:`registry`, but
+:func:`get_augmenter` resolves it like the others."""
+
+_AUTO_TARGET = "iotforge.augment._auto:AutoAugmenter"
+# by its "module:Class" string like the built-ins: the registry is the package's leaf,
+# and AutoAugmenter builds its candidates through the registry
 
 BUILTIN: dict[str, str] = {
     "smote": "iotforge.augment._smote:SMOTEAugmenter",
@@ -104,7 +109,7 @@ def _load(name: str, target: str | EntryPoint) -> type:
 
 
 def get_augmenter(name: str) -> type:
-    """The augmenter class of method ``name`` (built in or a plugin's).
+    """The augmenter class of method ``name`` (built in, a plugin's or ``auto``).
 
     Raises
     ------
@@ -114,6 +119,8 @@ def get_augmenter(name: str) -> type:
     """
     if name in BUILTIN:
         return _load(name, BUILTIN[name])
+    if name == AUTO:
+        return _load(name, _AUTO_TARGET)
     plugins = _plugins()
     if name not in plugins:
         raise UsageError(f"expected a method in {sorted([*BUILTIN, *plugins, AUTO])}, found "
@@ -136,8 +143,4 @@ def method_parameters(name: str) -> list[str]:
     >>> "k_neighbors" in method_parameters("smote"), "epochs" in method_parameters("smote")
     (True, False)
     """
-    if name == AUTO:
-        from ._auto import AutoAugmenter
-
-        return sorted(AutoAugmenter().get_params())
     return sorted(get_augmenter(name)().get_params())

@@ -54,29 +54,11 @@ from iotforge.curation.schema import (
 )
 from iotforge.curation.targets import target_values
 
-from ._factory import DEFAULT_PARAMS as DEFAULT_PARAMS
-from ._factory import METHODS as METHODS
-from ._factory import is_class_local, make_augmenter
+from ._factory import is_class_local
 from ._registry import AUTO
-from ._units import _MERGED as _MERGED
-from ._units import _REPORTED as _REPORTED
-from ._units import MAX_CONTRACT_ROUNDS as MAX_CONTRACT_ROUNDS
-from ._units import (
-    Mapper,
-    SourceData,
-    Unit,
-    _merge_reports,
-    _units,
-    child_seed,
-    local_map,
-    run_unit,
-)
-from ._units import _enforce as _enforce
-from ._units import _fitted_report as _fitted_report
-from ._units import _plain as _plain
+from ._units import Mapper, SourceData, Unit, _merge_reports, _units, local_map, run_unit
 
-__all__ = ["METHODS", "AugmentResult", "augment_table", "child_seed", "is_class_local",
-           "local_map", "make_augmenter", "run_unit", "split_groups"]
+__all__ = ["AugmentResult", "augment_table", "split_groups"]
 
 log = logging.getLogger(__name__)
 

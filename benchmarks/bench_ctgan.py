@@ -101,7 +101,7 @@ def main() -> None:
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
 
-    from iotforge.augment._generative import CTGANAugmenter, distance_to_closest_record
+    from iotforge.augment import CTGANAugmenter, distance_to_closest_record
     from sklearn.model_selection import train_test_split
 
     data = load(args.rows, args.seed)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from iotforge.augment._table import METHODS, augment_table
+from iotforge.augment import augment_table
+from iotforge.augment._factory import METHODS
 from iotforge.curation.contracts.contract import valid_rows
 from iotforge.curation.contracts.validate import load_suite
 from iotforge.curation.curate import curate

@@ -24,8 +24,10 @@ from iotforge.augment import (
     SMOTEAugmenter,
     SMOTEENNAugmenter,
     SMOTETomekAugmenter,
+    augment_table,
 )
-from iotforge.augment._table import METHODS, augment_table, child_seed
+from iotforge.augment._factory import METHODS
+from iotforge.augment._units import child_seed
 from iotforge.curation.schema import TableMeta
 
 from iotforge import augment

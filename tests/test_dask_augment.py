@@ -17,7 +17,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from conftest import run_cli
-from iotforge.augment._table import augment_table, child_seed
+from iotforge.augment import augment_table
+from iotforge.augment._units import child_seed
 from iotforge.curation.curate import curate
 from iotforge.curation.engines.dask_augment import dask_map
 from iotforge.curation.schema import IS_SYNTHETIC, LABEL, SOURCE, read_meta

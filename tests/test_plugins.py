@@ -113,7 +113,7 @@ def _capture(path: Path, n_per_class: dict[str, int], seed: int = 0) -> int:
 
 
 def test_augmenter_plugin_is_found_resolved_and_exact(installed):
-    from iotforge.augment._table import make_augmenter
+    from iotforge.augment import make_augmenter
 
     from iotforge import augment
 

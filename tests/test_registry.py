@@ -11,8 +11,9 @@ from typing import get_args
 import pytest
 import yaml
 from conftest import ROOT, run_cli
+from iotforge.augment import make_augmenter
+from iotforge.augment._factory import METHODS
 from iotforge.augment._registry import BUILTIN
-from iotforge.augment._table import METHODS, make_augmenter
 from iotforge.augment._typing import AugmenterName
 from iotforge.curation import sources as _sources
 from iotforge.curation.errors import UsageError

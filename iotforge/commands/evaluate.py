@@ -187,12 +187,9 @@ def _synthetic(paths: list[str], mode: str, recipe_from: Any,
 
 def _split_groups(train: Any, meta: Any) -> Any:
     """The inner-CV groups the augment stage gives ``auto`` (the split's own grouping)."""
-    import importlib
+    from iotforge.augment import split_groups
 
-    helper = getattr(importlib.import_module("iotforge.augment._table"), "split_groups", None)
-    if helper is None:  # before iotforge.augment._table had it, the augment command did
-        helper = importlib.import_module("iotforge.commands.augment")._inner_cv_groups
-    return helper(train, meta)
+    return split_groups(train, meta)
 
 
 def _recipes(train: Any, meta: Any, suites: list[Any], target: str,
