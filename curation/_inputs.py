@@ -9,6 +9,7 @@ one error naming them all, or skips them, as ``on_bad_file`` says.
 
 from __future__ import annotations
 
+import errno
 import glob
 import logging
 import os
@@ -93,6 +94,29 @@ def _globbed(inputs: Iterable[str | os.PathLike[str]]) -> list[str | os.PathLike
     return out
 
 
+def _hidden(path: Path, top: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(top).parts)
+
+
+def _link_reason(path: Path) -> str:
+    """Why a folder entry that is no regular file is not curated."""
+    if not path.is_symlink():
+        return "not a regular file (a socket, pipe or device)"
+    try:
+        target = path.resolve(strict=True)
+    except RuntimeError:  # Python < 3.13 says a loop this way
+        return "symbolic link loop"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+        return "broken symbolic link (its target does not exist)"
+    if path.is_dir():
+        if path.parent.resolve() == target or target in path.parent.resolve().parents:
+            return "symbolic link loop (it points to a folder that holds it)"
+        return "symbolic link to a folder, not followed (name its target to curate it)"
+    return "not a regular file"
+
+
 SKIP_NAMES = frozenset({"readme", "readme.md", "readme.txt", "license", "license.txt",
                         "licence", "notice", ".gitignore", ".dvcignore"})
 
@@ -137,8 +161,17 @@ def expand_inputs(
             errors.append(InputError(f"{_reason(exc)} (cannot list this directory)",
                                      path=str(where), hint="check its permissions"))
 
-        for root, _dirs, files in os.walk(p, onerror=cannot_list):
-            found.extend(f for f in (Path(root) / name for name in files) if f.is_file())
+        for root, dirs, files in os.walk(p, onerror=cannot_list):
+            for name in dirs:  # os.walk does not follow links to folders: say so
+                d = Path(root) / name
+                if d.is_symlink() and not _hidden(d, p):
+                    skipped.append({"path": str(d), "reason": _link_reason(d)})
+            for name in files:
+                f = Path(root) / name
+                if f.is_file():
+                    found.append(f)
+                elif not _hidden(f, p):  # a loop, a dangling link, a socket or fifo
+                    skipped.append({"path": str(f), "reason": _link_reason(f)})
         for f in sorted(found):
             rel = f.relative_to(p).parts
             if any(part.startswith(".") for part in rel):

@@ -112,11 +112,40 @@ class UnusableInputsError(InputError):
 
     problems: tuple[Problem, ...] = ()
 
+    SHOWN = 3
+    """Files the one line names; the others are counted (``problems`` has them all)."""
+
     @classmethod
     def of(cls, problems: list[Problem], *, lead: str, hint: str | None = None,
            ) -> UnusableInputsError:
-        """One error whose single line names every file and why it cannot be used."""
-        listed = "; ".join(f"{p.path}: {p.message}" for p in problems)
+        """One error whose single line names the first files and why they cannot be
+        used, and counts the others (a folder of 651 files is one readable line).
+
+        >>> err = UnusableInputsError.of(
+        ...     [Problem(f"f{i}.csv", "no adapter recognises this file") for i in range(9)],
+        ...     lead="none of the 9 input files can be curated")
+        >>> err.one_line()  # doctest: +NORMALIZE_WHITESPACE
+        'none of the 9 input files can be curated: f0.csv: no adapter recognises this file;
+        f1.csv: no adapter recognises this file; f2.csv: no adapter recognises this file;
+        and 6 more (the same reason for all 6)'
+        >>> len(err.problems)
+        9
+        """
+        def short(text: str) -> str:
+            return text if len(text) <= 240 else text[:237] + "..."
+
+        shown = problems[:cls.SHOWN]
+        listed = "; ".join(f"{p.path}: {short(p.message)}" for p in shown)
+        rest = problems[cls.SHOWN:]
+        if rest:
+            reasons = {p.message.split(" (first line")[0] for p in rest}
+            same = {p.message.split(" (first line")[0] for p in shown} >= reasons
+            if len(reasons) == 1:
+                why = (f"the same reason for all {len(rest)}" if same
+                       else f"all: {short(next(iter(reasons)))}")
+            else:
+                why = f"{len(reasons)} different reasons"
+            listed += f"; and {len(rest)} more ({why})"
         err = cls(f"{lead}: {listed}", hint=hint)
         err.problems = tuple(problems)
         return err

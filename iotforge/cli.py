@@ -9,8 +9,10 @@ This module only builds the parser and maps errors to exit codes: 0 success,
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -28,6 +30,18 @@ examples:
   iotforge split data/curated/curated.parquet --out data/split --mode stratified
   iotforge augment data/split/train.parquet --method smote --strategy power:0.5 --out aug.parquet
 """
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, systemd, CI runners, Kubernetes), raised in the main thread.
+
+    A :class:`KeyboardInterrupt`, so every step that cleans up after Ctrl-C (the output
+    set's staging folder and lock, a Dask cluster) does the same for it.
+    """
+
+
+def _terminate(signum: int, frame: object) -> NoReturn:
+    raise Terminated
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,18 +87,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread (an embedding program's): leave it be
+        previous = None
+    try:
         return int(args._run(args) or 0)
     except IotforgeError as exc:
         print(f"iotforge {args.command}: error: {exc.one_line()}", file=sys.stderr)
         return exc.exit_code
+    except Terminated:
+        print(f"iotforge {args.command}: terminated (SIGTERM); the previous output, if "
+              "any, is left as it was", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("iotforge: interrupted", file=sys.stderr)
         return 130
     except OSError as exc:  # the environment: permissions, a path that is a file, disk full
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(f"iotforge {args.command}: error: {where}{exc.strerror or exc}",
+        print(f"iotforge {args.command}: error: {os_error_line(exc, getattr(args, 'out', None))}",
               file=sys.stderr)
         return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _disk_full(exc: OSError) -> bool:
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT) or any(
+        s in str(exc) for s in ("errno 28", "errno 122", "No space left", "quota exceeded"))
+
+
+def os_error_line(exc: OSError, out: object = None) -> str:
+    """One line for an error of the environment, naming the output folder when the disk
+    (or quota) is full.
+
+    >>> os_error_line(OSError("Error writing bytes to file. Detail: [errno 28] No space "
+    ...                       "left on device"), "data/curated")  # doctest: +ELLIPSIS
+    'no space left on the device that holds data/curated; free space there or choose ...'
+    >>> os_error_line(PermissionError(13, "Permission denied", "x.csv"))
+    'x.csv: Permission denied'
+    """
+    if _disk_full(exc):
+        where = f"the device that holds {out}" if out else "the output device"
+        return (f"no space left on {where}; free space there or choose another --out "
+                "(the previous output, if any, is left as it was)")
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
 
 
 if __name__ == "__main__":  # pragma: no cover

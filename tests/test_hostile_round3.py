@@ -180,3 +180,106 @@ def test_a_broken_json_line_is_named_by_its_line(tmp_path: Path, engine: str) ->
     line = one_line_error(r, f"line {expected[0]}")
     assert expected[1].lower() in line.lower()
     assert not (tmp_path / "o" / "curated.parquet").exists()
+
+
+# ---- 5. SIGTERM -------------------------------------------------------------------------
+
+
+def _big_csv(path: Path, rows: int) -> None:
+    line = "80,100,3,4,{:.3f},2.0,6,BENIGN\n"
+    with open(path, "w") as fh:
+        fh.write(",".join(HEADER) + "\n")
+        for i in range(rows):
+            fh.write(line.format(i * 0.001))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ENGINES)
+def test_sigterm_cleans_up_like_ctrl_c(tmp_path: Path, engine: str) -> None:
+    import os
+    import signal
+    import time
+
+    small = tmp_path / "small.csv"
+    small.write_text(_spellings())
+    out = tmp_path / "out"
+    assert curate(str(small), "--out", str(out)).returncode == 0
+    before = {p: (out / p).read_bytes() for p in ("curated.parquet", "report.json")}
+    big = tmp_path / "big.csv"
+    _big_csv(big, 3_000_000)
+    proc = subprocess.Popen([sys.executable, "-m", "iotforge", "curate", str(big), "--out",
+                             str(out), "--engine", engine], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not [p for p in os.listdir(out) if ".staging" in p]:
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err
+    assert len([ln for ln in err.splitlines() if ln.strip()]) == 1, err
+    assert "terminated" in err
+    assert not [p for p in os.listdir(out) if p.startswith(".curate.")], os.listdir(out)
+    assert {p: (out / p).read_bytes() for p in before} == before
+
+
+# ---- 6. messages ----------------------------------------------------------------------
+
+
+def test_a_full_disk_names_the_output_folder(tmp_path: Path, monkeypatch) -> None:
+    import pyarrow.parquet as pqw
+
+    from iotforge import cli
+
+    class Full(pqw.ParquetWriter):
+        def write_table(self, *a, **k):  # what Arrow raises when the device is full
+            raise OSError("Error writing bytes to file. Detail: [errno 28] No space left "
+                          "on device")
+
+    monkeypatch.setattr(pqw, "ParquetWriter", Full)
+    f = tmp_path / "f.csv"
+    f.write_text(_spellings())
+    out = tmp_path / "out"
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    code = cli.main(["curate", str(f), "--out", str(out)])
+    lines = [ln for ln in err.getvalue().splitlines() if ln.strip()]
+    assert code == 2 and len(lines) == 1, err.getvalue()
+    assert str(out) in lines[0] and "space" in lines[0] and "errno" not in lines[0]
+    assert not out.exists() or not [p for p in out.iterdir() if p.name.startswith(".curate.")]
+
+
+def test_many_unknown_files_make_one_short_line(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    n = 120
+    for i in range(n):
+        (folder / f"capture_{i:03d}.csv").write_text(
+            "alpha,beta,gamma\n" + "1,2,3\n" * 3)
+    r = curate(str(folder), "--out", str(tmp_path / "out"))
+    line = one_line_error(r, "can be curated")
+    named = sum(1 for i in range(n) if f"capture_{i:03d}.csv" in line)
+    assert 1 <= named <= 5
+    assert f"{n - named} more" in line
+    assert len(line) < 2000
+
+
+def test_symlink_loops_and_dangling_links_are_listed_as_skipped(tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "a.csv").write_text(_spellings())
+    os.symlink(".", folder / "sub" / "loop")
+    os.symlink("self", folder / "self")
+    os.symlink("nowhere.csv", folder / "dangling.csv")
+    r = curate(str(folder), "--out", str(tmp_path / "out"), "--format", "cicflowmeter")
+    assert r.returncode == 0, r.stderr
+    skipped = {Path(s["path"]).name: s["reason"] for s in report(tmp_path / "out")["skipped"]}
+    links = {p.name for p in folder.rglob("*") if p.is_symlink()}
+    assert links == {"loop", "self", "dangling.csv"}
+    assert links <= set(skipped)
+    assert "loop" in skipped["loop"] and "loop" in skipped["self"]
+    assert "broken" in skipped["dangling.csv"]

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 NAME = "curate"
 HELP = "ingest, clean, dedupe and account captures -> curated.parquet"
+SHOWN = 10
+"""Skipped files listed on the terminal; report.json lists them all."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -110,9 +112,11 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"[bold yellow]warning:[/] skipped {len(unusable)} unusable input "
                       f"file{'s' if len(unusable) > 1 else ''} (listed under 'skipped' in "
                       f"{Path(args.out) / 'report.json'}):", highlight=False, soft_wrap=True)
-        for s in unusable:
+        for s in unusable[:SHOWN]:
             console.print(f"  {s['path']}: {s['reason']}", highlight=False, markup=False,
                           soft_wrap=True)
+        if len(unusable) > SHOWN:
+            console.print(f"  ... and {len(unusable) - SHOWN} more", highlight=False)
     return 0
 
 
