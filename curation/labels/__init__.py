@@ -16,11 +16,11 @@ from ._confident import (
     rank_scores,
 )
 from ._oof import FoldMode, fold_ids, oof_probabilities
-from .audit import MIN_LIFT, LabelAudit, LabelIssues, find_label_issues, oof_quality
+from .audit import MAX_GIVEN_PROB, MIN_LIFT, LabelAudit, LabelIssues, find_label_issues, oof_quality
 from .policy import RULE, LabelPolicy, PolicyResult, account, apply_policy
 
-__all__ = ["MIN_LIFT", "RULE", "FoldMode", "LabelAudit", "LabelIssues", "LabelPolicy",
-           "PolicyResult", "RankBy", "account", "apply_policy", "calibrate",
+__all__ = ["MAX_GIVEN_PROB", "MIN_LIFT", "RULE", "FoldMode", "LabelAudit", "LabelIssues",
+           "LabelPolicy", "PolicyResult", "RankBy", "account", "apply_policy", "calibrate",
            "class_thresholds", "confident_joint", "find_label_issues", "fold_ids",
            "noise_matrix", "oof_probabilities", "oof_quality", "prune_by_noise_rate",
            "rank_scores"]

@@ -47,12 +47,16 @@ from ._confident import (
 )
 from ._oof import fold_ids, oof_probabilities
 
-__all__ = ["LabelAudit", "LabelIssues", "find_label_issues", "oof_quality"]
+__all__ = ["MAX_GIVEN_PROB", "MIN_LIFT", "LabelAudit", "LabelIssues", "find_label_issues",
+           "oof_quality"]
 
 log = logging.getLogger(__name__)
 
 MIN_LIFT = 0.5
 """Default least lift of out-of-fold accuracy over the majority rate; below it, abstain."""
+
+MAX_GIVEN_PROB = 0.05
+"""Default ceiling of the given label's out-of-fold probability for a row to be flagged."""
 
 
 @dataclass
@@ -132,6 +136,14 @@ class LabelAudit:
     min_lift
         Least ``(accuracy - majority) / (1 - majority)`` of the out-of-fold predictions
         for the audit to flag anything; below it, it abstains.
+    max_given_prob
+        A row selected by ``prune_by_noise_rate`` is flagged only when the out-of-fold
+        probability of its given label is below this. Where two classes share their
+        feature region (CIC-IDS2017's portscan and infiltration portscan), the model
+        splits its vote between them, confident learning counts the split as noise and
+        would flag rows whose label is as good as the other; a wrong label in a region
+        the model knows gets almost no probability. 1 turns the ceiling off (plain
+        confident learning).
     random_state
         Seed of the folds and of the default estimator.
     client
@@ -146,11 +158,13 @@ class LabelAudit:
 
     def __init__(self, estimator: Any = None, *, n_folds: int = 5,
                  rank_by: RankBy = "self_confidence", min_lift: float = MIN_LIFT,
-                 random_state: int = 0, client: Any = None) -> None:
+                 max_given_prob: float = MAX_GIVEN_PROB, random_state: int = 0,
+                 client: Any = None) -> None:
         self.estimator = estimator
         self.n_folds = n_folds
         self.rank_by = rank_by
         self.min_lift = min_lift
+        self.max_given_prob = max_given_prob
         self.random_state = random_state
         self.client = client
 
@@ -173,6 +187,8 @@ class LabelAudit:
                              f"found {self.rank_by!r}")
         if not 0 <= self.min_lift <= 1:
             raise UsageError(f"expected 0 <= min_lift <= 1, found {self.min_lift}")
+        if not 0 < self.max_given_prob <= 1:
+            raise UsageError(f"expected 0 < max_given_prob <= 1, found {self.max_given_prob}")
         y = np.asarray(y).astype(str)
         if len(y) != len(X):
             raise UsageError(f"expected one label per row, found {len(y)} labels for "
@@ -197,6 +213,10 @@ class LabelAudit:
         lift = self.quality_["lift_over_majority"]
         self.abstained_ = bool(lift < self.min_lift)
         mask, to = prune_by_noise_rate(codes, probs, self.joint_)
+        given_prob = probs[np.arange(len(codes)), codes]
+        self.pruned_ = mask.copy()
+        if self.max_given_prob < 1:
+            mask &= given_prob < self.max_given_prob
         if self.abstained_:
             mask = np.zeros(len(codes), dtype=bool)
             log.warning("label audit abstains: out-of-fold accuracy %.3f lifts %.3f of the "
@@ -214,7 +234,7 @@ class LabelAudit:
         issues = LabelIssues(
             classes=[str(c) for c in classes], given=y, probs=probs, is_issue=mask,
             suggested=classes[suggested_code].astype(str),
-            given_prob=probs[np.arange(len(codes)), codes], score=score, rank=rank,
+            given_prob=given_prob, score=score, rank=rank,
             disagrees=probs.argmax(axis=1) != codes, abstained=self.abstained_)
         issues.report = self._report(issues, codes, counts, calibrated, mode)
         self.issues_ = issues
@@ -259,6 +279,8 @@ class LabelAudit:
             "noise_matrix_axes": "noise_matrix[given][true] = p(given label | true label)",
             "prior": {c: float(p) for c, p in zip(names, self.prior_, strict=True)},
             "estimated_wrong_labels": float(off),
+            "max_given_prob": self.max_given_prob,
+            "pruned_by_noise_rate": int(self.pruned_.sum()) if not self.abstained_ else 0,
             "issues": int(issues.is_issue.sum()),
             "issues_per_pair": per_pair,
             "baseline_disagreements": int(issues.disagrees.sum()),

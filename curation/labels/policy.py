@@ -111,7 +111,7 @@ def apply_policy(df: pd.DataFrame, flagged: np.ndarray, suggested: np.ndarray,
     for col in (IS_ATTACK, ATTACK_FAMILY):  # what each class implies, from the table itself
         if col in out.columns:
             implied = out[~flagged].groupby(LABEL, observed=True)[col].agg(
-                lambda s: s.mode(dropna=False).iloc[0] if len(s) else None)
+                lambda s: s.value_counts(dropna=False).index[0] if len(s) else None)
             out.loc[flagged, col] = pd.Series(new).map(implied).to_numpy()
     out.loc[flagged, LABEL] = new
     return PolicyResult(out, empty, counts)

@@ -43,7 +43,7 @@ HELP = "label audit: likely wrong labels by confident learning; keep, quarantine
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from iotforge.curation.labels import MIN_LIFT
+    from iotforge.curation.labels import MAX_GIVEN_PROB, MIN_LIFT
 
     add_input_arguments(p)
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
@@ -61,6 +61,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-lift", type=float, default=MIN_LIFT, metavar="X",
                    help="abstain when out-of-fold accuracy lifts less than X of the way "
                         f"from the majority rate to 1 (default {MIN_LIFT:g})")
+    p.add_argument("--max-given-prob", type=float, default=MAX_GIVEN_PROB, metavar="P",
+                   help="flag a row only when its label's out-of-fold probability is below "
+                        f"P (default {MAX_GIVEN_PROB:g}; 1: plain confident learning)")
     p.add_argument("--target", choices=("label", "attack_family", "is_attack"),
                    default=None, help="classes to audit (default: the split's, else label)")
     p.add_argument("--curate-report", metavar="REPORT.json",
@@ -111,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
     import pyarrow as pa
 
+    from iotforge.curation.errors import UsageError
     from iotforge.curation.labels import LabelAudit, account, apply_policy
     from iotforge.curation.schema import (
         SOURCE_FILE,
@@ -127,6 +131,14 @@ def run(args: argparse.Namespace) -> int:
     data = load_input(args)
     frame, meta = data.frame.reset_index(drop=True), data.meta
     target = args.target or (meta.extra or {}).get("target") or "label"
+    if args.policy == "relabel" and target != "label":
+        raise UsageError(f"expected --target label with --policy relabel, found {target!r}")
+    if curate_report is not None and (meta.stage != "curate" or
+                                      int(curate_report["total"]["rows_out"]) != len(frame)):
+        raise UsageError(f"expected a curated table of the curate report's "
+                         f"{curate_report['total']['rows_out']} rows, found a {meta.stage} "
+                         f"table of {len(frame)}",
+                         path=args.curate_report, hint="give the report of this table")
     y = np.asarray(target_values(frame, target), dtype=object).astype(str)
     numeric, categorical = feature_columns(meta.roles, list(frame.columns))
     X = prepare_features(frame, numeric, categorical)
@@ -134,25 +146,14 @@ def run(args: argparse.Namespace) -> int:
     with engine_from(args) as engine:
         client = None if engine == "local" else engine
         audit = LabelAudit(estimator, n_folds=args.folds, rank_by=args.rank_by,
-                           min_lift=args.min_lift, random_state=args.random_state,
+                           min_lift=args.min_lift, max_given_prob=args.max_given_prob,
+                           random_state=args.random_state,
                            client=client).fit(X, y, groups=groups, time=time)
     issues = audit.issues_
     reasons = [f"given label {g!r} has out-of-fold probability {p:.3f}; likely {s!r} "
                f"(rank {r} of {int(issues.is_issue.sum())})"
                for g, p, s, r in zip(issues.given, issues.given_prob, issues.suggested,
                                      issues.rank, strict=True)]
-    if args.policy == "relabel" and target != "label":
-        from iotforge.curation.errors import UsageError
-
-        raise UsageError(f"expected --target label with --policy relabel, found {target!r}")
-    if curate_report is not None and (meta.stage != "curate" or
-                                      int(curate_report["total"]["rows_out"]) != len(frame)):
-        from iotforge.curation.errors import UsageError
-
-        raise UsageError(f"expected a curated table of the curate report's "
-                         f"{curate_report['total']['rows_out']} rows, found a {meta.stage} "
-                         f"table of {len(frame)}",
-                         path=args.curate_report, hint="give the report of this table")
     result = apply_policy(frame, issues.is_issue, issues.suggested, args.policy,
                           reasons=reasons, target=target)
     out = Path(args.out)

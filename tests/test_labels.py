@@ -1,0 +1,215 @@
+"""Label audit: confident learning against brute-force loops, planted flips found on a
+seeded fixture, abstention without signal, both engines, and the accounting of each
+policy through the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from iotforge.curation.labels import (
+    LabelAudit,
+    calibrate,
+    class_thresholds,
+    confident_joint,
+    find_label_issues,
+    fold_ids,
+    noise_matrix,
+    prune_by_noise_rate,
+)
+
+
+def _blobs(n_per: int = 120, flips: int = 18, seed: int = 0) -> tuple[np.ndarray, np.ndarray,
+                                                                       np.ndarray]:
+    """Three well-separated Gaussian classes; ``flips`` rows given another class."""
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0.0, 0.0, 0.0], [6.0, 0.0, 3.0], [0.0, 6.0, -3.0]])
+    X = np.vstack([rng.normal(c, 1.0, (n_per, 3)) for c in centres])
+    y = np.repeat(np.array(["a", "b", "c"]), n_per).astype(object)
+    planted = rng.choice(len(y), flips, replace=False)
+    for i in planted:
+        y[i] = rng.choice([c for c in ("a", "b", "c") if c != y[i]])
+    mask = np.zeros(len(y), dtype=bool)
+    mask[planted] = True
+    return X, y.astype(str), mask
+
+
+def test_thresholds_and_confident_joint_equal_a_loop() -> None:
+    rng = np.random.default_rng(1)
+    probs = rng.dirichlet(np.ones(4), 200)
+    labels = rng.integers(0, 4, 200)
+    t = class_thresholds(labels, probs)
+    for j in range(4):
+        assert t[j] == pytest.approx(np.mean([probs[i, j] for i in range(200)
+                                              if labels[i] == j]))
+    C, true = confident_joint(labels, probs, t)
+    expected = np.zeros((4, 4), dtype=int)
+    for i in range(200):
+        above = [j for j in range(4) if probs[i, j] >= t[j]]
+        if above:
+            best = max(above, key=lambda j: probs[i, j])
+            expected[labels[i], best] += 1
+            assert true[i] == best
+        else:
+            assert true[i] == -1
+    assert C.tolist() == expected.tolist()
+
+
+def test_calibration_and_noise_matrix() -> None:
+    C = np.array([[40, 5, 0], [3, 20, 2], [0, 0, 0]])
+    counts = np.array([50, 30, 7])
+    cal = calibrate(C, counts)
+    assert cal.sum() == pytest.approx(87)
+    assert cal.sum(axis=1) == pytest.approx(counts)  # rows sum to the given counts
+    assert cal[2, 2] == 7  # an empty row keeps its count on the diagonal
+    Q, noise, prior = noise_matrix(cal)
+    assert noise.sum(axis=0) == pytest.approx(np.ones(3))
+    assert prior == pytest.approx(cal.sum(axis=0) / 87)
+
+
+def test_prune_by_noise_rate_equals_a_loop() -> None:
+    rng = np.random.default_rng(2)
+    probs = rng.dirichlet(np.ones(3) * 0.5, 150)
+    labels = rng.integers(0, 3, 150)
+    Q = np.array([[0.25, 0.04, 0.02], [0.03, 0.3, 0.01], [0.02, 0.03, 0.3]])
+    mask, to = prune_by_noise_rate(labels, probs, Q)
+    chosen: dict[int, tuple[float, int]] = {}
+    for i in range(3):
+        rows = [r for r in range(150) if labels[r] == i]
+        for j in range(3):
+            if i == j:
+                continue
+            n = int(round(150 * Q[i, j]))
+            ranked = sorted(rows, key=lambda r: (-(probs[r, j] - probs[r, i]), r))[:n]
+            for r in ranked:
+                m = probs[r, j] - probs[r, i]
+                if r not in chosen or m > chosen[r][0]:
+                    chosen[r] = (m, j)
+    expected = {r: j for r, (_, j) in chosen.items() if probs[r].argmax() != labels[r]}
+    assert {int(r): int(to[r]) for r in np.flatnonzero(mask)} == expected
+
+
+def test_fold_ids_keep_groups_together_and_time_in_blocks() -> None:
+    codes = np.tile([0, 1], 30)
+    groups = np.repeat(np.arange(12), 5)
+    ids, mode = fold_ids(codes, n_folds=3, groups=groups)
+    assert mode == "group"
+    for g in range(12):
+        assert len(set(ids[groups == g])) == 1
+    time = np.random.default_rng(0).permutation(60).astype(float)
+    ids, mode = fold_ids(codes, n_folds=3, time=time)
+    order = np.argsort(time)
+    assert mode == "time" and ids[order].tolist() == sorted(ids.tolist())
+
+
+def test_planted_flips_found() -> None:
+    X, y, planted = _blobs()
+    issues = find_label_issues(X, y, random_state=0)
+    flagged = issues.is_issue
+    tp = int((flagged & planted).sum())
+    assert not issues.abstained
+    assert tp / flagged.sum() >= 0.9 and tp / planted.sum() >= 0.8
+    # plain confident learning (no ceiling on the given label's probability) finds all
+    plain = find_label_issues(X, y, random_state=0, max_given_prob=1.0).is_issue
+    assert (plain & planted).sum() == planted.sum() and (plain & ~planted).sum() <= 2
+    assert not (flagged & ~plain).any()  # the ceiling only removes flags
+    # the suggested class of a found flip is the class it came from: the blob it lies in
+    blob = np.repeat(np.array(["a", "b", "c"]), 120)
+    hit = flagged & planted
+    assert (issues.suggested[hit] == blob[hit]).mean() >= 0.9
+    table = issues.table()
+    assert table["rank"].tolist() == list(range(1, int(flagged.sum()) + 1))
+    assert (np.diff(table["score"].to_numpy()) >= 0).all()  # most suspicious first
+    assert issues.report["issues"] == int(flagged.sum())
+
+
+def test_abstains_without_signal() -> None:
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 4))
+    y = rng.choice(["normal", "ddos", "xss"], 400, p=[0.6, 0.3, 0.1])
+    audit = LabelAudit(random_state=0).fit(X, y)
+    assert audit.abstained_ and not audit.issues_.is_issue.any()
+    plain = int(audit.issues_.disagrees.sum())
+    assert plain > 50  # the plain baseline would have flagged these
+    abstain = audit.issues_.report["abstain"]
+    assert abstain["abstained"] and abstain["threshold"] == 0.5
+    assert abstain["value"] < 0.5 and "nothing is flagged" in abstain["reason"]
+
+
+def test_same_result_for_the_same_seed_and_under_dask(dask_client) -> None:
+    X, y, _ = _blobs(n_per=60, flips=9, seed=4)
+    first = LabelAudit(random_state=7).fit(X, y)
+    again = LabelAudit(random_state=7).fit(X, y)
+    dask = LabelAudit(random_state=7, client=dask_client).fit(X, y)
+    for other in (again, dask):
+        assert np.array_equal(first.probs_, other.probs_)
+        assert np.array_equal(first.issues_.is_issue, other.issues_.is_issue)
+        assert np.array_equal(first.issues_.rank, other.issues_.rank)
+        assert first.issues_.report == other.issues_.report
+
+
+# -- the command line: accounting under each policy ---------------------------------------
+@pytest.fixture(scope="module")
+def curated_demo(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from iotforge.curation.curate import curate
+
+    out = tmp_path_factory.mktemp("labels_curated")
+    curate([demo_dir], out)
+    return out
+
+
+@pytest.mark.parametrize("policy", ["keep", "quarantine", "relabel"])
+def test_policies_keep_the_accounting(cli, curated_demo: Path, tmp_path: Path,
+                                      policy: str) -> None:
+    out = tmp_path / policy
+    r = cli("labels", str(curated_demo / "curated.parquet"), "--out", str(out),
+            "--policy", policy, "--curate-report", str(curated_demo / "report.json"),
+            "--classifier", "decision_tree", "--folds", "3", "--max-given-prob", "1")
+    assert r.returncode == 0, r.stderr
+    before = pd.read_parquet(curated_demo / "curated.parquet")
+    after = pd.read_parquet(out / "curated.parquet")
+    review = pd.read_csv(out / "review.csv")
+    report = json.loads((out / "report.json").read_text())
+    curate_total = json.loads((curated_demo / "report.json").read_text())["total"]
+    total = report["accounting"]["total"]
+    flagged = len(review)
+    assert flagged > 0 and flagged == report["issues"]
+    assert total["rows_read"] == curate_total["rows_read"]
+    assert total["rows_read"] == total["rows_out"] + total["rows_quarantined"] + \
+        total["rows_duplicate"]
+    assert total["rows_out"] == len(after)
+    quarantine = pd.read_parquet(out / "quarantine.parquet")
+    assert len(quarantine) == total["rows_quarantined"]
+    mine = quarantine[quarantine["rule"] == "label_issue"]
+    for f in report["accounting"]["files"]:
+        assert f["rows_read"] == f["rows_out"] + f["rows_quarantined"] + f["rows_duplicate"]
+    key = ["source_file", "source_row"]
+    if policy == "quarantine":
+        assert len(mine) == flagged == len(before) - len(after)
+        gone = before.merge(after[key], on=key, how="left", indicator=True)
+        gone = gone[gone["_merge"] == "left_only"]
+        assert sorted(map(tuple, gone[key].to_numpy().tolist())) == \
+            sorted(map(tuple, review[key].to_numpy().tolist()))
+    else:
+        assert mine.empty and len(after) == len(before)
+    if policy == "quarantine":
+        return
+    changed = before["label"].to_numpy() != after["label"].to_numpy()
+    if policy == "relabel":
+        assert int(changed.sum()) == flagged == total["rows_relabelled"]
+        assert (before["label_raw"].astype(str) == after["label_raw"].astype(str)).all()
+        moved = after[changed].merge(review, on=key)
+        assert (moved["label"] == moved["suggested_label"]).all()
+    else:
+        assert not changed.any() and total["rows_relabelled"] == 0
+
+
+def test_bad_input_is_one_line(cli, curated_demo: Path, tmp_path: Path) -> None:
+    r = cli("labels", str(curated_demo / "curated.parquet"), "--out", str(tmp_path / "x"),
+            "--policy", "relabel", "--target", "is_attack")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "relabel" in r.stderr
+    assert not (tmp_path / "x").exists()
