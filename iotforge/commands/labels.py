@@ -88,8 +88,8 @@ def _folds(args: argparse.Namespace, frame: Any, meta: Any) -> tuple[Any, Any, d
     if mode == "auto":
         mode = split.get("mode") if split.get("mode") in ("group", "time") else "stratified"
         by = by or split.get("by")
-    chosen = {"fold_mode": mode, "by": by, "from_split": args.fold_mode == "auto"
-              and bool(split)}
+    chosen: dict[str, Any] = {"requested": args.fold_mode, "split_mode": split.get("mode"),
+                              "by": by if mode in ("group", "time") else None}
     if mode in ("group", "time"):
         if not by or by not in frame.columns:
             raise UsageError(f"expected --by to name a column for --fold-mode {mode}, "
@@ -101,11 +101,12 @@ def _folds(args: argparse.Namespace, frame: Any, meta: Any) -> tuple[Any, Any, d
             t = pd.to_datetime(values, utc=True, errors="coerce")
             seconds = (t - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
             return None, seconds.to_numpy(dtype=float, na_value=np.nan), chosen
+        chosen["groups"] = by
         return pd.factorize(values.astype(str))[0], None, chosen
     keys = feature_keys(frame, meta.feature_columns(frame.columns))
     codes = pd.factorize(keys)[0]
     repeated = len(np.unique(codes)) < len(codes)
-    chosen["identical_rows_together"] = bool(repeated)
+    chosen["groups"] = "identical feature rows" if repeated else None
     return (codes if repeated else None), None, chosen
 
 
@@ -244,7 +245,7 @@ def _print(report: dict, out: Path, pd: Any) -> None:
     q = report["out_of_fold"]
     console.print(f"out-of-fold accuracy {q['accuracy']:.3f} (majority {q['majority_accuracy']:.3f}"
                   f", macro-F1 {q['macro_f1']:.3f}) with {report['classifier']}, "
-                  f"{report['folds']['n_folds']} {report['folds']['fold_mode']} folds")
+                  f"{report['folds']['n_folds']} {report['folds']['mode']} folds")
     if report["abstain"]["abstained"]:
         console.print(f"[yellow]ABSTAIN[/] {report['abstain']['reason']}")
     else:
