@@ -35,3 +35,6 @@ OnBadFile = Literal["fail", "skip"]
 
 DedupeScope = Literal["global", "file"]
 """Where curate looks for exact duplicates: across all input files, or within each file."""
+
+DecimalMark = Literal[".", ","]
+"""The decimal separator of a file's numbers (``,``: much of Europe's CSV exports)."""

@@ -26,7 +26,7 @@ from typing import Any, get_args
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ._typing import Domain, Kind, Role
+from ._typing import DecimalMark, Domain, Kind, Role
 from .errors import InputError, MappingError
 
 META_KEY = b"iotforge"
@@ -87,6 +87,8 @@ class ColumnSpec:
     writes -1 for an absent TCP window); the range rule turns them into missing.
     ``case_sensitive`` keeps the case of categorical values (Zeek's ``history``
     codes differ by case); otherwise the ``case`` rule folds them to lower case.
+    ``decimal`` is the decimal separator of the column's numbers in its file (``,``:
+    the ``decimal_comma`` rule reads ``30,5`` as 30.5).
     """
 
     name: str
@@ -95,6 +97,7 @@ class ColumnSpec:
     domain: Domain = "none"
     sentinels: tuple[float, ...] = ()
     case_sensitive: bool = False
+    decimal: DecimalMark = "."
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:

@@ -283,3 +283,92 @@ def test_symlink_loops_and_dangling_links_are_listed_as_skipped(tmp_path: Path) 
     assert links <= set(skipped)
     assert "loop" in skipped["loop"] and "loop" in skipped["self"]
     assert "broken" in skipped["dangling.csv"]
+
+
+# ---- 3. values in other notations -----------------------------------------------------
+
+
+def _curated(out: Path):
+    return pq.read_table(out / "curated.parquet").to_pandas().sort_values("source_row")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_decimal_comma_file_is_read_as_numbers(tmp_path: Path, engine: str) -> None:
+    lines = ["ts;temperature;humidity;label"]
+    for i in range(60):
+        lines.append(f"{1556200000 + i};{30 + i / 7:.8f};{40 + i % 9}.{i % 4}5;"
+                     f"{['normal', 'ddos'][i % 2]}".replace(".", ","))
+    text = "\n".join(lines) + "\n"
+    f = tmp_path / "eu.csv"
+    f.write_text(text)
+    (tmp_path / "m.yaml").write_text("label: [label]\n")
+    out = tmp_path / "out"
+    r = curate(str(f), "--mapping", str(tmp_path / "m.yaml"), "--out", str(out),
+               engine=engine)
+    assert r.returncode == 0, r.stderr
+    total = accounted(out)
+    records = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    frame = _curated(out)
+    want = [float(rec["temperature"].replace(",", ".")) for rec in records]
+    assert frame["temperature"].tolist() == pytest.approx(want)
+    assert frame["humidity"].tolist() == pytest.approx(
+        [float(rec["humidity"].replace(",", ".")) for rec in records])
+    commas = sum("," in rec[c] for rec in records for c in ("temperature", "humidity"))
+    assert total["rules"]["decimal_comma"] == commas
+    assert any("decimal comma" in n for n in report(out)["files"][0]["notes"])
+
+
+def test_decimal_point_given_keeps_a_semicolon_file_as_text(tmp_path: Path) -> None:
+    text = "temperature;label\n" + "".join(f"{i},5;normal\n" for i in range(20))
+    f = tmp_path / "eu.csv"
+    f.write_text(text)
+    (tmp_path / "m.yaml").write_text("label: [label]\ndecimal: '.'\n")
+    out = tmp_path / "out"
+    r = curate(str(f), "--mapping", str(tmp_path / "m.yaml"), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "decimal_comma" not in report(out)["total"]["rules"]
+    assert _curated(out)["temperature"].tolist()[:2] == ["0,5", "1,5"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_hex_values_among_decimal_ones_are_numbers(tmp_path: Path, engine: str) -> None:
+    lines = ["tcp_checksum,length,label"]
+    for i in range(1, 61):
+        v = i * 977
+        lines.append(f"{hex(v) if i % 3 == 0 else v},{i},{['normal', 'ddos'][i % 2]}")
+    text = "\n".join(lines) + "\n"
+    f = tmp_path / "edge.csv"
+    f.write_text(text)
+    (tmp_path / "m.yaml").write_text("label: [label]\n")
+    out = tmp_path / "out"
+    r = curate(str(f), "--mapping", str(tmp_path / "m.yaml"), "--out", str(out),
+               engine=engine)
+    assert r.returncode == 0, r.stderr
+    total = accounted(out)
+    records = list(csv.DictReader(io.StringIO(text)))
+    assert _curated(out)["tcp_checksum"].tolist() == [int(rec["tcp_checksum"], 0)
+                                                      for rec in records]
+    assert total["rules"]["hex_number"] == sum(rec["tcp_checksum"].startswith("0x")
+                                               for rec in records)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_label_read_only_after_dropping_characters_is_counted(tmp_path: Path,
+                                                               engine: str) -> None:
+    import re
+
+    labels = ["ddos\U0001f525", "normal", "DDoS", "scanning!!", "normal\x07", "Port Scan"]
+    text = "a,b,label\n" + "".join(f"{i},{i * 2},{labels[i % len(labels)]}\n"
+                                   for i in range(60))
+    f = tmp_path / "f.csv"
+    f.write_text(text)
+    (tmp_path / "m.yaml").write_text("label: [label]\n")
+    out = tmp_path / "out"
+    r = curate(str(f), "--mapping", str(tmp_path / "m.yaml"), "--out", str(out),
+               engine=engine)
+    assert r.returncode == 0, r.stderr
+    total = accounted(out)
+    records = list(csv.DictReader(io.StringIO(text)))
+    odd = sum(bool(re.search(r"[^\w\s\-./:()+,&']", rec["label"].strip())) for rec in records)
+    assert odd == 30
+    assert total["rules"]["label_normalised"] == odd

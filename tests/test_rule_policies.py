@@ -98,6 +98,15 @@ CASES: dict[str, Case] = {
     "missing_marker": Case(
         edits={(1, "temp"): "-"},
         expect={"set_missing": {(line(1), "temp"): MISSING}}),
+    "decimal_comma": Case(
+        # a spreadsheet's European export: ';' between fields, a decimal comma
+        render=lambda rows: "".join(";".join(c.replace(".", ",") if i == 5 else c
+                                             for i, c in enumerate(r)) + "\n"
+                                    for r in [HEADER, *rows]).encode(),
+        count=len(BASE), expect={"fix": {}}),
+    "hex_number": Case(
+        edits={(1, "bytes"): "0xC8"},
+        expect={"fix": {(line(1), "bytes"): 200.0}}),
     "case": Case(
         edits={(0, "proto"): CASE_RAW},
         expect={"fix": {(line(0), "proto"): CASE_RAW.lower()},
@@ -129,6 +138,11 @@ CASES: dict[str, Case] = {
     "unknown_label": Case(
         edits={(2, "attack_type"): "teleportation"}, quarantined=(line(2),),
         expect={"quarantine": {(line(2), "ts"): GONE}}),
+    "label_normalised": Case(
+        edits={(1, "attack_type"): "ddos\U0001f525"}, quarantined=(line(1),),
+        expect={"report": {(line(1), "label"): "ddos",
+                           (line(1), "label_raw"): "ddos\U0001f525"},
+                "quarantine": {(line(1), "ts"): GONE}}),
     "label_conflict": Case(
         edits={(0, "is_malicious"): "1"}, quarantined=(line(0),),
         expect={"quarantine": {(line(0), "ts"): GONE},

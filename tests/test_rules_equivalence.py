@@ -111,8 +111,8 @@ def reference(columns: dict[str, list[Any]], policies: dict[str, str],
             parsed = [c if c is None or isinstance(c, float) else _number(c) for c in cells]
             counts["missing_marker"] += sum(isinstance(c, str) and p is None
                                             for c, p in zip(cells, parsed, strict=True))
-            for i, p in enumerate(parsed):
-                keys[i].append(("text", p) if isinstance(p, str) else p)
+            for i in range(len(parsed)):  # the raw value as delivered: its text, or
+                keys[i].append(columns[name][i])  # the number a typed read made of it
             texts = [p for p in parsed if isinstance(p, str)]
             numbers = [p for p in parsed if isinstance(p, float)]
             if texts and all(v in (0.0, 1.0) for v in numbers):
@@ -120,6 +120,10 @@ def reference(columns: dict[str, list[Any]], policies: dict[str, str],
                     if isinstance(p, str) and p.lower() in TRUE | FALSE:
                         parsed[i] = 1.0 if p.lower() in TRUE else 0.0
                         counts["boolean"] += 1
+            for i, p in enumerate(parsed):
+                if isinstance(p, str) and re.fullmatch(r"[+-]?0[xX][0-9a-fA-F]+", p):
+                    parsed[i] = p = float(int(p, 16))
+                    counts["hex_number"] += 1
             for i, p in enumerate(parsed):
                 if isinstance(p, str) or (spec.kind == "int" and p is not None
                                           and p != math.floor(p)):

@@ -221,7 +221,8 @@ class BatchContext:
         if name not in self._numbers:
             raw = self.raw[name]
             found = None
-            if self.numeric(name) and (is_number(raw) or raw.null_count == 0):
+            if self.numeric(name) and (is_number(raw) or raw.null_count == 0) \
+                    and self.specs[name].decimal == ".":  # 1.234 is 1234 with a decimal comma
                 try:
                     found = read_numbers(raw if is_number(raw) else pc.cast(raw, pa.float64()))
                 except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

@@ -8,6 +8,8 @@ raw label up in the taxonomy once, giving ``label``, ``is_attack`` and
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -75,6 +77,39 @@ class UnknownLabel(Rule):
                 f"label {v!r} is not in the taxonomy; add it with --taxonomy FILE"
                 for v in raw.filter(pa.array(unknown)).to_pylist()]
             effect.flags.append(Flag(unknown, _where(ctx), reasons))
+        return effect
+
+
+_ODD = re.compile(r"[^\w\s\-./:()+,&']")
+"""Characters a label spelling does not hold: symbols, emoji, control characters."""
+
+
+class LabelNormalised(Rule):
+    name = "label_normalised"
+    detects = ("a raw label the taxonomy knows only once symbols, emoji or control "
+               "characters are dropped from it (ddos🔥 read as ddos)")
+    policy = "report"
+    policies = ("report", "quarantine")
+    unit = "rows"
+
+    def apply(self, ctx: BatchContext) -> Effect:
+        raw = ctx.labels[LABEL_RAW]
+        enc = pc.dictionary_encode(raw)
+        words = enc.dictionary.to_pylist()
+        odd = np.array([bool(_ODD.search(w)) and ctx.label_map.get(w) is None
+                        for w in words] + [False])
+        if not odd.any():
+            return Effect()
+        idx = np.asarray(enc.indices.fill_null(len(words)), dtype=np.int64)
+        rows = odd[idx] & mask(pc.is_valid(ctx.labels[LABEL]))
+        effect = Effect(count=int(rows.sum()))
+        if rows.any() and ctx.policy(self.name) == "quarantine":
+            reasons = np.full(ctx.n, "", dtype=object)
+            pairs = zip(raw.filter(pa.array(rows)).to_pylist(),
+                        ctx.labels[LABEL].filter(pa.array(rows)).to_pylist(), strict=True)
+            reasons[rows] = [f"label {w!r} is {c!r} only once characters are dropped"
+                             for w, c in pairs]
+            effect.flags.append(Flag(rows, _where(ctx), reasons))
         return effect
 
 

@@ -1,7 +1,8 @@
 """Value rules: how text becomes clean, typed values.
 
 They run in the order defined here: whitespace is trimmed, markers become missing,
-categorical case is folded, booleans and numbers and timestamps are read. Each
+categorical case is folded, booleans are read, numbers in another notation (a decimal
+comma, hexadecimal) are rewritten, then numbers and timestamps are read. Each
 works on one column at a time with ``pyarrow.compute``; the only per-value Python
 is the reason text of quarantined rows and the dateutil fallback for timestamps in
 no ISO 8601 or epoch form (:mod:`iotforge.curation.rules._timestamps`).
@@ -13,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..vocabulary import FALSE_SPELLINGS, TRUE_SPELLINGS
+from ..vocabulary import DECIMAL_COMMA_PATTERN, FALSE_SPELLINGS, HEX_PATTERN, TRUE_SPELLINGS
 from ._base import BatchContext, Effect, Flag, Rule, is_text, mask
 from ._timestamps import parse_timestamp_array
 
@@ -142,6 +143,57 @@ class Boolean(Rule):
             return None
         digits = pc.if_else(pa.array(is_true), "1", "0")
         return int(words.sum()), pc.if_else(pa.array(words), digits, text)
+
+
+_DECIMAL_COMMA_NUMBER = DECIMAL_COMMA_PATTERN
+_PLAIN_INT = r"^[+-]?[0-9]+$"
+
+
+class DecimalComma(Rule):
+    name = "decimal_comma"
+    detects = ("numbers written with a decimal comma (30,5; 1.234,5) in a file whose "
+               "decimal separator is the comma (detected per file, or --decimal / a "
+               "mapping's decimal:)")
+    policy = "fix"
+    policies = ("fix",)
+
+    def apply(self, ctx: BatchContext) -> Effect:
+        effect = Effect()
+        for name, spec in ctx.specs.items():
+            text = ctx.values[name]
+            if spec.decimal != "," or not ctx.numeric(name) or not is_text(text):
+                continue
+            written = mask(pc.match_substring_regex(text, _DECIMAL_COMMA_NUMBER)) & ~mask(
+                pc.match_substring_regex(text, _PLAIN_INT))
+            if not written.any():
+                continue
+            effect.count += int(written.sum())
+            point = pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".")
+            effect.columns[name] = pc.if_else(pa.array(written), point, text)
+        return effect
+
+
+class HexNumber(Rule):
+    name = "hex_number"
+    detects = "integers in hexadecimal notation (0x1F) in a numeric column"
+    policy = "fix"
+    policies = ("fix",)
+
+    def apply(self, ctx: BatchContext) -> Effect:
+        effect = Effect()
+        for name in ctx.specs:
+            text = ctx.values[name]
+            if not ctx.numeric(name) or not is_text(text):
+                continue
+            hexa = mask(pc.match_substring_regex(text, HEX_PATTERN))
+            if not hexa.any():
+                continue
+            effect.count += int(hexa.sum())
+            found = text.filter(pa.array(hexa)).to_pylist()
+            decimal = np.array(text.to_pylist(), dtype=object)
+            decimal[hexa] = [str(int(v.strip(), 16)) for v in found]
+            effect.columns[name] = pa.array(decimal, pa.string())
+        return effect
 
 
 class Numeric(Rule):

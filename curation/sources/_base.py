@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pyarrow as pa
 
+from .._typing import DecimalMark
 from ..errors import InputError, SchemaMismatchError
 from ..schema import ColumnSpec
 from ._stream import Compression, compression_of, describe_binary, read_head
@@ -149,6 +150,10 @@ class SourceOptions:
     mapping: Mapping[str, Any] | None = None
     label_rules: Any = None
     default_label: str | None = None
+    delimiter: str | None = None
+    """The field delimiter of delimited text (None: sniffed per file)."""
+    decimal: DecimalMark | None = None
+    """The decimal separator of numbers in delimited text (None: detected per file)."""
 
 
 @dataclass

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pyarrow as pa
 
+from .._typing import DecimalMark
 from ..errors import InputError, SchemaMismatchError
 from ..roles import spec_from_values
 from ..schema import ColumnSpec
-from ._base import RawBatch, Source, canonical_name, unique_names
+from ._base import Note, RawBatch, Source, canonical_name, unique_names
+from ._notation import as_read, detect_decimal
 from ._text import TextChunk, iter_text_chunks
 
 SpecFor = Callable[[str, list[str | None]], ColumnSpec | None]
@@ -34,13 +37,17 @@ def open_delimited(
     derive: Callable[[pa.Table], pa.Table] | None = None,
     derived_specs: Mapping[str, ColumnSpec] | None = None,
     require_label: bool = True,
+    decimal: DecimalMark | None = None,
 ) -> Source:
     """Open a delimited file whose header gave ``raw_names``.
 
     ``rename`` maps canonical (snake-case) header names to the format's canonical
     names; ``spec_for`` returns the spec of a known column (None: infer it from its
     name and the values of the first chunk). Label columns are kept in the batches
-    for the cleaning step and are never features.
+    for the cleaning step and are never features. ``decimal`` is the decimal separator
+    of the file's numbers (None: detected from the first chunk,
+    :func:`~iotforge.curation.sources._notation.detect_decimal`); kinds are inferred
+    from the values as the rules will read them (decimal commas, hexadecimal integers).
     """
     canon = [canonical_name(n) for n in raw_names]
     canon = [(rename or {}).get(c, c) for c in canon]
@@ -73,15 +80,27 @@ def open_delimited(
     skip = set(labels) | {binary_label} | set(drop)
     step = max(1, sample.num_rows // 2000)
     sample_idx = pa.array(range(0, sample.num_rows, step), pa.int64())
+    samples = {col: sample.column(col).take(sample_idx).to_pylist()
+               for col in sample.column_names
+               if col not in skip and not (derived_specs and col in derived_specs)}
+    mark: DecimalMark = decimal or detect_decimal(samples, delimiter)
     for col in sample.column_names:
         if col in skip:
             continue
         if derived_specs and col in derived_specs:
             specs[col] = derived_specs[col]
             continue
-        values = sample.column(col).take(sample_idx).to_pylist()
+        values = as_read(samples[col], mark)
         spec = spec_for(col, values) if spec_for else None
-        specs[col] = spec or spec_from_values(col, values)
+        spec = spec or spec_from_values(col, values)
+        if mark == "," and spec.kind in ("float", "int"):
+            spec = dataclasses.replace(spec, decimal=",")
+        specs[col] = spec
+    if delimiter not in (",", "\t"):
+        notes.append(Note(f"fields separated by {delimiter!r}"))
+    if mark == ",":
+        notes.append(Note("numbers written with a decimal comma ("
+                          + ("given" if decimal else "detected; --decimal . if not") + ")"))
 
     def batches() -> Iterator[RawBatch]:
         for chunk in held:

@@ -121,7 +121,7 @@ class CICFlowMeterAdapter(Adapter):
     def open(self, path: Path, options: SourceOptions) -> Source:
         probe = self.text_probe(path)
         header = probe.first_data_line
-        delim = sniff_delimiter(header)
+        delim = options.delimiter or sniff_delimiter(header)
         raw_names = header.split(delim)
         rename = {canonical_name(n): feature_key(n) for n in raw_names}
         return open_delimited(
@@ -129,6 +129,7 @@ class CICFlowMeterAdapter(Adapter):
             name="cicflowmeter",
             raw_names=raw_names,
             delimiter=delim,
+            decimal=options.decimal,
             header_lines=probe.lines.index(header) + 1,
             rename=rename,
             spec_for=_spec,

@@ -5,6 +5,7 @@ without writing code::
 
     format: csv                  # csv | tsv | parquet | jsonl (default: file suffix)
     delimiter: ";"               # csv only; default: sniffed from the header
+    decimal: ","                 # csv only; default: detected per file ("." or ",")
     header: true                 # false: give `columns:` in file order
     columns: [a, b, c]
     source: my_sensor            # provenance name (default: "mapping")
@@ -81,6 +82,11 @@ def _check(mapping: Mapping[str, Any]) -> dict[str, Any]:
     m = dict(mapping)
     if isinstance(m.get("label"), str):
         m["label"] = [m["label"]]
+    if m.get("decimal") not in (None, ".", ","):
+        raise MappingError(f"'decimal' must be '.' or ',', found {m['decimal']!r}")
+    if m.get("delimiter") is not None and (not isinstance(m["delimiter"], str)
+                                           or len(m["delimiter"]) != 1):
+        raise MappingError(f"'delimiter' must be one character, found {m['delimiter']!r}")
     for key in ("rename", "roles", "kinds", "domains", "label_map"):
         if not isinstance(m.get(key) or {}, Mapping):
             raise MappingError(f"'{key}' must be a mapping, found {m[key]!r}")
@@ -174,15 +180,16 @@ class MappingAdapter(Adapter):
             probe = self.text_probe(path)
             if m.get("header", True):
                 header = probe.first_data_line
-                delim = m.get("delimiter") or ("\t" if fmt == "tsv" else sniff_delimiter(header))
+                delim = options.delimiter or m.get("delimiter") or (
+                    "\t" if fmt == "tsv" else sniff_delimiter(header))
                 raw_names = header.split(delim)
                 header_lines = probe.lines.index(header) + 1
             else:
                 raw_names = [str(c) for c in m.get("columns") or []]
                 if not raw_names:
                     raise MappingError("'header: false' needs 'columns:'")
-                delim = m.get("delimiter") or ("\t" if fmt == "tsv" else sniff_delimiter(
-                    probe.first_data_line))
+                delim = options.delimiter or m.get("delimiter") or (
+                    "\t" if fmt == "tsv" else sniff_delimiter(probe.first_data_line))
                 header_lines = 0
             names = [rename.get(c, c) for c in map(canonical_name, raw_names)]
             check_columns(m, unique_names(names, path)[0], path, rename)
@@ -190,7 +197,8 @@ class MappingAdapter(Adapter):
                 path, name=name, raw_names=raw_names, delimiter=delim,
                 header_lines=header_lines, spec_for=spec_for, rename=rename,
                 label_columns=labels, binary_label=binary, drop=drop,
-                fixed_label=options.default_label, derive=derive)
+                fixed_label=options.default_label, derive=derive,
+                decimal=options.decimal or m.get("decimal"))
             source.label_map = label_map
             return source
         if fmt in ("parquet", "jsonl"):

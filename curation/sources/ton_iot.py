@@ -52,7 +52,7 @@ class TonIoTAdapter(Adapter):
     def open(self, path: Path, options: SourceOptions) -> Source:
         probe = self.text_probe(path)
         header = probe.first_data_line
-        delim = sniff_delimiter(header)
+        delim = options.delimiter or sniff_delimiter(header)
         time_spec = {"date": ColumnSpec("date", "time", "string"),
                      "time": ColumnSpec("time", "time", "string"),
                      "timestamp": ColumnSpec("timestamp", "time", "timestamp")}
@@ -61,6 +61,7 @@ class TonIoTAdapter(Adapter):
             name=f"ton_iot:{device_of(path)}",
             raw_names=header.split(delim),
             delimiter=delim,
+            decimal=options.decimal,
             header_lines=probe.lines.index(header) + 1,
             spec_for=lambda col, values: time_spec.get(col),
             label_columns=["type"],
