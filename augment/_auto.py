@@ -2,29 +2,27 @@
 abstain.
 
 Augmentation can help a classifier, do nothing, or hurt it. :class:`AutoAugmenter`
-measures which on the training split only: stratified k-fold (grouped when ``groups`` is
-given), each candidate applied to the training folds only (imbalanced-learn ``Pipeline``
-semantics), the classifier scored on the untouched validation fold, next to the same
-classifier trained without augmentation on the same folds.
+measures which on the training split only: k-fold cross-validation (stratified, grouped
+like the split, or holding out whole labels of a coarse target:
+:mod:`iotforge.augment._folds`), each candidate applied to the training folds only
+(imbalanced-learn ``Pipeline`` semantics), every validated row predicted once per repeat
+by the classifier trained with and without the candidate's rows.
 
-**Decision rule.** For every candidate, the per-fold gains ``d_k = score(candidate, k) -
-score(none, k)`` are paired by fold. The candidate with the highest mean gain is chosen
-only if the one-sided lower confidence bound of its mean gain is above 0::
-
-    LB = mean(d) - t(1 - alpha / m, n - 1) * sqrt((1 / n + n_val / n_train) * var(d))
-
-with ``n`` the folds (times repeats), ``alpha = 1 - confidence``, ``m`` the candidates
-evaluated (Bonferroni: the best of ``m`` is tested) and the variance corrected for
-overlapping training folds (Nadeau and Bengio's corrected resampled t-test, 2003).
-Otherwise the choice is ``"none"``: no synthetic rows. The folds, the score and this
-rule are in :mod:`iotforge.augment._inner_cv`.
+**Decision rule** (:mod:`iotforge.augment._auto_stats`). The pooled out-of-fold
+predictions of each candidate and of no augmentation are compared with the paired
+bootstrap the evaluation uses (:func:`iotforge.curation.bootstrap.paired_bootstrap`:
+rows resampled within class, repeats resampled). The candidate with the highest observed
+gain is chosen only if the lower bound of its gain is above 0, at level
+``(1 - confidence) / (m * looks)`` (Bonferroni over the ``m`` candidates and the looks
+the adaptive repeats take). Repeats continue, up to ``n_repeats``, until the decision is
+resolved or the time budget is spent; the report says how many ran and why they stopped.
+Otherwise the choice is ``"none"``: no synthetic rows.
 """
 
 from __future__ import annotations
 
 import logging
 import numbers
-import time
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,22 +33,30 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
+from ._auto_stats import make_objective, select
 from ._base import BaseAugmenter
 from ._columns import _categorical_columns
 from ._factory import make_augmenter
 from ._inner_cv import _SEED_MAX as _SEED_MAX
 from ._inner_cv import NONE as NONE
-from ._inner_cv import decide, inner_folds, make_scorer, score_folds
+from ._inner_cv import plan_folds
 from ._sampler import _FrameSampler
 from ._strategies import resolve_sampling_strategy
-from ._typing import AutoCandidate, AutoScoring
+from ._typing import AutoCandidate, AutoScoring, FoldSchemeOption
 
-__all__ = ["DEFAULT_CANDIDATES", "AutoAugmenter", "default_estimator"]
+__all__ = ["DEFAULT_CANDIDATES", "DEFAULT_TIME_LIMIT", "AutoAugmenter", "default_estimator"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CANDIDATES: tuple[str, ...] = ("smote", "borderline_smote", "random_oversampler")
-"""Cheap registry methods tried when ``candidates=None`` (at ``sampling_strategy``)."""
+DEFAULT_CANDIDATES: tuple[str, ...] = (
+    "smote:power:0.5", "borderline_smote:power:0.5", "adasyn:power:0.5",
+    "random_oversampler:power:0.5", "smote:power:0.25", "smote:power:0.75")
+"""The candidates tried when ``candidates=None``: cheap registry methods and strategies
+(the one list the command line, ``params.yaml`` and the docs quote)."""
+
+DEFAULT_TIME_LIMIT = 600.0
+"""Seconds :class:`AutoAugmenter` spends at most by default (the first repeat of no
+augmentation always runs)."""
 
 
 @dataclass(frozen=True)
@@ -101,47 +107,58 @@ def default_estimator(categorical: Sequence[int] = (), random_state: int = 0) ->
 class AutoAugmenter(_FrameSampler):
     """Choose the augmenter that helps a classifier, by inner cross-validation, or none.
 
-    Candidates and "no augmentation" are scored by stratified k-fold on the rows given to
-    ``fit_resample``; the best candidate is chosen only if the one-sided lower confidence
-    bound of its mean per-fold gain is above 0 (corrected paired t, Bonferroni over the
-    candidates: :mod:`iotforge.augment._auto`), then fitted on all rows. ``"none"`` adds no row.
+    Candidates and "no augmentation" predict every validated training row out of fold,
+    repeat after repeat; the best candidate is chosen only if the paired-bootstrap lower
+    bound of its gain is above 0 (:mod:`iotforge.augment._auto`), then fitted on all rows.
+    ``"none"`` adds no row.
 
     Parameters
     ----------
     candidates : list or None, default=None
         ``(name, sampler)`` pairs, or registry method names with an optional strategy
-        (``'smote'``, ``'adasyn:power:0.5'``). None: ``smote``, ``borderline_smote`` and
-        ``random_oversampler`` (smoothed bootstrap) at ``sampling_strategy``.
+        (``'smote'``, ``'adasyn:power:0.5'``). None: :data:`DEFAULT_CANDIDATES`.
     cv : int, default=5
-        Folds; fewer when a class has fewer rows (at least 2; see ``selection_``).
-    n_repeats : int, default=1
-        Repeats of the k-fold with new shuffles (more folds for the t-test).
+        Folds (fewer with fewer groups). Classes with fewer rows than folds are in every
+        training side and not validated (``selection_["not_validated"]``).
+    n_repeats : int, default=6
+        The most repeats of the k-fold (new shuffles); fewer when the decision is resolved
+        earlier or the time budget runs out.
+    min_repeats : int, default=2
+        Repeats before the first look at the decision.
     estimator : classifier or None, default=None
-        Scored on the validation folds; None is :func:`default_estimator`.
+        Trained on the training folds; None is :func:`default_estimator`.
     scoring : 'macro_f1' or dict, default='macro_f1'
-        Macro-F1 over the classes of each validation fold, or ``{"recall": [classes]}``,
-        the mean recall of the named classes.
+        Macro-F1 over the validated classes, or ``{"recall": [classes], "floor": 0.01}``:
+        the mean recall of the named classes, for candidates whose macro-F1 loss (lower
+        bound) is at most ``floor``.
     groups : array-like or None, default=None
         One group per row of ``X`` (source file, time block): no group is in both the
         training and the validation side of a fold.
-    time_limit : float or None, default=None
-        Seconds; once passed, no further candidate is started (they are listed as
-        skipped). "No augmentation" is always scored.
+    subtypes : array-like or None, default=None
+        One fine label per row when ``y`` is coarser (``attack_family``, ``is_attack``):
+        the label-holdout folds hold out whole subtypes of a class.
+    fold_scheme : {'auto', 'stratified', 'grouped', 'label-holdout'}, default='auto'
+        ``auto``: grouped with 2 or more groups, else label-holdout when ``subtypes``
+        splits a class, else stratified.
+    time_limit : float or None, default=600
+        Seconds (:data:`DEFAULT_TIME_LIMIT`). No repeat is started that would pass it; in
+        the first repeat, candidates not started in time are skipped. None: no limit.
     confidence : float, default=0.95
-        One-sided confidence of the lower bound.
+        One minus the chance of choosing a candidate that does not help.
     sampling_strategy : strategy, default='power:0.5'
         The strategy of registry candidates given without one.
     random_state : int, RandomState instance or None, default=None
-        Folds, candidates and the default estimator derive their seeds from it.
+        Folds, candidates, the bootstrap and the default estimator derive their seeds
+        from it.
     categorical_features : 'auto' or list, default='auto'
         Categorical columns, for registry candidates and the default estimator.
 
     Attributes
     ----------
     cv_results_ : pandas.DataFrame
-        One row per candidate (``none`` included) and fold: ``candidate``, ``repeat``,
-        ``fold``, ``score``, ``gain`` (over ``none`` on the same fold), ``n_train``,
-        ``n_synthetic``, ``seconds``.
+        One row per arm (``none`` included) and repeat: ``candidate``, ``repeat``,
+        ``score`` (on the pooled out-of-fold predictions), ``gain`` (over ``none`` in
+        the same repeat), ``n_train``, ``n_synthetic`` (per fold), ``seconds``.
     choice_ : str
         The chosen candidate's name, or ``"none"``.
     reason_ : str
@@ -149,8 +166,9 @@ class AutoAugmenter(_FrameSampler):
     chosen_ : sampler or None
         The chosen candidate fitted on all rows, None when abstaining.
     selection_ : dict
-        The report: choice, reason, rule, per-candidate summary, folds, notes (classes
-        with too few rows, warnings), skipped candidates, ``cv_results`` as records.
+        The report: choice, reason, rule, fold scheme and why, repeats and why they
+        stopped, per-candidate summary, classes not validated, notes, skipped
+        candidates, ``cv_results`` as records.
 
     Examples
     --------
@@ -177,9 +195,12 @@ class AutoAugmenter(_FrameSampler):
         "candidates": ["array-like", None],
         "cv": [Interval(numbers.Integral, 2, None, closed="left")],
         "n_repeats": [Interval(numbers.Integral, 1, None, closed="left")],
+        "min_repeats": [Interval(numbers.Integral, 1, None, closed="left")],
         "estimator": [HasMethods(["fit", "predict"]), None],
         "scoring": [StrOptions({"macro_f1"}), dict],
         "groups": ["array-like", None],
+        "subtypes": ["array-like", None],
+        "fold_scheme": [StrOptions({"auto", "stratified", "grouped", "label-holdout"})],
         "time_limit": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "confidence": [Interval(numbers.Real, 0, 1, closed="neither")],
     }
@@ -189,11 +210,14 @@ class AutoAugmenter(_FrameSampler):
         *,
         candidates: Sequence[AutoCandidate] | None = None,
         cv: int = 5,
-        n_repeats: int = 1,
+        n_repeats: int = 6,
+        min_repeats: int = 2,
         estimator: Any = None,
         scoring: AutoScoring = "macro_f1",
         groups: Any = None,
-        time_limit: float | None = None,
+        subtypes: Any = None,
+        fold_scheme: FoldSchemeOption = "auto",
+        time_limit: float | None = DEFAULT_TIME_LIMIT,
         confidence: float = 0.95,
         sampling_strategy: Any = "power:0.5",
         random_state: Any = None,
@@ -202,9 +226,12 @@ class AutoAugmenter(_FrameSampler):
         self.candidates = candidates
         self.cv = cv
         self.n_repeats = n_repeats
+        self.min_repeats = min_repeats
         self.estimator = estimator
         self.scoring = scoring
         self.groups = groups
+        self.subtypes = subtypes
+        self.fold_scheme = fold_scheme
         self.time_limit = time_limit
         self.confidence = confidence
         self.sampling_strategy = sampling_strategy
@@ -239,65 +266,65 @@ class AutoAugmenter(_FrameSampler):
     # -- the selection -----------------------------------------------------------------
     def _resample(self, X: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
         rng = check_random_state(self.random_state)
-        cv_seed, est_seed = (int(s) for s in rng.randint(_SEED_MAX, size=2))
+        cv_seed, est_seed, boot_seed = (int(s) for s in rng.randint(_SEED_MAX, size=3))
         classes = list(self._label_counts)
-        few = [c for c, n in self._label_counts.items() if n < 2]
+        one_row = [c for c, n in self._label_counts.items() if n < 2]
         candidates = self._candidate_list(rng)
-        if few:  # one row: nothing to validate on or interpolate from
-            candidates = [(name, _leave_as_is(s, few)) for name, s in candidates]
-        label, score = make_scorer(self.scoring, classes)
+        if one_row:  # one row: nothing to interpolate from
+            candidates = [(name, _leave_as_is(s, one_row)) for name, s in candidates]
+        label, objective = make_objective(self.scoring, classes)
         categorical = _categorical_columns(X, self.categorical_features)
         estimator = self.estimator if self.estimator is not None else default_estimator(
             [X.columns.get_loc(c) for c in categorical], est_seed)
+        plan = plan_folds(y, cv_seed, cv=self.cv, groups=self.groups, subtypes=self.subtypes,
+                          fold_scheme=self.fold_scheme)
         notes: list[str] = []
-        if few:
-            notes.append(f"classes with 1 row, left as is (not validated, not augmented): "
-                         f"{few}")
-        folds, grouped = inner_folds(y, few, cv_seed, cv=self.cv, n_repeats=self.n_repeats,
-                                     groups=self.groups, notes=notes)
-        summary, skipped = self._score_all(candidates, estimator, score, X, y, folds, notes)
-        self.choice_, self.reason_ = decide(summary, folds, label, skipped, self.confidence)
+        if one_row:
+            notes.append(f"classes with 1 row, left as is (not augmented): {one_row}")
+        if plan.not_validated:
+            shown = ", ".join(f"{c!r} ({self._label_counts[c]} rows)"
+                              for c in plan.not_validated)
+            notes.append(f"classes with fewer rows than the {plan.k} folds, in every "
+                         f"training side and not validated: {shown}")
+        budget = "no time limit" if self.time_limit is None else \
+            f"at most {self.time_limit:g} s"
+        logger.info("auto: %d candidates on %d rows, %s folds (%s), up to %d repeats, %s",
+                    len(candidates), len(y), plan.k, plan.scheme, self.n_repeats, budget)
+        if plan.scheme == "none":
+            found = None
+            self.choice_, self.reason_ = NONE, f"abstained: {plan.reason}."
+            rows: list[dict[str, Any]] = []
+            repeats, stop, summary = 0, plan.reason, {}
+        else:
+            found = select(candidates, estimator, objective, label, X, y, plan,
+                           min_repeats=self.min_repeats, max_repeats=self.n_repeats,
+                           time_limit=self.time_limit, confidence=self.confidence,
+                           seed=boot_seed, notes=notes)
+            self.choice_, self.reason_ = found.choice, found.reason + "."
+            rows, repeats, stop = found.rows, found.repeats, found.stop
+            summary = _summary(candidates, found)
+        self.cv_results_ = pd.DataFrame(rows, columns=["candidate", "repeat", "score", "gain",
+                                                       "n_train", "n_synthetic", "seconds"])
         resampled = self._fit_choice(dict(candidates).get(self.choice_), X, y)
         self.selection_ = {
             "choice": self.choice_, "reason": self.reason_, "scoring": label,
-            "rule": "best mean gain over no augmentation, chosen only if the one-sided "
-                    f"{self.confidence:.0%} lower bound of its mean per-fold gain is > 0 "
-                    "(Nadeau-Bengio corrected paired t, Bonferroni over candidates)",
-            "folds": len(folds) // self.n_repeats if folds else 0,
-            "repeats": self.n_repeats, "grouped": grouped, "candidates": summary,
-            "skipped": skipped, "notes": notes, "left_as_is": few,
+            "rule": "best observed gain over no augmentation on pooled out-of-fold "
+                    "predictions, chosen only if its paired-bootstrap lower bound (rows "
+                    "within class and repeats resampled; Bonferroni over candidates and "
+                    f"looks, {self.confidence:.0%} familywise) is > 0",
+            "fold_scheme": plan.scheme, "fold_scheme_reason": plan.reason, "folds": plan.k,
+            "repeats": repeats, "stop": stop, "max_repeats": self.n_repeats,
+            "time_limit": self.time_limit, "candidates": summary,
+            "skipped": found.skipped if found else [], "notes": notes,
+            "not_validated": plan.not_validated, "left_as_is": one_row,
+            "bootstrap": {"resamples": found.n_boot, "level": found.level} if found else {},
             "cv_results": self.cv_results_.to_dict("records"),
         }
-        logger.info("AutoAugmenter: %s", self.reason_)
+        logger.info("AutoAugmenter: %s (%d repeats; stopped: %s)", self.reason_, repeats,
+                    stop)
         if resampled is None:
             return X.reset_index(drop=True), y
         return resampled
-
-    def _score_all(self, candidates: list[tuple[str, Any]], estimator: Any, score: Any,
-                   X: pd.DataFrame, y: np.ndarray, folds: list[Any], notes: list[str]
-                   ) -> tuple[dict[str, dict[str, Any]], list[str]]:
-        """No augmentation, then every candidate while time is left, on every fold:
-        their summaries and the candidates skipped; fills ``cv_results_``."""
-        start = time.monotonic()
-        rows: list[dict[str, Any]] = []
-        summary: dict[str, dict[str, Any]] = {}
-        baseline: dict[int, float] = {}
-        skipped: list[str] = []
-        for name, sampler in [(NONE, None), *candidates]:
-            if sampler is not None and (not folds or not baseline or self._late(start)):
-                skipped.append(name)
-                summary[name] = {"status": "skipped"}
-                continue
-            summary[name] = score_folds(name, sampler, estimator, score, X, y, folds,
-                                        n_repeats=self.n_repeats, baseline=baseline,
-                                        rows=rows, notes=notes)
-        self.cv_results_ = pd.DataFrame(rows, columns=["candidate", "repeat", "fold", "score",
-                                                       "gain", "n_train", "n_synthetic",
-                                                       "seconds"])
-        return summary, skipped
-
-    def _late(self, start: float) -> bool:
-        return self.time_limit is not None and time.monotonic() - start > self.time_limit
 
     def _fit_choice(self, sampler: Any, X: pd.DataFrame,
                     y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray] | None:
@@ -325,6 +352,26 @@ class AutoAugmenter(_FrameSampler):
             if hasattr(chosen, attr):
                 setattr(self, attr, getattr(chosen, attr))
         return pd.DataFrame(X_res).reset_index(drop=True), np.asarray(y_res)
+
+
+def _summary(candidates: list[tuple[str, Any]], found: Any) -> dict[str, dict[str, Any]]:
+    """Per arm: status, mean score and gain over the repeats, bounds where tested."""
+    table = pd.DataFrame(found.rows)
+    out: dict[str, dict[str, Any]] = {}
+    for name in [NONE, *(n for n, _ in candidates)]:
+        if name in found.skipped:
+            out[name] = {"status": "skipped"}
+            continue
+        if name in found.failed:
+            out[name] = {"status": "failed"}
+            continue
+        mine = table[table["candidate"] == name] if len(table) else table
+        out[name] = {"status": "evaluated", "repeats": len(mine),
+                     "mean_score": float(mine["score"].mean()) if len(mine) else float("nan"),
+                     "mean_gain": float(mine["gain"].mean()) if len(mine) else float("nan"),
+                     "seconds": float(mine["seconds"].sum()) if len(mine) else 0.0,
+                     **found.stats.get(name, {})}
+    return out
 
 
 def _number(text: Any) -> Any:

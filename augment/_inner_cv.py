@@ -1,15 +1,38 @@
-"""The statistics behind :class:`~iotforge.augment.AutoAugmenter`'s choice: inner folds, the score,
-each candidate's per-fold gains over no augmentation, and the decision rule (the
-corrected paired t of :mod:`iotforge.augment._auto`'s docstring).
+"""The inner cross-validation behind :class:`~iotforge.augment.AutoAugmenter`: fold plans
+and pooled out-of-fold predictions.
+
+**Folds** (:func:`plan_folds`) are chosen to look like the split the test will show, and the
+scheme is reported with its reason:
+
+``grouped``
+    ``groups`` given (the split was by group, by time or predefined; see
+    :func:`iotforge.augment._table.split_groups`) with 2 or more values: no group is on
+    both sides of a fold (``StratifiedGroupKFold``).
+``label-holdout``
+    ``subtypes`` given (the fine ``label`` when the target is coarser: ``attack_family``,
+    ``is_attack``) and some class holds 2 or more subtypes: each such class's subtypes are
+    dealt whole to the folds, so a model is validated on subtypes it never saw, as on the
+    official test sets of KDD-style benchmarks; other classes' rows are stratified.
+``stratified``
+    otherwise: stratified k-fold.
+
+A class with fewer rows than folds is not validated: its rows stay in every training side
+(so it is still learnt and augmented) and it is reported as ``not validated``. One class
+of 2 rows no longer cuts every class's folds to 2.
+
+**Predictions** (:func:`oof_predict`): per repeat, every validated row is predicted once,
+by a model trained on the other folds, augmented by the candidate on those folds only (no
+model sees a row or synthetic rows made from it). The decision on them is
+:mod:`iotforge.augment._auto_stats`.
 """
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
-from collections.abc import Callable, Hashable
-from typing import Any
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -19,169 +42,192 @@ from sklearn.base import clone
 NONE = "none"
 _SEED_MAX = np.iinfo(np.int32).max
 
+FoldScheme = Literal["stratified", "grouped", "label-holdout", "none"]
+"""How the inner folds were cut (``none``: nothing could be cross-validated)."""
+
 Folds = list[tuple[np.ndarray, np.ndarray]]
-"""(training rows, validation rows) of every fold of every repeat."""
-Score = Callable[[np.ndarray, np.ndarray], float]
+"""(training rows, validation rows) of every fold of one repeat."""
 
 
-def make_scorer(scoring: Any, classes: list[Hashable]) -> tuple[str, Score]:
-    """The score's name and function: macro-F1 over the classes of the fold, or the mean
-    recall of ``{"recall": [classes]}``."""
-    from sklearn.metrics import f1_score, recall_score
+@dataclass
+class FoldPlan:
+    """The folds of every repeat: scheme, why, fold count, rows validated and not."""
 
-    if scoring == "macro_f1":
-        def macro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-            return float(f1_score(y_true, y_pred, labels=np.unique(y_true),
-                                  average="macro", zero_division=0))
-        return "macro-F1", macro_f1
-    named = scoring.get("recall") if set(scoring) == {"recall"} else None
-    if not named or isinstance(named, str):
-        raise ValueError(f"scoring: expected 'macro_f1' or {{'recall': [classes]}}, "
-                         f"found {scoring!r}")
-    unknown = [c for c in named if c not in classes]
-    if unknown:
-        raise ValueError(f"scoring: expected classes of y ({classes[:10]}), found "
-                         f"{unknown}")
+    scheme: FoldScheme
+    reason: str
+    k: int
+    validated: np.ndarray
+    always: np.ndarray
+    not_validated: list[Hashable]
+    seed: int
+    _groups: np.ndarray | None = field(default=None, repr=False)
+    _holdout: np.ndarray | None = field(default=None, repr=False)
 
-    def recall(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-        labels = [c for c in named if np.any(y_true == c)]
-        if not labels:
-            return float("nan")
-        return float(recall_score(y_true, y_pred, labels=labels, average="macro",
-                                  zero_division=0))
-    return f"recall of {list(named)}", recall
+    def folds(self, repeat: int, y: np.ndarray) -> Folds:
+        """The folds of repeat ``repeat`` (0-based): a new shuffle per repeat."""
+        from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
-
-def _fold_groups(groups: Any, y: np.ndarray, keep: np.ndarray, k: int,
-                 notes: list[str]) -> tuple[np.ndarray | None, int]:
-    """The groups of the validated rows, and the folds they allow (None: too few groups)."""
-    if groups is None:
-        return None, k
-    groups = np.asarray(groups, dtype=object)
-    if len(groups) != len(y):
-        raise ValueError(f"groups: expected one group per row ({len(y)}), found "
-                         f"{len(groups)}")
-    groups = groups[keep].astype(str)
-    n_groups = len(np.unique(groups))
-    if n_groups < 2:
-        notes.append("fewer than 2 groups: folds are stratified, not grouped")
-        return None, k
-    if n_groups < k:
-        notes.append(f"only {n_groups} groups: {n_groups} folds instead of {k}")
-        return groups, n_groups
-    return groups, k
+        s = int(np.random.RandomState(self.seed).randint(_SEED_MAX, size=repeat + 1)[-1])
+        rows = self.validated
+        fold_of = np.full(len(rows), -1)
+        if self.scheme == "grouped":
+            splitter = StratifiedGroupKFold(self.k, shuffle=True, random_state=s)
+            with warnings.catch_warnings():  # a class absent from some grouped folds
+                warnings.simplefilter("ignore", UserWarning)
+                for f, (_, va) in enumerate(splitter.split(rows, y[rows], self._groups)):
+                    fold_of[va] = f
+        else:
+            held = self._holdout if self._holdout is not None else np.full(len(rows), None)
+            plain = np.flatnonzero(pd.isna(held))
+            if len(plain):
+                splitter = StratifiedKFold(self.k, shuffle=True, random_state=s)
+                with warnings.catch_warnings():  # a class with fewer rows than folds
+                    warnings.simplefilter("ignore", UserWarning)
+                    for f, (_, va) in enumerate(splitter.split(plain, y[rows][plain])):
+                        fold_of[plain[va]] = f
+            _deal_subtypes(held, y[rows], fold_of, self.k, np.random.RandomState(s))
+        return [(np.r_[rows[fold_of != f], self.always], rows[fold_of == f])
+                for f in range(self.k) if np.any(fold_of == f)]
 
 
-def inner_folds(y: np.ndarray, few: list[Hashable], seed: int, *, cv: int, n_repeats: int,
-                groups: Any, notes: list[str]) -> tuple[Folds, bool]:
-    """Stratified (grouped, with ``groups``) k-fold over ``n_repeats`` shuffles; the rows
-    of the ``few`` classes stay in every training side. Also whether it is grouped."""
-    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+def _deal_subtypes(held: np.ndarray, y: np.ndarray, fold_of: np.ndarray, k: int,
+                   rng: np.random.RandomState) -> None:
+    """Per class, its subtypes whole to folds, largest first to the fold holding the
+    fewest held-out rows so far (of any class, so the folds share the subtypes)."""
+    marked = ~pd.isna(held)
+    load = np.zeros(k)
+    for c in pd.unique(y[marked]):
+        mine = marked & (y == c)
+        sizes = pd.Series(held[mine]).value_counts()
+        order = sizes.index[rng.permutation(len(sizes))]
+        order = sorted(order, key=lambda s: -sizes[s])
+        for sub in order:
+            f = int(np.argmin(load + rng.random_sample(k) * 1e-9))
+            fold_of[mine & (held == sub)] = f
+            load[f] += sizes[sub]
 
+
+def plan_folds(y: np.ndarray, seed: int, *, cv: int, groups: Any = None,
+               subtypes: Any = None, fold_scheme: str = "auto") -> FoldPlan:
+    """The fold plan of :class:`~iotforge.augment.AutoAugmenter` (see the module docstring).
+
+    ``fold_scheme``: ``auto`` (grouped when ``groups`` has 2 or more values, else
+    label-holdout when ``subtypes`` splits a class, else stratified), or one of
+    ``stratified``, ``grouped``, ``label-holdout`` to insist (falling back with the reason
+    said when the data does not allow it).
+
+    >>> y = np.array(["dos"] * 40 + ["normal"] * 60)
+    >>> sub = np.array(["smurf"] * 20 + ["neptune"] * 20 + ["normal"] * 60)
+    >>> plan = plan_folds(y, 0, cv=5, subtypes=sub)
+    >>> plan.scheme, plan.k
+    ('label-holdout', 5)
+    >>> sorted(sorted(map(str, set(sub[va]) - {"normal"})) for _, va in plan.folds(0, y))
+    [[], [], [], ['neptune'], ['smurf']]
+    >>> all(not (set(sub[va]) - {"normal"}) & set(sub[tr]) for tr, va in plan.folds(0, y))
+    True
+    """
+    y = np.asarray(y, dtype=object)
+    n = len(y)
+    scheme: FoldScheme = "stratified"
+    reason = "stratified k-fold: no groups and no subtypes to hold out"
+    group_arr = None if groups is None else np.asarray(groups, dtype=object).astype(str)
+    sub_arr = None if subtypes is None else np.asarray(subtypes, dtype=object)
+    for name, arr in (("groups", group_arr), ("subtypes", sub_arr)):
+        if arr is not None and len(arr) != n:
+            raise ValueError(f"{name}: expected one value per row ({n}), found {len(arr)}")
+    k = cv
+    n_groups = 0 if group_arr is None else len(np.unique(group_arr))
+    split_classes: list[Hashable] = []
+    if sub_arr is not None:
+        frame = pd.DataFrame({"y": y, "s": sub_arr.astype(str)})
+        per = frame.groupby("y")["s"].nunique()
+        split_classes = per.index[per >= 2].tolist()
+    if fold_scheme in ("auto", "grouped") and n_groups >= 2:
+        scheme, k = "grouped", min(cv, n_groups)
+        reason = (f"grouped k-fold over {n_groups} groups: the split kept groups (files, "
+                  "time blocks, group values) apart, so the folds do")
+    elif fold_scheme in ("auto", "label-holdout") and split_classes:
+        scheme = "label-holdout"
+        reason = ("label-holdout: the target is coarser than the label, so each of "
+                  f"{[str(c) for c in split_classes]} has its subtypes held out whole "
+                  "in turn (the test side may hold subtypes absent from training)")
+    elif fold_scheme not in ("auto", "stratified"):
+        reason = (f"stratified k-fold: {fold_scheme} asked for, but "
+                  + ("fewer than 2 groups" if fold_scheme == "grouped"
+                     else "no class holds 2 or more subtypes"))
+    if scheme == "grouped" and n_groups < cv:
+        reason += f" ({n_groups} groups: {k} folds instead of {cv})"
     counts = pd.Series(y).value_counts()
-    is_few = pd.Series(y).isin(few).to_numpy()
-    keep, always = np.flatnonzero(~is_few), np.flatnonzero(is_few)
-    sizes = counts.drop(few)
-    if len(sizes) < 2:
-        notes.append("fewer than two classes have 2 or more rows: nothing to "
-                     "cross-validate")
-        return [], False
-    k = max(2, min(cv, int(sizes.min())))
-    small = sizes[sizes < cv]
-    if len(small):
-        shown = ", ".join(f"{c!r} ({n} rows)" for c, n in small.items())
-        notes.append(f"classes with fewer rows than cv={cv}: {shown}; "
-                     f"{k} folds instead of {cv}")
-    fold_groups, k = _fold_groups(groups, y, keep, k, notes)
-    rng = np.random.RandomState(seed)
-    folds = []
-    for _ in range(n_repeats):
-        s = int(rng.randint(_SEED_MAX))
-        splitter = (StratifiedGroupKFold(k, shuffle=True, random_state=s)
-                    if fold_groups is not None
-                    else StratifiedKFold(k, shuffle=True, random_state=s))
-        with warnings.catch_warnings():  # a class absent from some grouped folds
-            warnings.simplefilter("ignore", UserWarning)
-            for tr, va in splitter.split(np.zeros(len(keep)), y[keep], fold_groups):
-                # rows of a class too small to validate on stay in every training side
-                folds.append((np.r_[keep[tr], always], keep[va]))
-    return folds, fold_groups is not None
+    few = [c for c, m in counts.items() if m < k]
+    is_few = np.isin(y, few)
+    validated, always = np.flatnonzero(~is_few), np.flatnonzero(is_few)
+    if len(counts) - len(few) < 2:
+        return FoldPlan("none", "fewer than two classes have as many rows as folds: "
+                        "nothing to cross-validate", k, np.array([], int), np.arange(n),
+                        few, seed)
+    holdout = None
+    if scheme == "label-holdout":
+        assert sub_arr is not None
+        holdout = sub_arr.astype(str).astype(object)
+        holdout[~pd.Series(y).isin(split_classes).to_numpy()] = None
+        holdout = holdout[validated]
+    return FoldPlan(scheme, reason, k, validated, always, few, seed,
+                    None if group_arr is None else group_arr[validated], holdout)
 
 
-def score_folds(name: str, sampler: Any, estimator: Any, score: Score, X: pd.DataFrame,
-                y: np.ndarray, folds: Folds, *, n_repeats: int, baseline: dict[int, float],
-                rows: list[dict[str, Any]], notes: list[str]) -> dict[str, Any]:
-    """Score ``sampler`` (None: no augmentation, whose scores fill ``baseline``) on every
-    fold, appending one row per fold to ``rows``; its summary."""
-    began = time.monotonic()
-    per_repeat = max(len(folds) // n_repeats, 1)
+def oof_predict(sampler: Any, estimator: Any, X: pd.DataFrame, y: np.ndarray, folds: Folds
+                ) -> tuple[np.ndarray, int, list[str]]:
+    """One repeat's out-of-fold predictions of the validated rows (in the order of
+    ``np.concatenate([va for _, va in folds])`` sorted), synthetic rows made, and the
+    warnings raised; ``sampler`` None is no augmentation. Errors propagate."""
+    order = np.sort(np.concatenate([va for _, va in folds]))
+    where = {int(r): i for i, r in enumerate(order)}
+    out = np.empty(len(order), dtype=object)
+    made = 0
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        for i, (tr, va) in enumerate(folds):
-            t0 = time.monotonic()
+        for tr, va in folds:
             X_tr, y_tr = X.iloc[tr], y[tr]
-            try:
-                if sampler is not None:
-                    X_tr, y_tr = clone(sampler).fit_resample(X_tr, y_tr)
-                model = clone(estimator).fit(X_tr, y_tr)
-                value = score(y[va], model.predict(X.iloc[va]))
-            except (ValueError, RuntimeError, IotforgeError) as exc:
-                what = "no augmentation" if sampler is None else f"candidate {name!r}"
-                message = f"fold {i}: {' '.join(str(exc).split())[:300]}"
-                notes.append(f"{what} failed on {message}")
-                if sampler is None:
-                    baseline.clear()
-                return {"status": "failed", "error": message}
-            if sampler is None:
-                baseline[i] = value
-            rows.append({"candidate": name, "repeat": i // per_repeat, "fold": i,
-                         "score": value, "gain": value - baseline[i],
-                         "n_train": len(tr), "n_synthetic": len(y_tr) - len(tr),
-                         "seconds": time.monotonic() - t0})
-    if caught:
-        first = " ".join(str(caught[0].message).split())[:200]
-        notes.append(f"{'no augmentation' if sampler is None else name}: "
-                     f"{len(caught)} warnings in the inner folds, e.g. {first}")
-    mine = pd.DataFrame([r for r in rows if r["candidate"] == name]).dropna(subset=["gain"])
-    gains = mine["gain"].to_numpy(dtype=float)
-    ratio = float(np.mean([len(va) / len(tr) for tr, va in folds]))
-    return {"status": "evaluated", "mean_score": float(mine["score"].mean()),
-            "mean_gain": float(gains.mean()) if len(gains) else float("nan"),
-            "sd_gain": float(gains.std(ddof=1)) if len(gains) > 1 else float("nan"),
-            "n_folds": len(gains), "val_train_ratio": ratio,
-            "seconds": time.monotonic() - began}
+            if sampler is not None:
+                X_tr, y_tr = clone(sampler).fit_resample(X_tr, y_tr)
+                made += len(y_tr) - len(tr)
+            model = clone(estimator).fit(X_tr, y_tr)
+            out[[where[int(r)] for r in va]] = model.predict(X.iloc[va])
+    said = [" ".join(str(w.message).split())[:200] for w in caught]
+    return out, made, said
 
 
-def decide(summary: dict[str, dict[str, Any]], folds: Folds, label: str,
-           skipped: list[str], confidence: float) -> tuple[str, str]:
-    """The choice (a candidate's name, or ``"none"``) and why; adds each evaluated
-    candidate's ``lower_bound`` to its summary."""
-    from scipy.stats import t
+def score_repeat(objective: Any, y: np.ndarray, predicted: np.ndarray) -> float:
+    """The objective on one repeat's pooled predictions: macro-F1 over the validated
+    classes, or the mean recall of the named classes."""
+    from sklearn.metrics import f1_score, recall_score
 
-    tail = f" (skipped for the time limit: {skipped})" if skipped and folds and \
-        summary.get(NONE, {}).get("status") == "evaluated" else ""
-    if not folds:
-        return NONE, "abstained: too few rows per class to cross-validate."
-    if summary[NONE]["status"] != "evaluated":
-        return NONE, ("abstained: the classifier could not be scored without "
-                      f"augmentation ({summary[NONE]['error']}).")
-    done = {n: s for n, s in summary.items() if n != NONE and s["status"] == "evaluated"}
-    if not done:
-        return NONE, f"abstained: no candidate was evaluated{tail}."
-    m = len(done)
-    for s in done.values():
-        n, sd = s["n_folds"], s["sd_gain"]
-        if n < 2:
-            s["lower_bound"] = float("nan")
-            continue
-        q = float(t.ppf(1 - (1 - confidence) / m, n - 1))
-        se = math.sqrt((1 / n + s["val_train_ratio"]) * sd**2) if sd == sd else 0.0
-        s["lower_bound"] = s["mean_gain"] - q * se
-    best = max(done, key=lambda k: (done[k]["mean_gain"], -list(done).index(k)))
-    s = done[best]
-    said = (f"mean {label} gain {s['mean_gain']:+.4f} over no augmentation, "
-            f"{confidence:.0%} lower bound {s['lower_bound']:+.4f} over "
-            f"{s['n_folds']} folds")
-    if s["lower_bound"] > 0:
-        return best, f"chose {best!r}: {said} > 0{tail}."
-    return NONE, f"abstained: the best candidate {best!r} had {said}, not above 0{tail}."
+    y, predicted = np.asarray(y).astype(str), np.asarray(predicted).astype(str)
+    present = np.unique(y)
+    if objective == "macro_f1":
+        return float(f1_score(y, predicted, labels=present, average="macro",
+                              zero_division=0))
+    named = [str(c) for c in objective["recall"] if np.any(y == str(c))]
+    if not named:
+        return float("nan")
+    return float(recall_score(y, predicted, labels=named, average="macro", zero_division=0))
+
+
+def run_arm(name: str, sampler: Any, estimator: Any, X: pd.DataFrame, y: np.ndarray,
+            folds: Folds, notes: list[str]) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """One arm on one repeat: its predictions (None: failed, said in ``notes``) and its
+    row of ``cv_results_`` (without the score)."""
+    t0 = time.monotonic()
+    try:
+        predicted, made, said = oof_predict(sampler, estimator, X, y, folds)
+    except (ValueError, RuntimeError, IotforgeError) as exc:
+        what = "no augmentation" if sampler is None else f"candidate {name!r}"
+        notes.append(f"{what} failed: {' '.join(str(exc).split())[:300]}")
+        return None, {}
+    if said:
+        notes.append(f"{'no augmentation' if sampler is None else name}: {len(said)} "
+                     f"warnings in the inner folds, e.g. {said[0]}")
+    n_train = int(np.mean([len(tr) for tr, _ in folds]))
+    return predicted, {"candidate": name, "n_train": n_train,
+                       "n_synthetic": made // max(len(folds), 1),
+                       "seconds": time.monotonic() - t0}

@@ -18,7 +18,9 @@ row takes the ``label`` of the nearest real row of its target class (standardise
 features), so ``label``, ``attack_family`` and ``is_attack`` stay consistent.
 
 Method ``auto`` is :class:`~iotforge.augment.AutoAugmenter` on each source, grouped by
-``groups`` (one value per row of the table) when given; its report is ``selection``.
+``groups`` (one value per row of the table) when given, and given the ``label`` as
+``subtypes`` when the target is coarser (its label-holdout folds); its report is
+``selection``.
 
 Nothing the augmenter falls back to is silent: the report of each source lists, per
 class, the classes made by another method than the one asked for (``fallbacks``),
@@ -100,7 +102,8 @@ def augment_table(
                          hint="augment only the training side of 'iotforge split'")
     report: dict[str, Any] = {"method": method, "strategy": str(strategy), "target": target,
                               "random_state": random_state, "sources": {}}
-    classes = pd.Series(target_values(df, target), index=df.index)  # type: ignore[arg-type]
+    classes = pd.Series(target_values(df, target), index=df.index,  # type: ignore[arg-type]
+                        name=target)
     groups = None if groups is None else pd.Series(np.asarray(groups), index=df.index)
     info = (df.drop_duplicates(LABEL).set_index(LABEL)[[IS_ATTACK, ATTACK_FAMILY]]
             .to_dict("index"))
@@ -139,8 +142,12 @@ def _plan(df: pd.DataFrame, meta: TableMeta, classes: pd.Series, groups: pd.Seri
         suite_list = [s for s in suites if applies_to(s, str(source))]
         data = SourceData(source, _impute(_model_frame(rows, features), y), y,
                           row_contract(suite_list[0]) if suite_list else None)
-        unit_params = {**(params or {}), **({} if groups is None or method != AUTO else {
-            "groups": groups.loc[rows.index].to_numpy()})}
+        unit_params = dict(params or {})
+        if method == AUTO and groups is not None:
+            unit_params["groups"] = groups.loc[rows.index].to_numpy()
+        if method == AUTO and classes.name != LABEL and LABEL in rows.columns:
+            # a coarse target: auto may hold out whole labels of a class in its folds
+            unit_params.setdefault("subtypes", rows[LABEL].astype(str).to_numpy(dtype=object))
         work.append((data, _units(method, strategy, random_state, unit_params, data,
                                   counts, class_local)))
     return work

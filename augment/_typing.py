@@ -28,9 +28,14 @@ HybridClean = Literal["others", "imblearn"]
 ``'others'`` (those the strategy did not grow) or ``'imblearn'`` (all, imbalanced-learn's
 behaviour)."""
 
-AutoScoring: TypeAlias = Literal["macro_f1"] | Mapping[Literal["recall"], Sequence[Any]]
+AutoScoring: TypeAlias = Literal["macro_f1"] | Mapping[Literal["recall", "floor"], Any]
 """What :class:`iotforge.augment.AutoAugmenter` maximises: ``'macro_f1'`` or
-``{'recall': [classes]}`` (the mean recall of the named classes)."""
+``{'recall': [classes], 'floor': 0.01}`` (the mean recall of the named classes, for
+candidates whose macro-F1 loss is at most ``floor``)."""
+
+FoldSchemeOption = Literal["auto", "stratified", "grouped", "label-holdout"]
+"""How :class:`iotforge.augment.AutoAugmenter` cuts its inner folds (``auto``: grouped when
+groups are given, else label-holdout when subtypes split a class, else stratified)."""
 
 AutoCandidate: TypeAlias = str | tuple[str, Any]
 """A candidate of :class:`iotforge.augment.AutoAugmenter`: a registry method with an optional

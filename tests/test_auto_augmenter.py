@@ -5,7 +5,6 @@ augments training folds only, handles tiny classes and budgets, and ``iotforge a
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pandas as pd
@@ -13,8 +12,8 @@ import pytest
 from imblearn.pipeline import Pipeline
 from imblearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 from iotforge.augment import AutoAugmenter, RandomOverSamplerAugmenter, resolve_sampling_strategy
+from iotforge.augment._auto import DEFAULT_CANDIDATES
 from iotforge.curation.errors import UsageError
-from scipy.stats import t as student_t
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import make_pipeline
@@ -80,12 +79,12 @@ def test_abstains_on_a_perfectly_separable_rare_class():
     assert auto.reason_.startswith("abstained")
     pd.testing.assert_frame_equal(X_res, X)
     assert list(y_res) == list(y) and not auto.synthetic_mask_.any()
-    # every arm scores 1.0 on every fold, so no gain can be shown
+    # every arm scores 1.0 on every repeat, so no gain can be shown, and none is
+    # possible: the decision is resolved at the first look (2 repeats)
     table = auto.cv_results_
-    assert set(table["candidate"]) == {"none", "smote:power:0.5",
-                                       "borderline_smote:power:0.5",
-                                       "random_oversampler:power:0.5"}
-    assert (table["score"] == 1.0).all() and len(table) == 4 * 5
+    assert set(table["candidate"]) == {"none", *DEFAULT_CANDIDATES}
+    assert (table["score"] == 1.0).all() and len(table) == (1 + len(DEFAULT_CANDIDATES)) * 2
+    assert auto.selection_["repeats"] == 2 and auto.selection_["stop"].startswith("resolved")
 
 
 def test_chooses_an_augmenter_where_one_clearly_helps():
@@ -100,20 +99,15 @@ def test_chooses_an_augmenter_where_one_clearly_helps():
     assert added == {c: n for c, n in expected.items() if n}
     assert auto.n_synthetic_ == expected and len(X_res) == len(X) + expected["rare"]
     pd.testing.assert_frame_equal(X_res.iloc[: len(X)], X)
-    # the decision, recomputed from the per-fold scores: the best mean gain, and its
-    # corrected one-sided lower bound above 0
+    # the choice has the best mean gain over the repeats (per-repeat macro-F1 from
+    # scikit-learn; the bootstrap counts confusion cells: the two agree)
     table = auto.cv_results_
-    scores = table.pivot(index="fold", columns="candidate", values="score")
+    scores = table.pivot(index="repeat", columns="candidate", values="score")
     gains = scores.drop(columns="none").sub(scores["none"], axis=0)
-    best = gains.mean().idxmax()
-    assert best == auto.choice_
-    d = gains[best].to_numpy()
-    n, m = len(d), gains.shape[1]
-    ratio = 1 / 4  # 5 folds: validation is a quarter of training
-    lower = d.mean() - student_t.ppf(1 - 0.05 / m, n - 1) * math.sqrt(
-        (1 / n + ratio) * d.var(ddof=1))
-    summary = auto.selection_["candidates"][best]
-    assert lower > 0 and summary["lower_bound"] == pytest.approx(lower, rel=1e-2)
+    assert gains.mean()[auto.choice_] == pytest.approx(gains.mean().max(), abs=1e-12)
+    summary = auto.selection_["candidates"][auto.choice_]
+    assert summary["gain"] == pytest.approx(gains[auto.choice_].mean(), abs=1e-9)
+    assert summary["lower_bound"] > 0 and auto.selection_["stop"] == "resolved: chosen"
 
 
 def test_validation_folds_are_never_augmented_and_each_row_is_validated_once():
@@ -121,7 +115,7 @@ def test_validation_folds_are_never_augmented_and_each_row_is_validated_once():
     X = _with_ids(X)
     Spy.log = []
     auto = AutoAugmenter(candidates=["smote"], cv=4, n_repeats=2, estimator=Spy(),
-                         random_state=0)
+                         random_state=0)  # repeat by repeat: none's 4 folds, smote's 4
     auto.fit_resample(X, y)
     real = set(X["id"])
     fits = [ids for kind, ids in Spy.log if kind == "fit"]
@@ -129,14 +123,15 @@ def test_validation_folds_are_never_augmented_and_each_row_is_validated_once():
     assert len(fits) == len(predicts) == 2 * 4 * 2  # (none + smote) x 4 folds x 2 repeats
     for ids in predicts:
         assert set(ids) <= real  # only real rows are predicted
-    # no augmentation: each repeat validates every row exactly once
-    for repeat in (0, 1):
-        seen = np.concatenate(predicts[repeat * 4: repeat * 4 + 4])
+    # each arm validates every row exactly once per repeat
+    for start in (0, 4, 8, 12):
+        seen = np.concatenate(predicts[start: start + 4])
         assert sorted(seen) == sorted(X["id"])
     # the smote arm trained on its fold's real rows plus new ones, none of them validated
-    for fit_ids, val_ids in zip(fits[8:], predicts[8:], strict=True):
-        synthetic = set(fit_ids) - real
-        assert synthetic and not set(fit_ids) & set(val_ids)
+    smote = [i for start in (4, 12) for i in range(start, start + 4)]
+    for i in smote:
+        synthetic = set(fits[i]) - real
+        assert synthetic and not set(fits[i]) & set(predicts[i])
 
 
 def test_classes_too_small_for_the_folds_are_named_and_handled():
@@ -149,10 +144,12 @@ def test_classes_too_small_for_the_folds_are_named_and_handled():
     auto = AutoAugmenter(cv=5, estimator=_COARSE_TREE, random_state=0)
     X_res, y_res = auto.fit_resample(X, y)
     notes = " ".join(auto.selection_["notes"])
-    assert "'three' (3 rows)" in notes and "3 folds instead of 5" in notes
+    # classes smaller than the folds no longer cut every class's folds: they are in every
+    # training side and not validated
+    assert "'three' (3 rows)" in notes and "not validated" in notes
     assert auto.selection_["left_as_is"] == ["single"] and "'single'" in notes
-    assert auto.cv_results_.groupby("candidate")["fold"].nunique().eq(3).all()
-    assert auto.selection_["folds"] == 3
+    assert sorted(auto.selection_["not_validated"]) == ["single", "three"]
+    assert auto.selection_["folds"] == 5
     # the one-row class is not augmented, whatever was chosen
     assert int((y_res == "single").sum()) == 1 and auto.n_synthetic_["single"] == 0
 
@@ -165,7 +162,7 @@ def test_groups_never_straddle_a_fold():
     auto = AutoAugmenter(candidates=["random_oversampler"], cv=4, estimator=Spy(),
                          groups=groups, random_state=0)
     auto.fit_resample(X, y)
-    assert auto.selection_["grouped"] is True
+    assert auto.selection_["fold_scheme"] == "grouped"
     group_of = dict(zip(X["id"], groups, strict=True))
     pairs = zip([i for k, i in Spy.log if k == "fit"], [i for k, i in Spy.log if k == "predict"],
                 strict=True)
@@ -180,8 +177,7 @@ def test_time_limit_skips_the_remaining_candidates():
     X_res, _ = auto.fit_resample(X, y)
     assert auto.choice_ == "none" and len(X_res) == len(X)
     assert set(auto.cv_results_["candidate"]) == {"none"}
-    assert auto.selection_["skipped"] == ["smote:power:0.5", "borderline_smote:power:0.5",
-                                          "random_oversampler:power:0.5"]
+    assert auto.selection_["skipped"] == list(DEFAULT_CANDIDATES)
     assert "time limit" in auto.reason_
 
 
@@ -206,13 +202,15 @@ def test_deterministic_and_usable_in_an_imblearn_pipeline():
     X, y = _two_clusters(sep=4, n_major=1000, n_rare=15)
     runs = []
     for _ in range(2):
-        auto = AutoAugmenter(cv=3, estimator=_COARSE_TREE, random_state=3)
+        auto = AutoAugmenter(candidates=["smote", "random_oversampler"], cv=3,
+                             estimator=_COARSE_TREE, random_state=3)
         X_res, _ = auto.fit_resample(X, y)
         runs.append((auto.choice_, X_res, auto.cv_results_.drop(columns="seconds")))
     assert runs[0][0] == runs[1][0]
     pd.testing.assert_frame_equal(runs[0][1], runs[1][1])
     pd.testing.assert_frame_equal(runs[0][2], runs[1][2])
-    pipe = Pipeline([("augment", AutoAugmenter(cv=3, estimator=_COARSE_TREE, random_state=3)),
+    pipe = Pipeline([("augment", AutoAugmenter(candidates=["smote", "random_oversampler"],
+                                               cv=3, estimator=_COARSE_TREE, random_state=3)),
                      ("tree", _COARSE_TREE)])
     pipe.fit(X, y)
     assert pipe.named_steps["augment"].choice_ == runs[0][0]
@@ -273,11 +271,11 @@ def test_cli_auto_abstains_and_reports_its_table(cli, tmp_path):
     assert res.returncode == 0, res.stderr
     report = json.loads(out.with_suffix(".json").read_text())
     selection = report["sources"]["flows"]["selection"]
-    assert selection["choice"] == "none" and selection["grouped"] is True
+    assert selection["choice"] == "none" and selection["fold_scheme"] == "grouped"
     assert "abstained" in res.stderr and selection["reason"] in res.stderr.replace("\n", " ")
     names = {r["candidate"] for r in selection["cv_results"]}
     assert names == {"none", "smote:power:0.5", "random_oversampler:power:0.5"}
-    assert len(selection["cv_results"]) == 3 * 3
+    assert len(selection["cv_results"]) == 3 * selection["repeats"]
     assert len(pd.read_parquet(out)) == len(train)  # abstained: the training rows only
 
 

@@ -1,0 +1,213 @@
+"""AutoAugmenter's decision (pooled out-of-fold predictions, the evaluation's paired
+bootstrap, adaptive repeats), its fold schemes and its small classes, each checked against
+an independent computation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from iotforge.augment import AutoAugmenter, SMOTEAugmenter, augment_table
+from iotforge.augment._inner_cv import plan_folds
+from iotforge.curation.schema import TableMeta
+from scipy.stats import t as student_t
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.tree import DecisionTreeClassifier
+from threadpoolctl import threadpool_limits
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    with threadpool_limits(1):
+        yield
+
+
+def planted(seed: int, centre_u2r: float = 3.5):
+    """1,500 normal, 300 dos and 12 u2r rows: a tree whose leaves need 25 rows cannot give
+    u2r a leaf, one trained on SMOTE's power:0.5 rows (about 130 u2r rows) can."""
+    rng = np.random.default_rng(seed)
+    n = {"normal": 1500, "dos": 300, "u2r": 12}
+    centre = {"normal": (0, 0), "dos": (5, 0), "u2r": (0, centre_u2r)}
+    X = pd.concat([pd.DataFrame(rng.normal(centre[c], 1, size=(k, 2)), columns=["a", "b"])
+                   for c, k in n.items()], ignore_index=True)
+    y = np.concatenate([[c] * k for c, k in n.items()]).astype(object)
+    return X, y
+
+
+TREE = DecisionTreeClassifier(min_samples_leaf=25, random_state=0)
+
+
+def test_planted_rare_class_effect_the_old_rule_could_not_resolve_is_chosen():
+    X, y = planted(0)
+    # the old rule, computed here from scratch: 5 folds x 1 repeat, per-fold macro-F1,
+    # Nadeau-Bengio corrected t with 4 degrees of freedom, Bonferroni over 6 candidates
+    gains = []
+    for tr, va in StratifiedKFold(5, shuffle=True, random_state=0).split(X, y):
+        def score(X_tr, y_tr, va=va):
+            model = clone(TREE).fit(X_tr, y_tr)
+            return f1_score(y[va], model.predict(X.iloc[va]), average="macro")
+        X_aug, y_aug = SMOTEAugmenter(sampling_strategy="power:0.5",
+                                      random_state=0).fit_resample(X.iloc[tr], y[tr])
+        gains.append(score(X_aug, y_aug) - score(X.iloc[tr], y[tr]))
+    d = np.array(gains)
+    old = d.mean() - student_t.ppf(1 - 0.05 / 6, 4) * math.sqrt((1 / 5 + 1 / 4) * d.var(ddof=1))
+    assert d.mean() > 0.1 and old < 0  # a large gain the old rule could not resolve
+    auto = AutoAugmenter(estimator=TREE, random_state=0)
+    X_res, y_res = auto.fit_resample(X, y)
+    assert auto.choice_.startswith("smote") and auto.selection_["stop"] == "resolved: chosen"
+    assert auto.selection_["candidates"][auto.choice_]["lower_bound"] > 0
+    assert int((y_res == "u2r").sum()) > 12
+
+
+class Shuffle(BaseEstimator):
+    """A candidate with no effect in expectation: the same rows in another order (the
+    forest then draws other bootstrap samples)."""
+
+    def __init__(self, random_state: int = 0):
+        self.random_state = random_state
+
+    def fit_resample(self, X, y):
+        order = np.random.default_rng(self.random_state).permutation(len(y))
+        return X.iloc[order], np.asarray(y)[order]
+
+
+def _null_data(seed: int):
+    rng = np.random.default_rng(seed)
+    n = {"normal": 200, "dos": 60, "u2r": 15}
+    centre = {"normal": (0, 0), "dos": (1.5, 0), "u2r": (0, 1.5)}
+    X = pd.concat([pd.DataFrame(rng.normal(centre[c], 1, size=(k, 2)), columns=["a", "b"])
+                   for c, k in n.items()], ignore_index=True)
+    return X, np.concatenate([[c] * k for c, k in n.items()]).astype(object)
+
+
+def _null_choices(replicates: int, **params) -> int:
+    chosen = 0
+    for seed in range(replicates):
+        X, y = _null_data(seed)
+        forest = RandomForestClassifier(n_estimators=5, max_depth=4, random_state=seed)
+        auto = AutoAugmenter(estimator=forest, random_state=seed, **params)
+        auto.fit_resample(X, y)
+        chosen += auto.choice_ != "none"
+    return chosen
+
+
+@pytest.mark.slow
+def test_null_effect_chosen_at_most_at_the_nominal_rate():
+    # one candidate, one look: the bootstrap alone; at 5 % nominal, 200 replicates choose
+    # 10 on average (measured: 11); more than 19 is beyond three standard deviations
+    one = _null_choices(200, candidates=[("shuffle", Shuffle(1))], n_repeats=2)
+    assert one <= 19
+    # the defaults' shape: three null candidates, looks after 2, 4 and 6 repeats; the
+    # Bonferroni over candidates and looks keeps the familywise rate at most 5 %
+    many = _null_choices(100, candidates=[(f"shuffle{i}", Shuffle(i)) for i in range(3)])
+    assert many <= 10
+
+
+def test_null_effect_fast_check_abstains():
+    assert _null_choices(4, candidates=[(f"shuffle{i}", Shuffle(i)) for i in range(3)],
+                         n_repeats=2) == 0
+
+
+# -- fold schemes ------------------------------------------------------------------
+
+def _families(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    labels = ["normal"] * 120 + ["neptune"] * 30 + ["smurf"] * 25 + ["back"] * 15 + \
+        ["portsweep"] * 20 + ["satan"] * 20
+    family = {"normal": "normal", "neptune": "dos", "smurf": "dos", "back": "dos",
+              "portsweep": "probe", "satan": "probe"}
+    X = pd.DataFrame({"a": rng.normal(size=len(labels)), "b": rng.normal(size=len(labels))})
+    return X, np.array([family[v] for v in labels], dtype=object), np.array(labels, object)
+
+
+def test_label_holdout_folds_never_train_on_the_subtype_they_validate():
+    _, y, sub = _families()
+    plan = plan_folds(y, 0, cv=5, subtypes=sub)
+    assert plan.scheme == "label-holdout"
+    for repeat in range(3):
+        folds = plan.folds(repeat, y)
+        seen = np.concatenate([va for _, va in folds])
+        assert sorted(seen) == list(range(len(y)))  # every row validated once
+        for tr, va in folds:
+            held = set(sub[va]) - {"normal"}
+            assert not held & set(sub[tr])  # brute force: sets of subtypes
+        # 5 subtypes of the two families over 5 folds: each fold holds one out
+        assert all(len(set(sub[va]) - {"normal"}) == 1 for _, va in folds)
+
+
+def _table(mode: str | None, target: str):
+    X, family, label = _families()
+    n = len(label)
+    df = pd.DataFrame({
+        "source": "flows", "source_file": [f"cap{i % 3}.csv" for i in range(n)],
+        "time": pd.date_range("2024-01-01", periods=n, freq="min", tz="UTC"),
+        "host": [f"h{i % 6}" for i in range(n)], "a": X["a"], "b": X["b"],
+        "label": label, "is_attack": label != "normal",
+        "attack_family": np.where(label == "normal", None, family)})
+    roles = {"source": "provenance", "source_file": "provenance", "time": "time",
+             "host": "categorical", "a": "numeric", "b": "numeric", "label": "label",
+             "is_attack": "label", "attack_family": "label"}
+    split = {} if mode is None else {"mode": mode, "by": "host" if mode == "group" else None}
+    meta = TableMeta(stage="split", roles=roles, split="train", extra={"split": split,
+                                                                      "target": target})
+    return df, meta
+
+
+@pytest.mark.parametrize("mode,target,scheme", [
+    ("stratified", "label", "stratified"),
+    ("stratified", "attack_family", "label-holdout"),
+    ("group", "attack_family", "grouped"),
+    ("time", "label", "grouped"),
+    ("predefined", "attack_family", "grouped"),
+])
+def test_fold_scheme_follows_the_split_mode_and_target(mode, target, scheme):
+    from iotforge.augment import split_groups
+
+    df, meta = _table(mode, target)
+    result = augment_table(df, meta, method="auto", target=target,
+                           groups=split_groups(df, meta),
+                           params={"candidates": ["random_oversampler"], "n_repeats": 1,
+                                   "estimator": DecisionTreeClassifier(random_state=0)})
+    selection = result.report["sources"]["flows"]["selection"]
+    assert selection["fold_scheme"] == scheme, selection["fold_scheme_reason"]
+    assert selection["fold_scheme_reason"]
+
+
+# -- small classes -----------------------------------------------------------------
+
+class Spy(ClassifierMixin, BaseEstimator):
+    """Predicts the majority class; records the ``id`` column of what it sees."""
+
+    log: list[tuple[str, np.ndarray]] = []
+
+    def fit(self, X, y):
+        Spy.log.append(("fit", X["id"].to_numpy().copy()))
+        values, counts = np.unique(y, return_counts=True)
+        self.classes_, self.majority_ = values, values[np.argmax(counts)]
+        return self
+
+    def predict(self, X):
+        Spy.log.append(("predict", X["id"].to_numpy().copy()))
+        return np.full(len(X), self.majority_, dtype=object)
+
+
+def test_classes_smaller_than_the_folds_train_in_every_fold_and_are_never_validated():
+    rng = np.random.default_rng(0)
+    y = np.array(["normal"] * 100 + ["dos"] * 40 + ["tiny"] * 3, dtype=object)
+    X = pd.DataFrame({"a": rng.normal(size=len(y)), "id": np.arange(len(y)) + 0.5})
+    Spy.log = []
+    auto = AutoAugmenter(candidates=[("shuffle", Shuffle(0))], cv=5, n_repeats=2,
+                         estimator=Spy(), random_state=0)
+    auto.fit_resample(X, y)
+    tiny = set(X["id"][y == "tiny"])
+    fits = [ids for kind, ids in Spy.log if kind == "fit"]
+    predicts = [ids for kind, ids in Spy.log if kind == "predict"]
+    assert len(fits) == 2 * 5 * 2  # 5 folds, not 3: the 3-row class does not cut them
+    assert all(tiny <= set(ids) for ids in fits)
+    assert not any(tiny & set(ids) for ids in predicts)
+    assert auto.selection_["not_validated"] == ["tiny"] and auto.selection_["folds"] == 5
