@@ -1,4 +1,11 @@
-"""Shared fixtures: the real datasets (skipped when absent) and the demo captures."""
+"""Shared fixtures (the real datasets, skipped when absent; the demo captures; the Dask
+cluster) and the test tiers.
+
+Tiers: ``make test`` runs ``pytest`` (``-m 'not slow'`` in pyproject.toml's addopts);
+``make test-all`` runs ``pytest -m ''``. A test carrying one of the specific tier markers
+(:data:`TIER_MARKERS`) is marked ``slow`` as well here, so the fast tier leaves it out
+and ``pytest -m dask`` (say) runs one kind of slow test alone.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +33,17 @@ def datasets() -> Path:
     if not path.is_dir():
         pytest.skip(f"real datasets not found at {path} (set IOTFORGE_DATASETS)")
     return path
+
+
+TIER_MARKERS = ("pipeline", "dask", "realdata", "training", "package")
+"""Markers of the slow tier's kinds of test (described in pyproject.toml's markers)."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(item.get_closest_marker(name) for name in TIER_MARKERS):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +78,27 @@ def dask_client() -> Iterator[Any]:
     if "client" in _CLUSTER:
         _CLUSTER.pop("client").close()
         _CLUSTER.pop("cluster").close()
+
+
+# Every shared dataset; of TON_IoT's seven devices (the slowest to clean) three, among
+# them the thermostat with the rarest class.
+REAL_FOR_ENGINES = ("ton_iot_telemetry/Train_Test_IoT_Fridge.csv",
+                    "ton_iot_telemetry/Train_Test_IoT_Thermostat.csv",
+                    "ton_iot_telemetry/Train_Test_IoT_Garage_Door.csv",
+                    "cicids2017_improved_sample", "iot23", "mqttset_pcap")
+
+
+@pytest.fixture(scope="session")
+def real_curated(datasets: Path, tmp_path_factory: pytest.TempPathFactory, dask_client: Any
+                 ) -> dict[str, Path]:
+    """:data:`REAL_FOR_ENGINES` curated once by each engine: ``{"local": DIR, "dask": DIR}``."""
+    from iotforge.curation.curate import curate
+
+    root = tmp_path_factory.mktemp("real")
+    inputs = [datasets / name for name in REAL_FOR_ENGINES]
+    curate(inputs, root / "local")
+    curate(inputs, root / "dask", engine=dask_client)
+    return {"local": root / "local", "dask": root / "dask"}
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -331,7 +331,7 @@ def syn_zeek(tmp: Path) -> Sample:
 
 
 def syn_pcap(tmp: Path) -> Sample:
-    from test_source_pcap import packet, write_pcap
+    from pcap_writer import packet, write_pcap
 
     t0 = 1_545_404_000.0
     pkts = []

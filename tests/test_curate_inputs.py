@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from test_hostile_corpus import cic_rows, to_csv
+from cic_fixtures import cic_rows, to_csv
 
 
 def _write(d: Path) -> None:

@@ -13,14 +13,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from iotforge.curation.contracts.profile import profile_frame
-from iotforge.curation.contracts.validate import load_suite, to_frame, validate_frame
+from iotforge.curation.contracts.suites import load_suite
+from iotforge.curation.contracts.validate import to_frame, validate_frame
 from iotforge.curation.engines.dask_audit import audit_dask
 from iotforge.curation.engines.dask_profile import profile_dask
 from iotforge.curation.engines.dask_tables import open_parquet
 from iotforge.curation.engines.dask_validate import validate_dask
 from iotforge.curation.leakage.audit import audit
 from iotforge.curation.tables import read_stage_tables
-from test_dask_curate import real, real_runs  # noqa: F401 (fixtures)
 
 pytest.importorskip("distributed")
 
@@ -28,9 +28,10 @@ SOURCES = ("ton_iot:fridge", "cicflowmeter", "zeek:conn")
 
 
 @pytest.fixture(scope="module")
-def subset(real: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
+def subset(real_curated: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+           ) -> Path:
     """Rows of three formats from the real curated table, written with small row groups."""
-    table = pq.read_table(real["dask"] / "curated.parquet")
+    table = pq.read_table(real_curated["dask"] / "curated.parquet")
     table = table.filter(pc.is_in(table["source"], value_set=pa.array(SOURCES)))
     table = table.take(list(range(0, table.num_rows, 3)))  # every third row: 30,000
     assert set(table["source"].unique().to_pylist()) == set(SOURCES)

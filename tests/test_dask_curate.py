@@ -29,33 +29,6 @@ from iotforge.curation.sources import _text
 
 pytest.importorskip("distributed")
 
-_SHARED: dict[str, Any] = {}
-
-
-# Every shared dataset; of TON_IoT's seven devices (the slowest to clean) three, among
-# them the thermostat with the rarest class, to keep the tests fast.
-REAL = ("ton_iot_telemetry/Train_Test_IoT_Fridge.csv",
-        "ton_iot_telemetry/Train_Test_IoT_Thermostat.csv",
-        "ton_iot_telemetry/Train_Test_IoT_Garage_Door.csv",
-        "cicids2017_improved_sample", "iot23", "mqttset_pcap")
-
-
-def real_runs(datasets: Path, root: Path, client: Any) -> dict[str, Path]:
-    """Every shared dataset curated once by each engine (cached for the session)."""
-    if "real" not in _SHARED:
-        inputs = [datasets / name for name in REAL]
-        curate(inputs, root / "local")
-        curate(inputs, root / "dask", engine=client)
-        _SHARED["real"] = {"local": root / "local", "dask": root / "dask"}
-    return _SHARED["real"]
-
-
-@pytest.fixture(scope="session")
-def real(datasets: Path, tmp_path_factory: pytest.TempPathFactory, dask_client: Any
-         ) -> dict[str, Path]:
-    return real_runs(datasets, tmp_path_factory.mktemp("real"), dask_client)
-
-
 def table(path: Path, keys: list[str]) -> pa.Table:
     """A curated or quarantine output (file or dataset directory), in a canonical order."""
     t = pq.read_table(path)
@@ -76,8 +49,8 @@ def report(out: Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------- real data
 
 
-def test_real_reports_match_per_file_and_rule(real: dict[str, Path]) -> None:
-    local, dask = report(real["local"]), report(real["dask"])
+def test_real_reports_match_per_file_and_rule(real_curated: dict[str, Path]) -> None:
+    local, dask = report(real_curated["local"]), report(real_curated["dask"])
     assert dask.pop("engine")["partitions"] >= len(local["files"])
     assert [f["path"] for f in dask["files"]] == [f["path"] for f in local["files"]]
     for a, b in zip(local["files"], dask["files"], strict=True):
@@ -86,21 +59,21 @@ def test_real_reports_match_per_file_and_rule(real: dict[str, Path]) -> None:
     assert dask == local
 
 
-def test_real_rows_and_quarantine_match(real: dict[str, Path]) -> None:
+def test_real_rows_and_quarantine_match(real_curated: dict[str, Path]) -> None:
     keys = ["source_file", "source_row"]
-    assert_same_rows(table(real["dask"] / "curated.parquet", keys),
-                     table(real["local"] / "curated.parquet", keys))
+    assert_same_rows(table(real_curated["dask"] / "curated.parquet", keys),
+                     table(real_curated["local"] / "curated.parquet", keys))
     qkeys = ["source_file", "source_row", "rule", "column"]
-    local_q = table(real["local"] / "quarantine.parquet", qkeys)
+    local_q = table(real_curated["local"] / "quarantine.parquet", qkeys)
     assert local_q.num_rows > 0
-    assert_same_rows(table(real["dask"] / "quarantine.parquet", qkeys), local_q)
+    assert_same_rows(table(real_curated["dask"] / "quarantine.parquet", qkeys), local_q)
 
 
-def test_real_accounting_from_the_written_outputs(real: dict[str, Path]) -> None:
-    rep = report(real["dask"])
-    out = Counter(pq.read_table(real["dask"] / "curated.parquet",
+def test_real_accounting_from_the_written_outputs(real_curated: dict[str, Path]) -> None:
+    rep = report(real_curated["dask"])
+    out = Counter(pq.read_table(real_curated["dask"] / "curated.parquet",
                                 columns=["source_file"]).column(0).to_pylist())
-    bad = Counter(pq.read_table(real["dask"] / "quarantine.parquet",
+    bad = Counter(pq.read_table(real_curated["dask"] / "quarantine.parquet",
                                 columns=["source_file"]).column(0).to_pylist())
     for f in rep["files"]:
         assert out[f["path"]] == f["rows_out"]

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from cic_fixtures import HEADER, cic_rows, to_csv
 from iotforge.curation.contracts.validate import read_canonical
 from iotforge.curation.curate import curate
 from iotforge.curation.leakage.split import split
 from iotforge.curation.schema import read_meta
-from test_hostile_corpus import HEADER, cic_rows, to_csv
 
 
 def _records(text: str) -> list[tuple[str, ...]]:

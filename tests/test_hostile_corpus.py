@@ -31,28 +31,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from test_source_pcap import packet, write_pcap
+from cic_fixtures import HEADER, LABELS, cic_rows, to_csv
+from pcap_writer import packet, write_pcap
 
-HEADER = ["Destination Port", "Flow Duration", "Total Fwd Packets", "Total Backward Packets",
-          "Flow Bytes/s", "Flow Packets/s", "Protocol", "Label"]
-LABELS = ["BENIGN", "PortScan", "DDoS"]
 OUTPUTS = {"curated.parquet", "quarantine.parquet", "report.json"}
-
-
-def cic_rows(n: int = 200, seed: int = 0) -> list[list[str]]:
-    rng = np.random.default_rng(seed)
-    return [[str(int(rng.integers(1, 65535))), str(int(rng.integers(1, 10**7))),
-             str(int(rng.integers(1, 50))), str(int(rng.integers(0, 50))),
-             f"{rng.uniform(0, 1e5):.4f}", f"{rng.uniform(0, 1e4):.4f}", "6",
-             LABELS[i % 3]] for i in range(n)]
-
-
-def to_csv(rows: list[list[str]], header: list[str] = HEADER, newline: str = "\n") -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator=newline)
-    w.writerow(header)
-    w.writerows(rows)
-    return buf.getvalue()
 
 
 def count_records(text: str) -> int:

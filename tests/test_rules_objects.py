@@ -25,7 +25,7 @@ from iotforge.curation.rules import RULES, FileRule, Rule
 from iotforge.curation.rules._base import read_numbers
 from iotforge.curation.rules._timestamps import parse_timestamp_array, parse_timestamps
 from iotforge.curation.schema import ColumnSpec
-from test_source_kdd import ARFF, NEPTUNE, NORMAL, _arff_attributes
+from kdd_fixtures import ARFF, NEPTUNE, NORMAL, arff_attributes
 
 ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = {"shape", "values", "domains", "labels", "duplicates"}
@@ -99,7 +99,7 @@ def test_a_note_is_never_counted_by_its_text(tmp_path: Path) -> None:
     # an ARFF relation whose name mentions a duplicated column is one note of the
     # reader, not a duplicate column (the count used to match the note's text)
     path = tmp_path / "KDDTrain+.arff"
-    text = ARFF.format(attributes=_arff_attributes(), rows=f"{NORMAL},normal\n{NEPTUNE},anomaly\n")
+    text = ARFF.format(attributes=arff_attributes(), rows=f"{NORMAL},normal\n{NEPTUNE},anomaly\n")
     path.write_text(text.replace("@relation 'KDDTrain'",
                                  "@relation 'KDD without duplicated column names'"))
     entry = curate([path], tmp_path / "out")["files"][0]

@@ -11,24 +11,9 @@ from iotforge.curation.clean import clean_batch
 from iotforge.curation.errors import SchemaMismatchError
 from iotforge.curation.sources import Probe, Source, SourceOptions, adapters, detect
 from iotforge.curation.sources.kdd import ADAPTER, SPECS, parse_arff_header
+from kdd_fixtures import ARFF, FEATURES, NEPTUNE, NORMAL, arff_attributes
 
-# The 41 feature names of the KDD Cup 99 task description, in file order.
-FEATURES = (
-    "duration protocol_type service flag src_bytes dst_bytes land wrong_fragment urgent "
-    "hot num_failed_logins logged_in num_compromised root_shell su_attempted num_root "
-    "num_file_creations num_shells num_access_files num_outbound_cmds is_host_login "
-    "is_guest_login count srv_count serror_rate srv_serror_rate rerror_rate "
-    "srv_rerror_rate same_srv_rate diff_srv_rate srv_diff_host_rate dst_host_count "
-    "dst_host_srv_count dst_host_same_srv_rate dst_host_diff_srv_rate "
-    "dst_host_same_src_port_rate dst_host_srv_diff_host_rate dst_host_serror_rate "
-    "dst_host_srv_serror_rate dst_host_rerror_rate dst_host_srv_rerror_rate"
-).split()
-
-# Records as published (KDDTrain+.txt rows 1 and 3; kddcup.data_10_percent rows).
-NORMAL = ("0,tcp,ftp_data,SF,491,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,2,2,0.00,0.00,0.00,"
-          "0.00,1.00,0.00,0.00,150,25,0.17,0.03,0.17,0.00,0.00,0.00,0.05,0.00")
-NEPTUNE = ("0,tcp,private,S0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,123,6,1.00,1.00,0.00,"
-           "0.00,0.05,0.07,0.00,255,26,0.10,0.05,0.00,0.00,1.00,1.00,0.00,0.00")
+# Records as published (kddcup.data_10_percent rows; NORMAL, NEPTUNE in kdd_fixtures).
 SMURF = ("0,icmp,ecr_i,SF,1032,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,511,511,0.00,0.00,0.00,"
          "0.00,1.00,0.00,0.00,255,255,1.00,0.00,1.00,0.00,0.00,0.00,0.00,0.00")
 HTTP = ("0,tcp,http,SF,181,5450,0,0,0,0,0,1,0,0,0,0,0,0,0,0,0,0,8,8,0.00,0.00,0.00,0.00,"
@@ -133,39 +118,12 @@ def test_out_of_domain_values_are_quarantined(tmp_path: Path) -> None:
     assert frame["src_bytes"].isna().tolist() == [False, False, True, False]
 
 
-ARFF = """% NSL-KDD training set
-% from the University of New Brunswick
-@relation 'KDDTrain'
-
-{attributes}
-% the class: normal or anomaly
-@attribute 'class' {{'normal', 'anomaly'}}
-
-@data
-{rows}"""
-
-
-def _arff_attributes() -> str:
-    lines = []
-    for name in FEATURES:
-        if name == "protocol_type":
-            kind = "{'tcp','udp', 'icmp'} "
-        elif name in ("service", "flag"):
-            kind = "{'ftp_data', 'http', 'private', 'ecr_i', 'telnet', 'SF', 'S0'}"
-        elif name in ("land", "logged_in", "is_host_login", "is_guest_login"):
-            kind = "{'0', '1'}"
-        else:
-            kind = "real"
-        lines.append(f"@attribute '{name}' {kind}")
-    return "\n".join(lines)
-
-
 def test_arff_header_comments_and_missing_marker(tmp_path: Path) -> None:
     unknown_service = NEPTUNE.replace(",private,", ",?,")
     rows = (f"{NORMAL},normal\n% a comment inside the data\n{NEPTUNE},anomaly\n"
             f"{unknown_service},'anomaly'\n\n{HTTP},?\n{SMURF}\n")
     path = tmp_path / "KDDTrain+.arff"
-    path.write_text(ARFF.format(attributes=_arff_attributes(), rows=rows))
+    path.write_text(ARFF.format(attributes=arff_attributes(), rows=rows))
     header = parse_arff_header(path)
     assert header.relation == "KDDTrain"
     assert [n for n, _ in header.attributes] == [*FEATURES, "class"]
@@ -186,7 +144,7 @@ def test_arff_header_comments_and_missing_marker(tmp_path: Path) -> None:
 
 def test_arff_crlf_line_numbers(tmp_path: Path) -> None:
     path = tmp_path / "KDDTest+.arff"
-    text = ARFF.format(attributes=_arff_attributes(), rows=f"{NORMAL},normal\n{SMURF}\n")
+    text = ARFF.format(attributes=arff_attributes(), rows=f"{NORMAL},normal\n{SMURF}\n")
     path.write_bytes(text.replace("\n", "\r\n").encode())
     frame, quarantine, _ = _curate(path)
     assert frame["source_row"].tolist() == [50]

@@ -1,8 +1,8 @@
 """pcap/pcapng adapter: detection, flows, the four label sources, damaged captures.
 
-Small captures are written here with a pure-Python pcap writer (Ethernet/IPv4 with
-TCP or UDP); real-data tests use MQTTset and IoT-23 from ``../shared/datasets``
-(or ``$IOTFORGE_DATASETS``) and skip without them.
+Small captures are written with the pure-Python pcap writer of tests/pcap_writer.py
+(Ethernet/IPv4 with TCP or UDP); real-data tests use MQTTset and IoT-23 from
+``../shared/datasets`` (or ``$IOTFORGE_DATASETS``) and skip without them.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import struct
 from pathlib import Path
 
 import pandas as pd
@@ -21,52 +20,11 @@ from iotforge.curation.sources import Probe, Source, SourceOptions, detect
 from iotforge.curation.sources._flow_labels import LabelRules
 from iotforge.curation.sources.pcap import ADAPTER, SPECS, PcapAdapter, scan_capture
 from iotforge.curation.taxonomy import Taxonomy
+from pcap_writer import packet, write_pcap
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("IOTFORGE_DATASETS", ROOT.parent / "shared" / "datasets"))
 CLASSES = set(Taxonomy.default().classes)
-
-# ---------------------------------------------------------------- a tiny pcap writer
-
-def _checksum(data: bytes) -> int:
-    data += b"\0" * (len(data) % 2)
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    total = (total >> 16) + (total & 0xFFFF)
-    return ~(total + (total >> 16)) & 0xFFFF
-
-
-def _ip(addr: str) -> bytes:
-    return bytes(int(x) for x in addr.split("."))
-
-
-def packet(src: str, dst: str, sport: int, dport: int, proto: str = "tcp",
-           flags: int = 0x18, payload: bytes = b"") -> bytes:
-    """An Ethernet II / IPv4 / TCP or UDP frame."""
-    if proto == "tcp":
-        l4 = struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4, flags, 65535, 0, 0)
-        number = 6
-    else:
-        l4 = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0)
-        number = 17
-    l4 += payload
-    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 1, 0, 64, number, 0,
-                         _ip(src), _ip(dst))
-    header = header[:10] + struct.pack("!H", _checksum(header)) + header[12:]
-    return b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + header + l4
-
-
-def write_pcap(path: Path, packets: list[tuple[float, bytes]], *, order: str = "<",
-               nano: bool = False) -> Path:
-    magic = 0xA1B23C4D if nano else 0xA1B2C3D4
-    out = [struct.pack(order + "IHHiIII", magic, 2, 4, 0, 0, 65535, 1)]
-    for ts, frame in packets:
-        sec = int(ts)
-        frac = round((ts - sec) * (1e9 if nano else 1e6))
-        out.append(struct.pack(order + "IIII", sec, frac, len(frame), len(frame)) + frame)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"".join(out))
-    return path
-
 
 T0 = 1_545_404_000.0  # 2018-12-21 14:53:20 UTC
 THREE_FLOWS = [  # A: TCP to an MQTT broker, B: UDP DNS, C: UDP to 8.8.8.8
