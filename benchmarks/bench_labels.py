@@ -138,7 +138,7 @@ def baseline_at(found: int, audit: Any, planted: np.ndarray) -> float:
 
 def downstream(data: Any, X: pd.DataFrame, y: np.ndarray, noisy: np.ndarray,
                issues: Any, focus: str, seed: int) -> dict[str, Any]:
-    from iotforge.evaluation.bootstrap import paired_bootstrap
+    from iotforge.curation.bootstrap import paired_bootstrap
     from iotforge.evaluation.classifiers import make_classifier
     from iotforge.evaluation.diagnostics import rare_classes
     from iotforge.evaluation.evaluate import prepare_features
@@ -151,7 +151,7 @@ def downstream(data: Any, X: pd.DataFrame, y: np.ndarray, noisy: np.ndarray,
             "relabel": (X, np.where(issues.is_issue, issues.suggested, noisy))}
     labels = sorted(set(y) | set(y_test) | set(noisy))
     code = {c: i for i, c in enumerate(labels)}
-    preds = {}
+    preds: dict[str, np.ndarray] = {}
     for name, (Xa, ya) in arms.items():
         if name != "noisy" and name != "clean" and not issues.is_issue.any():
             preds[name] = preds["noisy"]

@@ -253,9 +253,10 @@ class LabelAudit:
                      "disagreements to point at wrong labels, so nothing is flagged"
                      if self.abstained_ else "flags are reported"))
         pairs = pd.crosstab(issues.given[issues.is_issue], issues.suggested[issues.is_issue])
-        per_pair = [{"given": str(g), "suggested": str(s), "rows": int(pairs.loc[g, s])}
-                    for g in pairs.index for s in pairs.columns if pairs.loc[g, s] > 0]
-        per_pair.sort(key=lambda p: -p["rows"])
+        per_pair: list[dict[str, Any]] = [
+            {"given": str(g), "suggested": str(s), "rows": int(pairs.loc[g, s])}
+            for g in pairs.index for s in pairs.columns if pairs.loc[g, s] > 0]
+        per_pair.sort(key=lambda p: (-int(p["rows"]), p["given"], p["suggested"]))
         off = calibrated.sum() - np.trace(calibrated)
 
         def matrix(m: np.ndarray, cast: Any) -> dict[str, dict[str, Any]]:

@@ -88,7 +88,7 @@ def apply_policy(df: pd.DataFrame, flagged: np.ndarray, suggested: np.ndarray,
         return PolicyResult(df, empty, counts)
     if policy == "quarantine":
         idx = np.flatnonzero(flagged)
-        why = [reasons[i] if reasons is not None else "likely wrong label" for i in idx]
+        why = [reasons[int(i)] if reasons is not None else "likely wrong label" for i in idx]
         rows = df.iloc[idx]
         records = [json.dumps(r, default=str) for r in rows.to_dict(orient="records")]
 
@@ -133,13 +133,14 @@ def account(counts: dict[str, dict[str, int]], curate_report: dict[str, Any] | N
     keys = ("rows_read", "rows_out", "rows_quarantined", "rows_duplicate")
     if curate_report is None:
         q = sum(c["rows_quarantined"] for c in counts.values())
-        files = [{"path": f, "rows_read": None, "rows_out": None, "rows_quarantined": c[
-            "rows_quarantined"], "rows_duplicate": None, "rows_relabelled": c["rows_relabelled"]}
-            for f, c in counts.items()]
+        files: list[dict[str, Any]] = [
+            {"path": f, "rows_read": None, "rows_out": None,
+             "rows_quarantined": c["rows_quarantined"], "rows_duplicate": None,
+             "rows_relabelled": c["rows_relabelled"]} for f, c in counts.items()]
         total: dict[str, Any] = {"rows_read": rows_in, "rows_out": rows_in - q,
                                  "rows_quarantined": q, "rows_duplicate": 0}
     else:
-        files = copy.deepcopy(curate_report.get("files", []))
+        files = list(copy.deepcopy(curate_report.get("files", [])))
         known = {str(f.get("path")): f for f in files}
         missing = sorted(set(counts) - set(known))
         if missing:

@@ -33,10 +33,13 @@ import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from iotforge.commands._common import add_engine_arguments, engine_from
 from iotforge.commands.validate import add_input_arguments, load_input
+
+if TYPE_CHECKING:
+    from iotforge.curation.targets import Target  # noqa: F401  (named in a cast)
 
 NAME = "labels"
 HELP = "label audit: likely wrong labels by confident learning; keep, quarantine or relabel"
@@ -140,7 +143,10 @@ def run(args: argparse.Namespace) -> int:
                          f"{curate_report['total']['rows_out']} rows, found a {meta.stage} "
                          f"table of {len(frame)}",
                          path=args.curate_report, hint="give the report of this table")
-    y = np.asarray(target_values(frame, target), dtype=object).astype(str)
+    if target not in ("label", "attack_family", "is_attack"):
+        raise UsageError(f"expected a target in ('label', 'attack_family', 'is_attack'), "
+                         f"found {target!r} in the table's metadata", hint="give --target")
+    y = np.asarray(target_values(frame, cast("Target", target))).astype(str)
     numeric, categorical = feature_columns(meta.roles, list(frame.columns))
     X = prepare_features(frame, numeric, categorical)
     groups, time, chosen = _folds(args, frame, meta)
