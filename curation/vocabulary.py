@@ -49,8 +49,12 @@ DECIMAL_COMMA_PATTERN = r"^[+-]?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]*)(?:,[0-9]+)?
 """A number written with a decimal comma, maybe with dots between thousands
 (``30,57``, ``-0,5``, ``1.234.567,89``, ``1.234``, ``42``) (RE2 syntax)."""
 
+THOUSANDS_PATTERN = r"^[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?$"
+"""A number with commas between thousands and a decimal point (``1,234,567.5``)."""
+
 HEX_PATTERN = r"^[+-]?0[xX][0-9a-fA-F]+$"
 """An integer in hexadecimal notation (``0x1F``), as checksums and flags are written."""
 
 __all__ = ["DECIMAL_COMMA_PATTERN", "DOMAIN_RANGES", "EPOCH_SECONDS", "FALSE_SPELLINGS",
-           "HEX_PATTERN", "MISSING_MARKERS", "NUMBER_PATTERN", "SENTINEL_DOMAINS", "TRUE_SPELLINGS"]
+           "HEX_PATTERN", "MISSING_MARKERS", "NUMBER_PATTERN", "SENTINEL_DOMAINS",
+           "THOUSANDS_PATTERN", "TRUE_SPELLINGS"]

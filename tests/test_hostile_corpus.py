@@ -100,6 +100,45 @@ def _wide() -> tuple[str, bytes]:
     return to_csv(body, header=header), mapping
 
 
+def _bom_in_the_middle() -> str:
+    lines = _base().splitlines(keepends=True)
+    return "".join(lines[:100]) + "\ufeff" + "".join(lines[100:])
+
+
+def _mixed_line_ends() -> str:
+    lines = _base().splitlines()
+    return "".join(ln + ("\n", "\r\n", "\r")[i % 3] for i, ln in enumerate(lines))
+
+
+def _one_very_wide_row() -> str:
+    lines = _base().splitlines(keepends=True)
+    return "".join(lines[:20]) + ",".join(["1"] * 200_000) + "\n" + "".join(lines[20:])
+
+
+def _thousands() -> str:
+    rows = cic_rows()
+    for i in range(0, 200, 7):
+        rows[i][1] = f"{int(rows[i][1]):,}"
+    return to_csv(rows)
+
+
+def _nested_json(array: bool) -> bytes:
+    deep: dict = {"leaf": 1}
+    for _ in range(60):
+        deep = {"n": deep}
+    records = [{"port": i, "flow": {"bytes": i * 3, "flags": ["S", "A"][: i % 3]},
+                "deep": deep, "label": ["normal", "ddos"][i % 2]} for i in range(50)]
+    text = json.dumps(records) if array else "\n".join(json.dumps(r) for r in records)
+    return text.encode()
+
+
+def _grouped_thousands_read(out: Path) -> None:
+    frame = pq.read_table(out / "curated.parquet").to_pandas()
+    assert frame["flow_duration"].notna().all()
+    report = json.loads((out / "report.json").read_text())
+    assert report["total"]["rules"]["thousands_separator"] == len(range(0, 200, 7))
+
+
 def _pcap(tmp: Path, truncate: int | None) -> bytes:
     pkts = [(1.0 + i, packet("10.0.0.1", "10.0.0.2", 40000 + i % 3, 23)) for i in range(12)]
     path = tmp / "x.pcap"
@@ -170,6 +209,21 @@ def corpus(tmp: Path) -> dict[str, Case]:
         "binary_with_format": Case({"f.csv": b"\x00\x01\x02garbage\x00" * 50}, 2,
                                    args=["--format", "cicflowmeter"], message="cicflowmeter"),
         "truncated_line": Case({"f.csv": (base + "443,12,3\n").encode()}, 0, n + 1),
+        "bom_in_the_middle": Case({"f.csv": _bom_in_the_middle().encode()}, 0,
+                                  count_records(_bom_in_the_middle())),
+        "mixed_line_ends": Case({"f.csv": _mixed_line_ends().encode()}, 0,
+                                count_records(_mixed_line_ends())),
+        "one_row_of_200k_fields": Case({"f.csv": _one_very_wide_row().encode()}, 0, n + 1),
+        "nul_byte": Case({"f.csv": base.encode()[:900] + b"\x00" + base.encode()[900:]}, 2,
+                         message="NUL"),
+        "thousands_separators": Case({"f.csv": _thousands().encode()}, 0, n,
+                                     check=_grouped_thousands_read),
+        "nested_json_lines": Case({"f.jsonl": _nested_json(False), "m.yaml": b"label: [label]\n"},
+                                  0, 50, ["--mapping", "{tmp}/m.yaml"]),
+        "json_array": Case({"f.json": _nested_json(True), "m.yaml": b"label: [label]\n"},
+                           0, 50, ["--mapping", "{tmp}/m.yaml"]),
+        "scalar_json_lines": Case({"f.jsonl": b"1\n2\n", "m.yaml": b"label: [label]\n"},
+                                  2, args=["--mapping", "{tmp}/m.yaml"], message="line 1"),
     }
 
 
@@ -177,7 +231,9 @@ CASES = [
     "utf8_bom", "utf16", "crlf", "cr_only", "latin1", "gzip", "gzip_with_format", "bz2", "xz",
     "zip", "quoted_commas_newlines", "nonfinite", "negative_counts", "repeated_header",
     "five_mb_line", "three_thousand_columns", "extension_lies", "zero_bytes",
-    "zero_byte_pcap", "truncated_pcap", "binary_with_format", "truncated_line"]
+    "zero_byte_pcap", "truncated_pcap", "binary_with_format", "truncated_line",
+    "bom_in_the_middle", "mixed_line_ends", "one_row_of_200k_fields", "nul_byte",
+    "thousands_separators", "nested_json_lines", "json_array", "scalar_json_lines"]
 
 
 def run_curate(*args: str, preexec: Callable[[], None] | None = None,
@@ -213,8 +269,19 @@ def assert_accounted(out: Path, records: int | None) -> dict:
     return report
 
 
+DASK_CASES = ["nonfinite", "bom_in_the_middle", "mixed_line_ends", "one_row_of_200k_fields",
+              "thousands_separators", "nested_json_lines", "json_array", "scalar_json_lines",
+              "quoted_commas_newlines", "repeated_header"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", DASK_CASES)
+def test_hostile_case_under_dask(tmp_path: Path, name: str) -> None:
+    test_hostile_case(tmp_path, name, engine="dask")
+
+
 @pytest.mark.parametrize("name", CASES)
-def test_hostile_case(tmp_path: Path, name: str) -> None:
+def test_hostile_case(tmp_path: Path, name: str, engine: str = "local") -> None:
     case = corpus(tmp_path)[name]
     inputs = []
     for fname, data in case.files.items():
@@ -223,7 +290,7 @@ def test_hostile_case(tmp_path: Path, name: str) -> None:
             inputs.append(str(tmp_path / fname))
     out = tmp_path / "out"
     args = [a.replace("{tmp}", str(tmp_path)) for a in case.args]
-    r = run_curate(*inputs, "--out", str(out), *args)
+    r = run_curate(*inputs, "--out", str(out), *args, "--engine", engine)
     if case.exit != 0:
         assert_clean_failure(r, out, case.exit, case.message)
         return

@@ -104,6 +104,9 @@ CASES: dict[str, Case] = {
                                              for i, c in enumerate(r)) + "\n"
                                     for r in [HEADER, *rows]).encode(),
         count=len(BASE), expect={"fix": {}}),
+    "thousands_separator": Case(
+        edits={(2, "bytes"): "\"1,300.5\""},  # quoted in a comma-separated file
+        expect={"fix": {(line(2), "bytes"): 1300.5}}),
     "hex_number": Case(
         edits={(1, "bytes"): "0xC8"},
         expect={"fix": {(line(1), "bytes"): 200.0}}),

@@ -14,9 +14,18 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..vocabulary import DECIMAL_COMMA_PATTERN, FALSE_SPELLINGS, HEX_PATTERN, TRUE_SPELLINGS
+from ..vocabulary import (
+    DECIMAL_COMMA_PATTERN,
+    FALSE_SPELLINGS,
+    HEX_PATTERN,
+    THOUSANDS_PATTERN,
+    TRUE_SPELLINGS,
+)
 from ._base import BatchContext, Effect, Flag, Rule, is_text, mask
 from ._timestamps import parse_timestamp_array
+
+__all__ = ["STEP", "Boolean", "Case", "DecimalComma", "HexNumber", "MissingMarker", "Numeric",
+           "ThousandsSeparator", "Timestamp", "Whitespace", "spellings"]
 
 STEP = 20
 """Value rules run after the reader-level rules, before domains and labels."""
@@ -170,6 +179,27 @@ class DecimalComma(Rule):
             effect.count += int(written.sum())
             point = pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".")
             effect.columns[name] = pc.if_else(pa.array(written), point, text)
+        return effect
+
+
+class ThousandsSeparator(Rule):
+    name = "thousands_separator"
+    detects = ("numbers with commas between thousands (1,234,567.5) in a numeric column "
+               "of a file whose decimal separator is the point")
+    policy = "fix"
+    policies = ("fix",)
+
+    def apply(self, ctx: BatchContext) -> Effect:
+        effect = Effect()
+        for name, spec in ctx.specs.items():
+            text = ctx.values[name]
+            if spec.decimal != "." or not ctx.numeric(name) or not is_text(text):
+                continue
+            grouped = mask(pc.match_substring_regex(text, THOUSANDS_PATTERN))
+            if grouped.any():
+                effect.count += int(grouped.sum())
+                effect.columns[name] = pc.if_else(pa.array(grouped),
+                                                  pc.replace_substring(text, ",", ""), text)
         return effect
 
 

@@ -1,4 +1,5 @@
-"""How a file writes its numbers: the decimal separator, and hexadecimal integers.
+"""How a file writes its numbers: the decimal separator, thousands separators and
+hexadecimal integers.
 
 Spreadsheets in much of Europe export CSV with ``;`` between fields and a decimal
 comma (``30,57732541``). The reader finds the convention per file from the values
@@ -15,10 +16,11 @@ import re
 from collections.abc import Mapping
 
 from .._typing import DecimalMark
-from ..vocabulary import DECIMAL_COMMA_PATTERN, HEX_PATTERN, MISSING_MARKERS
+from ..vocabulary import DECIMAL_COMMA_PATTERN, HEX_PATTERN, MISSING_MARKERS, THOUSANDS_PATTERN
 
 _DECIMAL_COMMA = re.compile(DECIMAL_COMMA_PATTERN)
 _HEX = re.compile(HEX_PATTERN)
+_THOUSANDS = re.compile(THOUSANDS_PATTERN)
 _PLAIN_INT = re.compile(r"^[+-]?[0-9]+$")
 
 
@@ -55,8 +57,8 @@ def as_read(values: list[str | None], decimal: str) -> list[str | None]:
 
     >>> as_read(["30,5", "1.234,5", "0x1F", "x", None], ",")
     ['30.5', '1234.5', '31', 'x', None]
-    >>> as_read(["1.5", "0x10"], ".")
-    ['1.5', '16']
+    >>> as_read(["1.5", "0x10", "1,234.5"], ".")
+    ['1.5', '16', '1234.5']
     """
     out: list[str | None] = []
     for v in values:
@@ -67,6 +69,8 @@ def as_read(values: list[str | None], decimal: str) -> list[str | None]:
             out.append(str(int(s, 16)))
         elif decimal == "," and _DECIMAL_COMMA.match(s) and not _PLAIN_INT.match(s):
             out.append(s.replace(".", "").replace(",", "."))
+        elif decimal == "." and _THOUSANDS.match(s):
+            out.append(s.replace(",", ""))
         else:
             out.append(v)
     return out
