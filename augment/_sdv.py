@@ -32,8 +32,7 @@ from ._ctgan_core import (
     spec_from_transformer,
 )
 from ._gen_base import _LABEL, _GenerativeAugmenter
-from ._sdv_base import _TABLE as _TABLE
-from ._sdv_base import _key, _metadata, _sdv_sample, _SDVPersistence
+from ._sdv_base import _TABLE, _key, _metadata, _sdv_sample, _SDVPersistence
 
 if TYPE_CHECKING:
     from ._gen_base import Contract

@@ -17,7 +17,7 @@ the canonical ``label`` (TON_IoT ``type``, CIC ``Label``, IoT-23 detailed label)
 Split: none of these datasets has official test files, so no predefined split. A time
 split (:func:`iotforge.curation.leakage.split`, ``mode="time"``) is used where the split module
 accepts it *and* every class with at least 20 rows has training rows and at least
-:data:`iotforge.evaluation.bootstrap.MIN_CLASS_ROWS` test rows; otherwise a stratified split (20 %
+:data:`iotforge.curation.bootstrap.MIN_CLASS_ROWS` test rows; otherwise a stratified split (20 %
 test, seed 0), and the table says why. A dataset whose training side has fewer distinct
 feature rows than classes cannot show any effect of augmentation: only ``none`` runs.
 
@@ -141,7 +141,7 @@ def prepare(name: str, files: Sequence[Path], work: Path) -> Prepared:
 
 def time_split_problem(report: dict[str, Any]) -> str:
     """Why a time split cannot answer the question (empty when it can)."""
-    from iotforge.evaluation.bootstrap import MIN_CLASS_ROWS
+    from iotforge.curation.bootstrap import MIN_CLASS_ROWS
 
     classes = {c: n for c, n in report["classes"].items()
                if n["train"] + n["test"] >= 2 * MIN_CLASS_ROWS}  # too small to test anyway
@@ -388,7 +388,7 @@ def dataset_facts(work: Path, name: str) -> dict[str, Any]:
 
 def report(work: Path, names: Sequence[str], arm_names: Sequence[str]) -> str:
     """The Markdown tables of every finished (dataset, arm) under ``work``."""
-    from iotforge.evaluation.bootstrap import MIN_CLASS_ROWS
+    from iotforge.curation.bootstrap import MIN_CLASS_ROWS
 
     lines = ["| dataset | split | train / test rows | distinct feature rows train / test | "
              "rare classes (train / test rows) | macro-F1 none |", "|---|---|---:|---:|---|---:|"]

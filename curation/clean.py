@@ -36,10 +36,9 @@ import numpy as np
 import pyarrow as pa
 
 from ._typing import Policy
-from .rules import RULES, BatchContext, Flag, Rule
+from .rules import RULES, BatchContext, Flag
 from .rules._base import bounds, from_floats
 from .rules._timestamps import parse_timestamp_array, parse_timestamps
-from .rules.duplicates import key_columns as dedupe_key_columns
 from .schema import (
     ATTACK_FAMILY,
     AUGMENTER,
@@ -54,13 +53,6 @@ from .schema import (
 )
 from .sources._base import InvalidRecord
 from .taxonomy import Taxonomy
-from .vocabulary import (
-    DOMAIN_RANGES,
-    EPOCH_SECONDS,
-    FALSE_SPELLINGS,
-    MISSING_MARKERS,
-    TRUE_SPELLINGS,
-)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -263,7 +255,5 @@ def _output(ctx: BatchContext, source: str, source_file: str) -> pa.Table:
     return pa.table(columns)
 
 
-__all__ = ["DOMAIN_RANGES", "EPOCH_SECONDS", "FALSE_SPELLINGS", "MISSING_MARKERS",
-           "QUARANTINE_COLUMNS", "QUARANTINE_SCHEMA", "RULES", "TRUE_SPELLINGS",
-           "CleanResult", "Rule", "clean_batch", "dedupe_key_columns",
+__all__ = ["QUARANTINE_COLUMNS", "QUARANTINE_SCHEMA", "CleanResult", "clean_batch",
            "parse_timestamp_array", "parse_timestamps"]

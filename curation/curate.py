@@ -21,54 +21,22 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections import Counter
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from ._inputs import SKIP_NAMES as SKIP_NAMES
-from ._inputs import _globbed as _globbed
-from ._inputs import _reason as _reason
-from ._inputs import _unusable_error as _unusable_error
 from ._inputs import _usable_inputs, expand_inputs, settle_unusable
-from ._inputs import _why as _why
 from ._output import OutputSet
-from ._streaming import WriteBehind
 from ._typing import DedupeScope, OnBadFile, Policy
-from .clean import QUARANTINE_SCHEMA, RULES
 from .engines import EngineOption, dask_client, resolve_engine
-from .engines.local import Progress, Writers, curate_file
+from .engines.local import Progress, run_local
 from .errors import InputError, UsageError
-from .rules import FileContext
-from .rules.duplicates import DuplicateIndex, conflicts
-from .rules.shape import track_constant
-from .schema import (
-    ARROW_TYPES,
-    FIXED_ROLES,
-    ColumnSpec,
-    TableMeta,
-    arrow_schema,
-)
+from .rules import RULES
 from .sources import SourceOptions
 from .taxonomy import Taxonomy
 
+__all__ = ["OUTPUTS", "curate"]
+
 log = logging.getLogger(__name__)
-
-_Dedupe = DuplicateIndex  # the exact-duplicate index, now in iotforge.curation.rules.duplicates
-
-
-def _promote(a: pa.DataType, b: pa.DataType) -> pa.DataType:
-    if a == b:
-        return a
-    if pa.types.is_integer(a) and pa.types.is_floating(b) or (
-            pa.types.is_floating(a) and pa.types.is_integer(b)):
-        return pa.float64()
-    return pa.string()
-
 
 def curate(
     inputs: Iterable[str | os.PathLike[str]],
@@ -149,8 +117,8 @@ def curate(
     skipped = settle_unusable(unusable, paths, skipped, on_bad_file)
     with OutputSet(out_dir, OUTPUTS, stage="curate") as output:
         if kind == "local":
-            report = _run(paths, adapters, output.staging, options, taxonomy, policies,
-                          progress, dedupe_scope)
+            report = run_local(paths, adapters, output.staging, options, taxonomy, policies,
+                               progress, dedupe_scope)
         else:
             from .engines.dask_curate import PARTITION_BYTES, run_dask
 
@@ -176,155 +144,3 @@ def _check_policies(policies: Mapping[str, Policy] | None) -> None:
 
 OUTPUTS = ("curated.parquet", "quarantine.parquet", "report.json")
 """curate's output set; report.json, written last, marks a complete set."""
-
-
-def _plan(paths: list[Path], adapters: list[Any],
-          options: SourceOptions) -> tuple[TableMeta, pa.Schema]:
-    """Open every source once for its column specs, so one writer takes all rows.
-
-    Opening reads only the first chunk of a file (the kind inference sample); the
-    source is closed again and reopened for the real pass. Types of a column that
-    differ between sources are promoted (int+float -> float, otherwise string).
-    """
-    plans: list[tuple[str, dict[str, ColumnSpec]]] = []
-    for path, adapter in zip(paths, adapters, strict=True):
-        source = adapter.open(path, options)
-        close = getattr(source.batches, "close", None)
-        if close is not None:
-            close()
-        plans.append((source.name, dict(source.specs)))
-    roles: dict[str, str] = dict(FIXED_ROLES)
-    types: dict[str, pa.DataType] = {}
-    order: list[str] = []
-    for _, specs in plans:
-        for name, spec in specs.items():
-            roles.setdefault(name, spec.role)
-            typ = ARROW_TYPES[spec.kind]
-            if name not in types:
-                types[name] = typ
-                order.append(name)
-            else:
-                types[name] = _promote(types[name], typ)
-    meta = TableMeta(stage="curate", roles=roles,
-                     sources=sorted({name for name, _ in plans}),
-                     extra={"inputs": [str(p) for p in paths]})
-    fixed = arrow_schema({}, meta)
-    schema = pa.schema([*fixed, *(pa.field(n, types[n]) for n in order)],
-                       metadata={b"iotforge": meta.to_json().encode()})
-    return meta, schema
-
-
-def _run(paths: list[Path], adapters: list[Any], work: Path, options: SourceOptions,
-         taxonomy: Taxonomy, policies: Mapping[str, Policy] | None, progress: Progress | None,
-         dedupe_scope: DedupeScope = "global") -> dict[str, Any]:
-    meta, schema = _plan(paths, adapters, options)
-    files, fingerprints = _write(paths, adapters, work, schema, options, taxonomy, policies,
-                                 progress, dedupe_scope)
-    table_rows = pq.read_metadata(work / "curated.parquet").num_rows
-    report = run_report(files, fingerprints, meta, policies, taxonomy, dedupe_scope)
-    if table_rows != report["total"]["rows_out"]:
-        raise AssertionError("curated rows differ from the accounting")
-    return report
-
-
-def _write(paths: list[Path], adapters: list[Any], work: Path, schema: pa.Schema,
-           options: SourceOptions, taxonomy: Taxonomy, policies: Mapping[str, Policy] | None,
-           progress: Progress | None, dedupe_scope: DedupeScope
-           ) -> tuple[list[dict[str, Any]], list[tuple[frozenset[str], np.ndarray]]]:
-    """Curate every file into the two Parquet writers; per file its report entry and
-    feature-row fingerprint."""
-    seen = DuplicateIndex()  # every file's records, for the cross-file counts
-    files: list[dict[str, Any]] = []
-    fingerprints: list[tuple[frozenset[str], np.ndarray]] = []
-    strings = [f.name for f in schema if pa.types.is_string(f.type)]
-    with pq.ParquetWriter(work / "quarantine.parquet", QUARANTINE_SCHEMA) as qwriter, \
-            pq.ParquetWriter(work / "curated.parquet", schema, use_dictionary=strings,
-                             compression="zstd") as writer, WriteBehind() as behind:
-        for path, adapter in zip(paths, adapters, strict=True):
-            source = adapter.open(path, options)
-            fctx = FileContext(path=Path(path), source=source, policies=policies or {},
-                               index=seen, scope=dedupe_scope, several=len(paths) > 1)
-            entry, fingerprint = curate_file(fctx, adapter.name, schema,
-                                             Writers(writer, qwriter, behind), taxonomy,
-                                             policies, progress)
-            files.append(entry)
-            fingerprints.append(fingerprint)
-    return files, fingerprints
-
-
-def run_report(files: list[dict[str, Any]],
-               fingerprints: list[tuple[frozenset[str], np.ndarray]], meta: TableMeta,
-               policies: Mapping[str, Policy] | None, taxonomy: Taxonomy,
-               dedupe_scope: DedupeScope) -> dict[str, Any]:
-    """The run's report from the files' entries: totals, rules, classes, warnings.
-
-    Every engine builds its report here; the warnings are logged as well.
-    """
-    total: dict[str, Any] = {k: sum(f[k] for f in files) for k in
-                             ("rows_read", "rows_out", "rows_quarantined", "rows_duplicate")}
-    rules: Counter[str] = Counter()
-    for f in files:
-        rules.update(f["rules"])
-    total["rules"] = dict(sorted(rules.items()))
-    classes: Counter[str] = Counter()
-    for f in files:
-        classes.update(f["classes"])
-    total["classes"] = dict(classes.most_common())
-    warnings = same_records(files, fingerprints)
-    for warning in warnings:
-        log.warning("%s", warning)
-    return {
-        "files": files,
-        "total": total,
-        "policies": {name: (policies or {}).get(name, r.policy) for name, r in RULES.items()},
-        "taxonomy": taxonomy.origin,
-        "roles": meta.roles,
-        "dedupe_scope": dedupe_scope,
-        "warnings": warnings,
-    }
-
-
-SAME_RECORDS_SHARE = 0.5
-"""Share of a file's distinct feature rows found in another file that makes them "the same
-records" (e.g. NSL-KDD's .txt and .arff copies of one set) and earns a warning."""
-
-
-def same_records(files: list[dict[str, Any]],
-                 fingerprints: list[tuple[frozenset[str], np.ndarray]]) -> list[str]:
-    """Warnings for pairs of files that hold mostly the same feature rows.
-
-    Files are compared when they have the same feature columns; their distinct
-    feature-row hashes (labels left out, so a copy relabelled ``attack`` still
-    matches) are intersected. Curating both counts every such record twice.
-    """
-    warnings = [
-        f"{f['path']} repeats {f['rows_repeating_earlier_files']:,} of its {f['rows_read']:,} "
-        f"records from earlier input files: the same capture given twice?"
-        for f in files
-        if f["rows_repeating_earlier_files"] >= SAME_RECORDS_SHARE * max(f["rows_read"], 1)]
-    for i, (cols_a, a) in enumerate(fingerprints):
-        for j in range(i + 1, len(fingerprints)):
-            cols_b, b = fingerprints[j]
-            if cols_a != cols_b or not len(a) or not len(b):
-                continue
-            common = len(np.intersect1d(a, b, assume_unique=True))
-            smaller = min(len(a), len(b))
-            if common >= SAME_RECORDS_SHARE * smaller:
-                warnings.append(
-                    f"{files[j]['path']} and {files[i]['path']} hold the same records "
-                    f"({common:,} of {smaller:,} distinct feature rows in common): the same "
-                    f"capture in two formats? Curate one of them")
-    return warnings
-
-
-def _conflicts(fhash: list[np.ndarray], flabel: list[np.ndarray]) -> tuple[int, int]:
-    """Feature groups with more than one label, and the rows in them
-    (:func:`iotforge.curation.rules.duplicates.conflicts`)."""
-    groups, rows, _ = conflicts(fhash, flabel)
-    return groups, rows
-
-
-def _track_constant(table: pa.Table, constant: set[str], seen: dict[str, Any]) -> None:
-    """Drop from ``constant`` every column that shows a second distinct value
-    (:func:`iotforge.curation.rules.shape.track_constant`)."""
-    track_constant(table, constant, seen)

@@ -167,4 +167,4 @@ def write_demo(out_dir: str | os.PathLike[str], *, seed: int = 0) -> list[Path]:
     return paths
 
 
-__all__ = ["write_demo"]
+__all__ = ["CIC_CLASSES", "TELEMETRY_CLASSES", "ZEEK_CLASSES", "write_demo"]

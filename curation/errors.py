@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+__all__ = ["AmbiguousFormatError", "DataCheckError", "InputError", "IotforgeError", "LeakageError",
+           "MappingError", "OutputBusyError", "Problem", "SchemaMismatchError",
+           "TooLittleDataError", "UnknownFormatError", "UnusableInputsError", "UsageError",
+           "ValidationFailed"]
+
 
 class IotforgeError(Exception):
     """Base class of every error iotforge raises on purpose.

@@ -35,6 +35,9 @@ from ._typing import Domain, Kind, Role
 from .schema import ColumnSpec
 from .vocabulary import FALSE_SPELLINGS, MISSING_MARKERS, TRUE_SPELLINGS
 
+__all__ = ["ADDRESS_SHARE", "ADDRESS_WORDS", "DIRECTION_WORDS", "infer_kind", "infer_spec",
+           "is_address_name", "looks_like_addresses", "spec_from_values"]
+
 # A name made only of these tokens, with at least one address word, is an address.
 ADDRESS_WORDS = frozenset({
     "ip", "ips", "ipv4", "ipv6", "addr", "address", "addresses", "host", "hostname", "mac",

@@ -29,6 +29,12 @@ import pyarrow.parquet as pq
 from ._typing import DecimalMark, Domain, Kind, Role
 from .errors import InputError, MappingError
 
+__all__ = ["ARROW_TYPES", "ATTACK_FAMILY", "AUGMENTER", "DOMAINS", "FIXED_ROLES", "FIXED_TYPES",
+           "IS_ATTACK", "IS_SYNTHETIC", "KINDS", "LABEL", "LABEL_COLUMNS", "LABEL_RAW", "META_KEY",
+           "PROVENANCE_COLUMNS", "ROLES", "SOURCE", "SOURCE_FILE", "SOURCE_ROW",
+           "SYNTHETIC_LABEL_COLUMNS", "ColumnSpec", "TableMeta", "arrow_schema", "atomic_text",
+           "conform", "read_meta", "with_meta", "write_frame_atomic", "write_table_atomic"]
+
 META_KEY = b"iotforge"
 
 ROLES: tuple[str, ...] = get_args(Role)

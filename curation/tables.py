@@ -64,6 +64,11 @@ from .schema import (
 if TYPE_CHECKING:
     import pandas as pd
 
+__all__ = ["INFERRED_STAGE", "PARQUET_MAGIC", "REQUIRED_COLUMNS", "Loaded", "apply_roles",
+           "concat_promoted", "curated_inputs", "dataset_part", "infer_role", "infer_roles",
+           "is_parquet", "is_stage_table", "load_data", "merge_metas", "missing_canonical",
+           "read_stage_tables", "table_meta", "without_pandas_index"]
+
 log = logging.getLogger(__name__)
 
 PARQUET_MAGIC = b"PAR1"
@@ -226,6 +231,33 @@ def apply_roles(meta: TableMeta, roles: Mapping[str, Any], columns: Sequence[str
     return meta
 
 
+def concat_promoted(tables: Sequence[pa.Table], path: str | os.PathLike[str]) -> pa.Table:
+    """Tables of several files as one, each column's type promoted (int32 and int64 to
+    int64, int and float to float; a column missing from a file is null there); both
+    engines read several inputs through it (the Dask one with empty tables, for the
+    schema). One clear error, naming ``path``, when two types do not promote.
+
+    >>> a, b = pa.table({"n": pa.array([1], pa.int32())}), pa.table({"n": [2.5], "s": ["x"]})
+    >>> concat_promoted([a, b], "b.parquet").schema.types
+    [DataType(double), DataType(string)]
+    """
+    try:
+        return pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise InputError(f"expected Parquet files with compatible schemas ({exc})",
+                         path=str(path)) from None
+
+
+def merge_metas(metas: Sequence[TableMeta]) -> TableMeta:
+    """The first file's :class:`TableMeta` with the others' roles and sources added (the
+    first file wins a disagreement)."""
+    meta = metas[0]
+    for m in metas[1:]:
+        meta.roles.update({k: v for k, v in m.roles.items() if k not in meta.roles})
+        meta.sources += [s for s in m.sources if s not in meta.sources]
+    return meta
+
+
 def read_stage_tables(paths: Sequence[str | os.PathLike[str]], *,
                       roles: Mapping[str, Any] | None = None,
                       roles_origin: str | None = None) -> tuple[pa.Table, TableMeta]:
@@ -245,15 +277,8 @@ def read_stage_tables(paths: Sequence[str | os.PathLike[str]], *,
         table = without_pandas_index(table)
         metas.append(table_meta(path, table.schema))
         tables.append(table)
-    try:
-        table = pa.concat_tables(tables, promote_options="permissive")
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise InputError(f"expected Parquet files with compatible schemas ({exc})",
-                         path=str(paths[-1])) from None
-    meta = metas[0]
-    for m in metas[1:]:
-        meta.roles.update({k: v for k, v in m.roles.items() if k not in meta.roles})
-        meta.sources += [s for s in m.sources if s not in meta.sources]
+    table = concat_promoted(tables, paths[-1])
+    meta = merge_metas(metas)
     if meta.stage == INFERRED_STAGE and SOURCE in table.column_names:
         found = pc.unique(table[SOURCE].drop_null()).to_pylist()
         meta.sources += sorted(str(s) for s in found if s not in meta.sources)

@@ -33,6 +33,8 @@ import pandas as pd
 from .errors import UsageError
 from .schema import ATTACK_FAMILY, IS_ATTACK, LABEL
 
+__all__ = ["ATTACK", "MISSING", "NORMAL", "TARGETS", "UNKNOWN_FAMILY", "Target", "target_values"]
+
 Target = Literal["label", "attack_family", "is_attack"]
 """The column a model learns to predict."""
 

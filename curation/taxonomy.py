@@ -25,6 +25,8 @@ import yaml
 
 from .errors import MappingError
 
+__all__ = ["LabelInfo", "Taxonomy", "normalise_label"]
+
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 

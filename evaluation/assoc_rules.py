@@ -59,13 +59,9 @@ import numpy as np
 import pandas as pd
 from iotforge.curation.errors import TooLittleDataError, UsageError
 
-from ._items import MAX_LEVELS as MAX_LEVELS
-from ._items import PORT_NAME as PORT_NAME
 from ._items import ItemEncoder, _match
-from ._items import _number as _number
-from ._items import _text as _text
 
-__all__ = ["RULE_COLUMNS", "RULE_TOLERANCE", "ItemEncoder", "RuleSet", "mine_rules",
+__all__ = ["MIN_COUNT", "RULE_COLUMNS", "RULE_TOLERANCE", "ItemEncoder", "RuleSet", "mine_rules",
            "rule_fidelity"]
 
 log = logging.getLogger(__name__)

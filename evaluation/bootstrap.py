@@ -2,17 +2,14 @@
 
 The bootstrap itself (:func:`paired_bootstrap`, :class:`BootstrapResult`,
 :data:`MIN_CLASS_ROWS`) is :mod:`iotforge.curation.bootstrap`, shared with
-:class:`~iotforge.augment.AutoAugmenter`; its names are importable from here too.
+:class:`~iotforge.augment.AutoAugmenter`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from iotforge.curation.bootstrap import MIN_CLASS_ROWS, BootstrapResult, Interval, paired_bootstrap
-
-__all__ = ["MIN_CLASS_ROWS", "BootstrapResult", "Interval", "describe_scope",
-           "paired_bootstrap", "verdict_counts"]
+__all__ = ["describe_scope", "verdict_counts"]
 
 
 def describe_scope(n_test: int, n_seeds: int, n_boot: int, seeds_vary: str,

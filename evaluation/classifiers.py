@@ -39,16 +39,13 @@ from iotforge.curation.errors import UsageError
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from . import deep
-from ._preprocess import MAX_CATEGORIES as MAX_CATEGORIES
-from ._preprocess import MISSING as MISSING
 from ._preprocess import _preprocessor
-from ._preprocess import _signed_log as _signed_log
 from ._typing import ClassifierFactory
 from .anomaly import AutoencoderDetector
 from .rule_classifier import AssociationRuleClassifier
 
-__all__ = ["CLASSIFIERS", "SVM_MAX_ROWS", "ClassifierSpec", "KMeansMajority", "Subsampled",
-           "classifier_factory", "make_classifier"]
+__all__ = ["CLASSIFIERS", "MIN_ROWS_PER_CLASS", "SVM_MAX_ROWS", "ClassifierSpec", "KMeansMajority",
+           "Subsampled", "capped_indices", "classifier_factory", "make_classifier"]
 
 SVM_MAX_ROWS = 3000
 MIN_ROWS_PER_CLASS = 50

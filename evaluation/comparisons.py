@@ -7,7 +7,7 @@ difference, its 95 % interval, what the interval covers and the verdict: ``helpe
 
 When the per-row test predictions are stored (every evaluation since they were), the
 interval is the paired bootstrap over test rows and seeds
-(:func:`iotforge.evaluation.bootstrap.paired_bootstrap`). Results without predictions fall back
+(:func:`iotforge.curation.bootstrap.paired_bootstrap`). Results without predictions fall back
 to the t interval of the per-seed macro-F1 differences, which has little power with
 3 to 5 seeds; the ``test`` column says which was used.
 
@@ -29,13 +29,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from iotforge.curation.bootstrap import MIN_CLASS_ROWS, paired_bootstrap
 
-from .bootstrap import MIN_CLASS_ROWS, describe_scope, paired_bootstrap
+from .bootstrap import describe_scope
 from .metrics import paired_comparison
 from .predictions import Predictions
 from .summary import ALL_CLASSIFIERS, run_label
 
-__all__ = ["COMPARISON_COLUMNS", "BOOTSTRAP", "compare", "sentence"]
+__all__ = ["BOOTSTRAP", "COMPARISON_COLUMNS", "NO_EFFECT", "T_TEST", "compare", "sentence"]
 
 COMPARISON_COLUMNS = ["augmenter", "arm", "classifier", "metric", "class", "n_seeds",
                       "n_test", "baseline", "treated", "diff", "ci_low", "ci_high",

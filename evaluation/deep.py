@@ -62,7 +62,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._typing import Device
 
-__all__ = ["RNN_STEP", "CNNClassifier", "DBNClassifier", "DeepEnsembleClassifier",
+__all__ = ["PREDICT_BATCH", "RNN_STEP", "CNNClassifier", "DBNClassifier", "DeepEnsembleClassifier",
            "DeepMLPClassifier", "RNNClassifier", "torch_session", "validation_split"]
 
 log = logging.getLogger(__name__)

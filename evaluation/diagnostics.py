@@ -23,7 +23,8 @@ import pandas as pd
 
 from ._preprocess import _preprocessor
 
-__all__ = ["MAX_RARE", "RARE_SHARE", "neighbour_overlap", "rare_classes"]
+__all__ = ["MAX_QUERY_ROWS", "MAX_RARE", "MAX_REFERENCE_ROWS", "NEIGHBOURS", "RARE_SHARE",
+           "neighbour_overlap", "rare_classes"]
 
 RARE_SHARE = 0.1
 """A class is rare when it has fewer training rows than this share of the largest."""

@@ -61,10 +61,7 @@ from iotforge.curation.schema import LABEL
 from ._baseline import use_baseline
 from ._features import Augmented, class_counts, feature_columns, prepare_features
 from ._inputs import Prepared, augment_seed, prepare_inputs, target_classes
-from ._inputs import _target as _target
-from ._runs import DETECTION_METRICS as DETECTION_METRICS
 from ._runs import RunLog, derive_seed
-from ._runs import _detector as _detector
 from ._typing import Arm, ClassifierFactory, SamplerFactory, SyntheticFactory
 from .assoc_rules import RuleSet, mine_rules
 from .classifiers import classifier_factory
@@ -73,8 +70,8 @@ from .diagnostics import neighbour_overlap, rare_classes
 from .fidelity import fidelity, projection
 from .predictions import Predictions
 
-__all__ = ["ARMS", "EvaluationResult", "derive_seed", "evaluate", "feature_columns",
-           "prepare_features"]
+__all__ = ["ARMS", "FIXED", "PER_SEED", "EvaluationResult", "derive_seed", "evaluate",
+           "feature_columns", "prepare_features"]
 
 ARMS: tuple[Arm, ...] = ("none", "real+synthetic", "synthetic-only")
 PER_SEED = "classifier and augmenter seeds"

@@ -31,7 +31,7 @@ from iotforge.curation.errors import UsageError
 from .comparisons import compare
 from .evaluate import EvaluationResult, evaluate
 
-__all__ = ["evaluate_dask"]
+__all__ = ["evaluate_dask", "merge", "merge_classifiers"]
 
 
 def evaluate_dask(train: pd.DataFrame, test: pd.DataFrame, client: Any, *,

@@ -43,7 +43,8 @@ from iotforge.curation.rules._hash import frame_hash
 from ._preprocess import _preprocessor
 from .assoc_rules import RuleSet, rule_fidelity
 
-__all__ = ["closest_record_distance", "column_similarity", "correlation_difference",
+__all__ = ["MAX_QUERY_ROWS", "MAX_REFERENCE_ROWS", "PROJECTION_CLASSES", "PROJECTION_POINTS",
+           "closest_record_distance", "column_similarity", "correlation_difference",
            "exact_match_rate", "fidelity", "privacy", "projection", "sdmetrics_quality"]
 
 log = logging.getLogger(__name__)

@@ -26,12 +26,12 @@ from dataclasses import asdict, dataclass
 from typing import Any, TypeAlias
 
 import numpy as np
-from iotforge.curation.bootstrap import verdict as verdict
+from iotforge.curation.bootstrap import verdict
 
 from ._typing import Verdict
 
-__all__ = ["PairedComparison", "classification_metrics", "confusion", "paired_comparison",
-           "verdict"]
+__all__ = ["Labels", "PairedComparison", "classification_metrics", "confusion",
+           "paired_comparison"]
 
 Labels: TypeAlias = Sequence[Any] | np.ndarray
 """Class labels of rows: a list, a pandas Series or a NumPy array."""

@@ -31,7 +31,7 @@ import pyarrow as pa
 from iotforge.curation.errors import InputError
 from iotforge.curation.rules._hash import frame_hash
 
-__all__ = ["Predictions", "RunKey", "fingerprint"]
+__all__ = ["TRUTH", "Predictions", "RunKey", "fingerprint"]
 
 RunKey: TypeAlias = tuple[str, str, str, int]
 """``(augmenter, arm, classifier, seed)``."""

@@ -52,7 +52,7 @@ from .evaluate import EvaluationResult
 from .predictions import Predictions
 from .summary import COLUMNS, metrics_json, per_class_recall, run_label
 
-__all__ = ["read_results", "write_results"]
+__all__ = ["PathLike", "read_results", "write_results"]
 
 PathLike = str | os.PathLike[str]
 

@@ -22,8 +22,9 @@ import pandas as pd
 
 from .diagnostics import rare_classes
 
-__all__ = ["COLUMNS", "detection_summary", "leaderboard", "metrics_json", "per_class_recall",
-           "rare_class_recall", "recall_by_classifier", "run_label"]
+__all__ = ["ALL_CLASSIFIERS", "COLUMNS", "JSON_METRICS", "detection_summary", "leaderboard",
+           "metrics_json", "per_class_recall", "rare_class_recall", "recall_by_classifier",
+           "run_label"]
 
 COLUMNS = ["augmenter", "arm", "classifier", "seed", "metric", "class", "value"]
 ALL_CLASSIFIERS = "all classifiers"

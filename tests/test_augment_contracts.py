@@ -8,7 +8,7 @@ import pytest
 from iotforge.augment import augment_table
 from iotforge.augment._factory import METHODS
 from iotforge.curation.contracts.contract import valid_rows
-from iotforge.curation.contracts.validate import load_suite
+from iotforge.curation.contracts.suites import load_suite
 from iotforge.curation.curate import curate
 from iotforge.curation.leakage.split import split
 from iotforge.curation.schema import read_meta

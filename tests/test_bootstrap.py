@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from iotforge.evaluation.bootstrap import MIN_CLASS_ROWS, paired_bootstrap
+from iotforge.curation.bootstrap import MIN_CLASS_ROWS, paired_bootstrap
 from iotforge.evaluation.comparisons import compare
 from iotforge.evaluation.metrics import classification_metrics
 from iotforge.evaluation.predictions import Predictions

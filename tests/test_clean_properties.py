@@ -6,8 +6,9 @@ import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from iotforge.curation.clean import FALSE_SPELLINGS, MISSING_MARKERS, TRUE_SPELLINGS, clean_batch
+from iotforge.curation.clean import clean_batch
 from iotforge.curation.schema import ColumnSpec
+from iotforge.curation.vocabulary import FALSE_SPELLINGS, MISSING_MARKERS, TRUE_SPELLINGS
 
 LABELS = ["normal", "ddos", "DDoS", " Benign ", "PortScan", "teleport", None, "-"]
 cell = st.one_of(

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from iotforge.curation.contracts.validate import load_suite
+from iotforge.curation.contracts.suites import load_suite
 from iotforge.curation.schema import read_meta, write_table_atomic
 from real_samples import REPO, curated_sample
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
-from iotforge.curation.clean import clean_batch, dedupe_key_columns
+from iotforge.curation.clean import clean_batch
 from iotforge.curation.curate import curate
+from iotforge.curation.rules.duplicates import key_columns as dedupe_key_columns
 from iotforge.curation.schema import ColumnSpec
 from iotforge.curation.sources import SourceOptions, get_adapter
 

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from iotforge.curation.contracts.profile import numeric_bounds, profile_frame
-from iotforge.curation.contracts.validate import check_suite, validate_frame
+from iotforge.curation.contracts.suites import check_suite
+from iotforge.curation.contracts.validate import validate_frame
 from iotforge.curation.errors import TooLittleDataError, UsageError
 from iotforge.curation.schema import TableMeta
 

@@ -9,13 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from iotforge.curation.contracts.profile import dump_suite
-from iotforge.curation.contracts.validate import (
-    available_suites,
-    load_suite,
-    read_canonical,
-    select_rows,
-    validate_frame,
-)
+from iotforge.curation.contracts.suites import available_suites, load_suite
+from iotforge.curation.contracts.validate import read_canonical, select_rows, validate_frame
 from iotforge.curation.errors import MappingError, UsageError
 from iotforge.curation.schema import read_meta
 from real_samples import REPO, curated_pcaps, curated_sample

@@ -14,7 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from iotforge.curation.contracts.validate import load_suite, validate_frame
+from iotforge.curation.contracts.suites import load_suite
+from iotforge.curation.contracts.validate import validate_frame
 from iotforge.curation.errors import MappingError
 from iotforge.curation.schema import FIXED_ROLES, META_KEY, read_meta
 from real_samples import REPO

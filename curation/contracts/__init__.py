@@ -8,6 +8,7 @@ contract of their source).
 
 from __future__ import annotations
 
+from ._results import FailedExpectation, ValidationReport
 from .contract import for_rows, for_synthetic_rows, row_contract, valid_rows
 from .profile import dump_suite, profile_frame
 from .suites import (
@@ -16,13 +17,7 @@ from .suites import (
     check_suite,
     load_suite,
 )
-from .validate import (
-    FailedExpectation,
-    ValidationReport,
-    read_canonical,
-    select_rows,
-    validate_frame,
-)
+from .validate import read_canonical, select_rows, validate_frame
 
 __all__ = ["ExpectationProblem", "FailedExpectation", "ValidationReport", "available_suites",
            "check_suite", "dump_suite", "for_rows", "for_synthetic_rows", "load_suite",

@@ -32,6 +32,8 @@ from ..schema import (
 from ._gx import gx_frame, run_gx
 from .validate import select_rows
 
+__all__ = ["TABLE_LEVEL_OK", "for_rows", "for_synthetic_rows", "row_contract", "valid_rows"]
+
 # Not row-level, or about storage (the writer casts synthetic rows to the table's
 # schema, so a float-valued integer column in memory is no violation).
 TABLE_LEVEL_OK = {"expect_table_row_count_to_be_between", "expect_table_columns_to_match_set",

@@ -51,6 +51,9 @@ from ..schema import (
     TableMeta,
 )
 
+__all__ = ["TYPE_LISTS", "ColumnPlan", "check_reference", "column_plan", "column_stats",
+           "draft_suite", "dump_suite", "kind_of", "merge_stats", "numeric_bounds", "profile_frame"]
+
 # pandas dtype names as GX's ``expect_column_values_to_be_in_type_list`` sees them
 # for each canonical storage kind, after
 # :func:`iotforge.curation.contracts.validate.read_canonical` and
@@ -170,30 +173,106 @@ def profile_frame(
     ...  if e["type"] == "expect_column_values_to_be_in_set"]
     [['tcp', 'udp'], ['ddos', 'normal']]
     """
+    check_reference(margin, 0 if df.empty else len(df))
+    plan = column_plan(df, meta)
+    stats = column_stats(df, plan, max_categories)
+    for col in plan:
+        values = df[col].dropna()
+        stats[col]["unique"] = bool(values.is_unique)
+    return draft_suite(df.iloc[:0], stats, len(df), plan, name=name, margin=margin,
+                       max_categories=max_categories, extra_labels=extra_labels)
+
+
+# The drafting rules, once for both engines: the local one above and the Dask one
+# (iotforge.curation.engines.dask_profile), which reduces its partitions' column_stats
+# with merge_stats and finds id uniqueness by a hash shuffle.
+
+ColumnPlan = dict[str, tuple[str, str | None]]
+"""Column -> (storage kind, role) of the columns a suite is drafted for."""
+
+_RANGE_ROLES = ("numeric", "categorical", "id", "endpoint", None)
+
+
+def check_reference(margin: float, rows: int) -> None:
+    """The usage and data checks every engine makes before drafting."""
     if not 0 <= margin <= 10:
         raise UsageError(f"expected a margin between 0 and 10, found {margin}")
-    if df.empty:
+    if rows == 0:
         raise TooLittleDataError("expected reference data with at least one row, found none")
+
+
+def column_plan(empty: pd.DataFrame, meta: TableMeta) -> ColumnPlan:
+    """Each column's storage kind (from its dtype) and role (from ``meta``)."""
+    return {str(c): (kind_of(empty[c]), meta.roles.get(str(c))) for c in empty.columns}
+
+
+def column_stats(df: pd.DataFrame, plan: ColumnPlan,
+                 max_categories: int) -> dict[str, dict[str, Any]]:
+    """What the rules need of each column of ``df`` (the whole reference, or one
+    partition): null and present counts, minimum and maximum of a ranged column,
+    the distinct values of a low-cardinality text column (None past ``max_categories``).
+
+    >>> plan = {"n": ("int", "numeric"), "p": ("string", "categorical")}
+    >>> st = column_stats(pd.DataFrame({"n": [3, 1], "p": ["a", None]}), plan, 30)
+    >>> st["n"]["min"], st["n"]["max"], st["p"]["nulls"], st["p"]["distinct"]
+    (np.int64(1), np.int64(3), 1, {'a'})
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for col, (kind, role) in plan.items():
+        s = df[col]
+        values = s.dropna()
+        st: dict[str, Any] = {"nulls": int(s.isna().sum()), "present": len(values)}
+        if len(values) and kind in ("float", "int") and role in _RANGE_ROLES:
+            st["min"], st["max"] = values.min(), values.max()
+        if kind == "string" and (role in ("categorical", "label") or col == SOURCE):
+            distinct = set(map(str, values.unique()))
+            cap = None if col in (LABEL, SOURCE) else max_categories
+            st["distinct"] = distinct if cap is None or len(distinct) <= cap else None
+        out[col] = st
+    return out
+
+
+def merge_stats(parts: list[dict[str, dict[str, Any]]], col: str) -> dict[str, Any]:
+    """Column ``col``'s statistics over several parts, exactly: counts summed, minima of
+    minima, unions of value sets (None when any part had too many)."""
+    sts = [p[col] for p in parts]
+    st: dict[str, Any] = {"nulls": sum(s["nulls"] for s in sts),
+                          "present": sum(s["present"] for s in sts)}
+    ranged = [s for s in sts if "min" in s]
+    if ranged:
+        st["min"] = min(s["min"] for s in ranged)
+        st["max"] = max(s["max"] for s in ranged)
+    if any("distinct" in s for s in sts):
+        sets = [s.get("distinct", set()) for s in sts]
+        st["distinct"] = None if any(x is None for x in sets) else set().union(*sets)
+    return st
+
+
+def draft_suite(empty: pd.DataFrame, stats: Mapping[str, Mapping[str, Any]], rows: int,
+                plan: ColumnPlan, *, name: str, margin: float, max_categories: int,
+                extra_labels: Iterable[str]) -> dict[str, Any]:
+    """The suite from the columns' statistics (each with ``unique``: whether an id
+    column's values are all distinct); ``empty`` holds the columns and dtypes."""
     exps: list[dict[str, Any]] = [
         _exp("expect_table_columns_to_match_set", "the reference's columns, no more, no fewer",
-             column_set=[str(c) for c in df.columns], exact_match=True),
+             column_set=[str(c) for c in empty.columns], exact_match=True),
         _exp("expect_table_row_count_to_be_between",
-             f"a capture is not empty (reference had {len(df)} rows); no upper bound",
+             f"a capture is not empty (reference had {rows} rows); no upper bound",
              min_value=1, max_value=None),
     ]
-    for col in df.columns:
-        exps.extend(_column(df[col], str(col), meta.roles.get(str(col)), margin,
-                            max_categories, extra_labels))
-    if {SOURCE_FILE, SOURCE_ROW} <= set(df.columns):
+    for col, (kind, role) in plan.items():
+        exps.extend(_column(col, kind, role, stats[col], rows, margin, max_categories,
+                            extra_labels, empty[col].dtype))
+    if {SOURCE_FILE, SOURCE_ROW} <= set(empty.columns):
         exps.append(_exp("expect_compound_columns_to_be_unique",
                          "every row traces back to one record of one file",
                          column_list=[SOURCE_FILE, SOURCE_ROW]))
-    sources = sorted(map(str, df[SOURCE].dropna().unique())) if SOURCE in df.columns else []
+    sources = sorted(stats[SOURCE].get("distinct") or ()) if SOURCE in stats else []
     return {
         "name": name,
         "meta": {"iotforge": {
             "applies_to": {"source": sources},
-            "reference_rows": int(len(df)),
+            "reference_rows": int(rows),
             "margin": margin,
             "drafted_by": "iotforge profile",
             "reviewed": False,
@@ -202,15 +281,15 @@ def profile_frame(
     }
 
 
-def _column(s: pd.Series, col: str, role: str | None, margin: float, max_categories: int,
-            extra_labels: Iterable[str]) -> list[dict[str, Any]]:
-    kind = kind_of(s)
+def _column(col: str, kind: str, role: str | None, st: Mapping[str, Any], rows: int,
+            margin: float, max_categories: int, extra_labels: Iterable[str],
+            dtype: Any) -> list[dict[str, Any]]:
     out = [
         _exp("expect_column_to_exist", f"role {role or 'unknown'}", column=col),
         _exp("expect_column_values_to_be_in_type_list", f"stored as {kind}",
              column=col, type_list=TYPE_LISTS[kind]),
     ]
-    null_frac = float(s.isna().mean())
+    null_frac = float(st["nulls"] / rows)
     if col not in _MIX_DEPENDENT_NULLS and null_frac < 1.0:
         # A column without nulls stays strict; one with some gets the margin plus one
         # point of slack, so a small capture's sampling noise is not a violation.
@@ -218,31 +297,30 @@ def _column(s: pd.Series, col: str, role: str | None, margin: float, max_categor
         out.append(_exp("expect_column_values_to_not_be_null",
                         f"{null_frac:.4%} null in the reference", column=col,
                         mostly=round(mostly, 4)))
-    values = s.dropna()
-    if values.empty:
+    if st["present"] == 0:
         return out
-    if kind in ("float", "int") and role in ("numeric", "categorical", "id", "endpoint", None):
-        bounds = numeric_bounds(values, margin)
+    if kind in ("float", "int") and role in _RANGE_ROLES and "min" in st:
+        bounds = numeric_bounds(pd.Series([st["min"], st["max"]], dtype=dtype), margin)
         if bounds is not None and role != "id":
             out.append(_exp("expect_column_values_to_be_between",
-                            f"reference range [{values.min()}, {values.max()}] "
+                            f"reference range [{st['min']}, {st['max']}] "
                             f"widened by {margin:.0%}",
                             column=col, min_value=bounds[0], max_value=bounds[1]))
     if kind == "bool" and role != "provenance" or col in (IS_SYNTHETIC, IS_ATTACK):
         out.append(_exp("expect_column_values_to_be_in_set", "a flag", column=col,
                         value_set=[False, True]))
     elif kind == "string" and role in ("categorical", "label"):
-        distinct = sorted(map(str, values.unique()))
+        distinct = st.get("distinct")
         if col == LABEL:
-            allowed = sorted(set(distinct) | set(extra_labels))
+            allowed = sorted(set(distinct or ()) | set(extra_labels))
             out.append(_exp("expect_column_values_to_be_in_set",
                             "observed classes plus those the taxonomy may emit for this schema",
                             column=col, value_set=allowed))
-        elif len(distinct) <= max_categories and role != "label":
+        elif distinct is not None and len(distinct) <= max_categories and role != "label":
             out.append(_exp("expect_column_values_to_be_in_set",
                             f"{len(distinct)} distinct values in the reference",
-                            column=col, value_set=distinct))
-    if role == "id" and values.is_unique and len(values) > 1:
+                            column=col, value_set=sorted(distinct)))
+    if role == "id" and st.get("unique") and st["present"] > 1:
         out.append(_exp("expect_column_values_to_be_unique", "unique in the reference",
                         column=col))
     return out

@@ -28,6 +28,10 @@ from typing import Any
 
 from ..errors import MappingError, UsageError
 
+__all__ = ["DOCS_HINT", "EXPECTATION_KEYS", "SUITE_DIR_NAME", "ExpectationProblem",
+           "available_suites", "check_suite", "expectation_lines", "expectation_problems",
+           "load_suite", "shipped_suite_dir", "suite_locations", "suite_search_dirs"]
+
 SUITE_DIR_NAME = "expectations"
 EXPECTATION_KEYS = ("type", "kwargs", "meta")
 """The keys of an expectation that are handed to GX (others are iotforge's)."""

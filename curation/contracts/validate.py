@@ -37,24 +37,11 @@ import pyarrow.parquet as pq
 
 from ..errors import InputError
 from ..schema import SOURCE
-from ._gx import ResultFormat, gx_frame, run_gx, to_gx_suite
-from ._results import MAX_EXAMPLES as MAX_EXAMPLES
+from ._gx import ResultFormat, gx_frame, run_gx
 from ._results import FailedExpectation, ValidationReport, _report
-from ._results import _jsonable as _jsonable
-from ._results import _message as _message
-from .suites import (
-    available_suites,
-    check_suite,
-    expectation_problems,
-    load_suite,
-    suite_search_dirs,
-)
+from .suites import check_suite
 
 log = logging.getLogger(__name__)
-
-# GX glue and the report, once here, keep their old names for their importers
-_run_gx = run_gx
-_gx_suite = to_gx_suite
 
 # --------------------------------------------------------------------------- frames
 
@@ -87,12 +74,10 @@ def read_canonical(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, pa.Schem
 
 # --------------------------------------------------------------------------- suites
 
-# Finding, reading and checking suites lives in iotforge.curation.contracts.suites; these names stay
-# importable from here, where callers have always found them.
-__all__ = ["FailedExpectation", "ValidationReport", "applies_to", "available_suites",
-           "check_suite", "expectation_problems", "gx_frame", "load_suite", "read_canonical",
-           "select_rows", "source_patterns", "suite_columns", "suite_search_dirs", "to_frame",
-           "validate_frame"]
+# finding, reading and checking suites: iotforge.curation.contracts.suites; the report's
+# classes: iotforge.curation.contracts (from _results)
+__all__ = ["applies_to", "read_canonical", "select_rows", "source_patterns", "suite_columns",
+           "to_frame", "validate_frame"]
 
 
 def validate_frame(
@@ -109,7 +94,7 @@ def validate_frame(
     df
         The batch, canonical columns (read Parquet with :func:`read_canonical`).
     suite
-        A suite dict as :func:`load_suite` returns it.
+        A suite dict as :func:`~iotforge.curation.contracts.suites.load_suite` returns it.
     result_format
         GX result format; ``SUMMARY`` is enough for counts and examples.
     docs_dir

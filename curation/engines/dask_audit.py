@@ -7,7 +7,7 @@ partitions hand them over) and the same probe code runs on it. The checks over a
 rows run on the cluster:
 
 - time ranges: each partition keeps, per class and attack flag, its earliest and latest
-  row; :func:`iotforge.curation.leakage.audit._time_ranges` on those rows finds what it finds on
+  row; :func:`iotforge.curation.leakage._checks._time_ranges` on those rows finds what it finds on
   all;
 - conflicting labels and train/test overlap: feature-row hashes
   (:func:`iotforge.curation.leakage.audit.feature_keys`) are shuffled into buckets by hash, and each
@@ -23,18 +23,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UsageError
-from ..leakage._report import AuditRun
-from ..leakage.audit import (
-    AuditReport,
-    Finding,
-    _best_probe,
-    _plain,
-    _time_ranges,
-    feature_keys,
-    probe_targets,
-)
+from ..leakage._checks import _plain, _time_ranges, feature_keys
+from ..leakage._probes import _best_probe, probe_targets
+from ..leakage._report import AuditReport, AuditRun, Finding
 from ..schema import IS_ATTACK, LABEL
 from .dask_tables import Partitioned, read_piece
+
+__all__ = ["audit_dask"]
 
 
 def audit_dask(table: Partitioned, client: Any, *, test: Partitioned | None = None,
@@ -78,7 +73,7 @@ def _labelled_rows(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
 
 def _sample(table: Partitioned, client: Any, max_rows: int, random_state: int
             ) -> pd.DataFrame:
-    """:func:`iotforge.curation.leakage.audit._sample` of the labelled rows, drawn from the
+    """:func:`iotforge.curation.leakage._probes._sample` of the labelled rows, drawn from the
     partitions."""
     parts = client.gather(table.frames(client, _labels))
     sizes = np.array([len(codes) for _, codes in parts])
@@ -169,7 +164,7 @@ def _bucket_conflicts(pieces: list[pd.DataFrame]) -> dict[str, Any]:
 
 
 def _conflicts(table: Partitioned, features: list[str], client: Any) -> Finding | None:
-    """:func:`iotforge.curation.leakage.audit._label_conflicts` on all labelled rows, bucket by
+    """:func:`iotforge.curation.leakage._checks._label_conflicts` on all labelled rows, bucket by
     bucket."""
     n = max(1, min(len(table.pieces), sum(client.nthreads().values())))
     buckets = client.gather([client.submit(_bucket_conflicts, parts, pure=False)
@@ -207,7 +202,7 @@ def _bucket_overlap(train: list[pd.DataFrame], test: list[pd.DataFrame]) -> int:
 
 def _overlap(train: Partitioned, test: Partitioned, features: list[str], client: Any
              ) -> Finding | None:
-    """:func:`iotforge.curation.leakage.audit._overlap`: test rows whose features a training row
+    """:func:`iotforge.curation.leakage._checks._overlap`: test rows whose features a training row
     has."""
     missing = [c for c in features if c not in test.columns]
     if missing:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["dask_map"]
+__all__ = ["GroupMapper", "dask_map"]
 
 GroupMapper = Callable[[Callable[[Any, Any], Any], Sequence[tuple[Any, Sequence[Any]]]],
                        list[list[Any]]]

@@ -42,7 +42,6 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from .._typing import DedupeScope
-from ..curate import _plan, run_report
 from ..errors import IotforgeError
 from ..sources import SourceOptions, _text
 from ..sources._stream import compression_of
@@ -58,6 +57,7 @@ from ._curate_tasks import (
     reduce_file,
 )
 from .dedupe import bucket_duplicates
+from .planning import plan, run_report
 from .ranges import (
     ByteRange,
     Claimed,
@@ -65,6 +65,8 @@ from .ranges import (
     plan_ranges,
     scan_blocks,
 )
+
+__all__ = ["DATASET_OVER_BYTES", "MAX_BUCKETS", "PARTITION_BYTES", "WorkerLostError", "run_dask"]
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +90,7 @@ def run_dask(client: Any, paths: list[Path], adapters: list[Any], work: Path,
     """Curate ``paths`` on ``client``'s cluster into ``work``; the report (as ``_run``)."""
     block = block or _text.CHUNK_BYTES
     scans = _scan(client, paths, partition_bytes, block)  # runs while the driver plans
-    meta, schema = _plan(paths, adapters, options)
+    meta, schema = plan(paths, adapters, options)
     if dataset is None:
         dataset = sum(_size(p) for p in paths) > DATASET_OVER_BYTES
     workers = max(1, sum(client.nthreads().values()))

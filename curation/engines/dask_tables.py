@@ -31,10 +31,15 @@ from ..schema import SOURCE, TableMeta
 from ..tables import (
     INFERRED_STAGE,
     apply_roles,
+    concat_promoted,
     curated_inputs,
+    merge_metas,
     table_meta,
     without_pandas_index,
 )
+
+__all__ = ["ROWS_PER_PARTITION", "Partitioned", "Piece", "open_input", "open_parquet",
+           "parquet_files", "read_piece"]
 
 ROWS_PER_PARTITION = 500_000
 """Rows of a partition at most (whole row groups; a bigger row group is one partition)."""
@@ -92,8 +97,7 @@ def read_piece(piece: Piece, schema: pa.Schema, fn: Any = None, *args: Any) -> A
     table = without_pandas_index(pq.ParquetFile(piece.path).read_row_groups(
         list(piece.row_groups)))
     if table.schema != schema:
-        table = pa.concat_tables([schema.empty_table(), table],
-                                 promote_options="permissive").cast(schema)
+        table = concat_promoted([schema.empty_table(), table], piece.path).cast(schema)
     frame = to_frame(table)
     return frame if fn is None else fn(frame, *args)
 
@@ -136,16 +140,8 @@ def open_parquet(paths: list[str], *, roles: Mapping[str, Any] | None = None,
                 rows += n
             if groups or not pieces:
                 pieces.append(Piece(name, tuple(groups), rows))
-    try:
-        schema = pa.concat_tables([s.empty_table() for s in schemas],
-                                  promote_options="permissive").schema
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise InputError(f"expected Parquet files with compatible schemas ({exc})",
-                         path=str(paths[-1])) from None
-    meta = metas[0]
-    for m in metas[1:]:
-        meta.roles.update({k: v for k, v in m.roles.items() if k not in meta.roles})
-        meta.sources += [s for s in m.sources if s not in meta.sources]
+    schema = concat_promoted([s.empty_table() for s in schemas], paths[-1]).schema
+    meta = merge_metas(metas)
     table = Partitioned(pieces=pieces, schema=schema, meta=meta)
     if meta.stage == INFERRED_STAGE and SOURCE in schema.names:
         found: set[str] = set()

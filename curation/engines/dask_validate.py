@@ -15,7 +15,7 @@ needs to see:
   GX as a frame that has the same statistic (the column's min and max, its distinct
   values); other column aggregates (mean, quantiles, ...) read that one column.
 
-The result is the local :class:`~iotforge.curation.contracts.validate.ValidationReport`: same
+The result is the local :class:`~iotforge.curation.contracts.ValidationReport`: same
 verdict,
 same failures with the same counts and examples (listed in suite order).
 """
@@ -30,22 +30,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..contracts.validate import (
-    ValidationReport,
-    _gx_suite,
-    _report,
-    _run_gx,
-    applies_to,
-    check_suite,
-    gx_frame,
-    source_patterns,
-    suite_columns,
-    validate_frame,
-)
+from ..contracts._gx import gx_frame, run_gx, to_gx_suite
+from ..contracts._results import ValidationReport, _report
+from ..contracts.suites import check_suite
+from ..contracts.validate import applies_to, source_patterns, suite_columns, validate_frame
 from ..errors import UsageError
 from ..rules._hash import frame_hash
 from ..schema import SOURCE
 from .dask_tables import Partitioned
+
+__all__ = ["DISTINCT", "MINMAX", "PARTIAL", "ROW_COUNT", "TAG", "UNIQUE", "validate_dask"]
 
 UNIQUE = ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique")
 MINMAX = ("expect_column_min_to_be_between", "expect_column_max_to_be_between")
@@ -66,7 +60,7 @@ def validate_dask(table: Partitioned, suite: Mapping[str, Any], client: Any, *,
         raise UsageError("Data Docs (--docs) are built by the local engine only",
                          hint="leave out --docs, or use --engine local")
     check_suite(dict(suite), origin=f"suite {suite.get('name')!r}")
-    gx_suite = _gx_suite(suite)  # refuses a suite GX cannot build in full, as locally
+    gx_suite = to_gx_suite(suite)  # refuses a suite GX cannot build in full, as locally
     patterns = source_patterns(suite)
     stats = client.gather(table.frames(client, _selection, suite))
     rows = sum(n for n, _, _ in stats)
@@ -155,7 +149,7 @@ def _results(df: pd.DataFrame, suite: Mapping[str, Any], fmt: str) -> list[Any]:
     tagged = {"name": suite["name"], "expectations": [
         {**e, "meta": {**(e.get("meta") or {}), TAG: k}}
         for k, e in enumerate(suite["expectations"])]}
-    result = _run_gx(gx_frame(df) if fmt != "index" else _indexed(df), tagged, "SUMMARY",
+    result = run_gx(gx_frame(df) if fmt != "index" else _indexed(df), tagged, "SUMMARY",
                      None)
     by_index = {(r.expectation_config.meta or {}).get(TAG): r for r in result.results}
     return [_plain(by_index[k]) for k in range(len(suite["expectations"]))]

@@ -24,6 +24,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+__all__ = ["Duplicates", "Piece", "bucket_duplicates", "duplicates_of", "split_buckets"]
+
 Piece = tuple[int, int, np.ndarray, np.ndarray]
 """``(partition, file, row positions, hashes)``: one bucket of one partition."""
 

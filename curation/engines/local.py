@@ -5,9 +5,9 @@
 through (:class:`~iotforge.curation.rules.FileCheck`: exact duplicates) conformed to the run's
 schema and written, and at the end the file rules' counts and the file's report entry.
 A plain file reader parses the next batch while one is cleaned, and Parquet is written
-behind (:mod:`iotforge.curation._streaming`). :func:`iotforge.curation.curate.curate` plans the run
-and
-writes the report; the Dask engine (:mod:`iotforge.curation.engines.dask_curate`) runs the same
+behind (:mod:`iotforge.curation._streaming`). :func:`run_local` runs every file of a
+curate run this way, with the plan and report of :mod:`iotforge.curation.engines.planning`
+that the Dask engine (:mod:`iotforge.curation.engines.dask_curate`) runs the same
 rules per partition.
 """
 
@@ -17,6 +17,7 @@ import contextlib
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,11 +26,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .._streaming import WriteBehind, read_ahead
-from .._typing import Policy
-from ..clean import RULES, CleanResult, clean_batch
-from ..rules import FileCheck, FileContext, FileRule
+from .._typing import DedupeScope, Policy
+from ..clean import QUARANTINE_SCHEMA, CleanResult, clean_batch
+from ..rules import RULES, FileCheck, FileContext, FileRule
+from ..rules.duplicates import DuplicateIndex
 from ..schema import LABEL
+from ..sources import SourceOptions
 from ..taxonomy import Taxonomy
+from .planning import plan, run_report
 
 Progress = Callable[[str, int], None]
 
@@ -148,4 +152,46 @@ def conform_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-__all__ = ["Writers", "conform_table", "curate_file", "selected"]
+def run_local(paths: list[Path], adapters: list[Any], work: Path, options: SourceOptions,
+              taxonomy: Taxonomy, policies: Mapping[str, Policy] | None,
+              progress: Progress | None,
+              dedupe_scope: DedupeScope = "global") -> dict[str, Any]:
+    """curate's run here: every file streamed through the rules into the staging
+    directory ``work``; returns the run's report (the Dask engine's
+    :func:`~iotforge.curation.engines.dask_curate.run_dask` does the same on a cluster)."""
+    meta, schema = plan(paths, adapters, options)
+    files, fingerprints = _write(paths, adapters, work, schema, options, taxonomy, policies,
+                                 progress, dedupe_scope)
+    table_rows = pq.read_metadata(work / "curated.parquet").num_rows
+    report = run_report(files, fingerprints, meta, policies, taxonomy, dedupe_scope)
+    if table_rows != report["total"]["rows_out"]:
+        raise AssertionError("curated rows differ from the accounting")
+    return report
+
+
+def _write(paths: list[Path], adapters: list[Any], work: Path, schema: pa.Schema,
+           options: SourceOptions, taxonomy: Taxonomy, policies: Mapping[str, Policy] | None,
+           progress: Progress | None, dedupe_scope: DedupeScope
+           ) -> tuple[list[dict[str, Any]], list[tuple[frozenset[str], np.ndarray]]]:
+    """Curate every file into the two Parquet writers; per file its report entry and
+    feature-row fingerprint."""
+    seen = DuplicateIndex()  # every file's records, for the cross-file counts
+    files: list[dict[str, Any]] = []
+    fingerprints: list[tuple[frozenset[str], np.ndarray]] = []
+    strings = [f.name for f in schema if pa.types.is_string(f.type)]
+    with pq.ParquetWriter(work / "quarantine.parquet", QUARANTINE_SCHEMA) as qwriter, \
+            pq.ParquetWriter(work / "curated.parquet", schema, use_dictionary=strings,
+                             compression="zstd") as writer, WriteBehind() as behind:
+        for path, adapter in zip(paths, adapters, strict=True):
+            source = adapter.open(path, options)
+            fctx = FileContext(path=Path(path), source=source, policies=policies or {},
+                               index=seen, scope=dedupe_scope, several=len(paths) > 1)
+            entry, fingerprint = curate_file(fctx, adapter.name, schema,
+                                             Writers(writer, qwriter, behind), taxonomy,
+                                             policies, progress)
+            files.append(entry)
+            fingerprints.append(fingerprint)
+    return files, fingerprints
+
+
+__all__ = ["Progress", "Writers", "conform_table", "curate_file", "run_local", "selected"]

@@ -50,6 +50,9 @@ import numpy as np
 
 from ..sources._text import _last_line_end, line_chunks
 
+__all__ = ["LEADS_KEPT", "QUOTE", "BlockScan", "ByteRange", "Claimed", "forget_leads",
+           "plan_ranges", "scan_block", "scan_blocks"]
+
 QUOTE = b'"'
 
 

@@ -47,22 +47,8 @@ from collections.abc import Iterable
 import pandas as pd
 
 from ..schema import LABEL, TableMeta
-from ._checks import _label_conflicts as _label_conflicts
-from ._checks import _overlap as _overlap
-from ._checks import _plain as _plain
-from ._checks import _time_ranges as _time_ranges
-from ._checks import feature_keys
-from ._probes import _balanced_accuracy as _balanced_accuracy
-from ._probes import _best_probe as _best_probe
-from ._probes import _holdout as _holdout
-from ._probes import _predict as _predict
-from ._probes import _probes as _probes
-from ._probes import _sample as _sample
-from ._probes import _targets as _targets
-from ._probes import probe_targets
-from ._report import _NON_FEATURE_ROLES as _NON_FEATURE_ROLES
-from ._report import _SKIP_ROLES as _SKIP_ROLES
-from ._report import ARTIFACT_PROBES as ARTIFACT_PROBES
+from ._checks import _label_conflicts, _overlap, _time_ranges, feature_keys
+from ._probes import _best_probe, _sample, probe_targets
 from ._report import (
     AuditReport,
     AuditRun,

@@ -31,6 +31,8 @@ import pandas as pd
 from ..errors import UsageError
 from ..schema import SOURCE_FILE
 
+__all__ = ["select_test_rows"]
+
 _SEP = re.compile(r"[\\/]")
 _SHOWN = 30
 

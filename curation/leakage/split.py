@@ -57,6 +57,8 @@ from ..targets import Target, target_values
 from .audit import feature_keys
 from .predefined import select_test_rows
 
+__all__ = ["MODES", "SplitMode", "SplitResult", "SplitSide", "split"]
+
 SplitMode = Literal["stratified", "time", "group", "predefined"]
 """How rows are assigned to train and test."""
 

@@ -15,6 +15,8 @@ from ..schema import ColumnSpec
 from ..vocabulary import DOMAIN_RANGES, SENTINEL_DOMAINS
 from ._base import BatchContext, Effect, Flag, Rule, bounds, from_floats, is_number
 
+__all__ = ["STEP", "Range", "Sentinel", "sentinels_of"]
+
 STEP = 30
 """Domain rules run after the value rules, before the label rules."""
 

@@ -282,5 +282,5 @@ def conflicts(hashes: list[np.ndarray], labels: list[np.ndarray], *,
     return int(bad.sum()), int(bad[group].sum()), unique
 
 
-__all__ = ["ConflictingDuplicate", "DuplicateIndex", "ExactDuplicate", "conflicts",
-           "key_columns", "raw_keys"]
+__all__ = ["STEP", "ConflictingDuplicate", "DuplicateIndex", "ExactDuplicate", "conflicts",
+           "key_columns", "label_codes", "raw_keys"]

@@ -18,6 +18,8 @@ from ..schema import ATTACK_FAMILY, IS_ATTACK, LABEL, LABEL_RAW
 from ._base import BatchContext, Effect, Flag, Rule, is_text, mask
 from .values import spellings
 
+__all__ = ["STEP", "LabelConflict", "LabelNormalised", "MissingLabel", "UnknownLabel"]
+
 STEP = 40
 """Label rules run after every value rule: they read the cleaned label text."""
 

@@ -131,5 +131,5 @@ class ConstantColumn(FileRule):
         return _ConstantCheck(fctx)
 
 
-__all__ = ["ConstantColumn", "DuplicateColumn", "Encoding", "LineEndings", "RowShape",
+__all__ = ["STEP", "ConstantColumn", "DuplicateColumn", "Encoding", "LineEndings", "RowShape",
            "track_constant"]

@@ -22,6 +22,9 @@ from ._base import Adapter, Probe, Source, SourceOptions, canonical_name
 from ._delimited import open_delimited
 from ._text import sniff_delimiter
 
+__all__ = ["ADAPTER", "ALIASES", "MARKERS", "SENTINEL_COLUMNS", "TOKENS", "CICFlowMeterAdapter",
+           "feature_key"]
+
 TOKENS = {
     "tot": "total", "totlen": "total_length", "pkts": "packet", "pkt": "packet",
     "packets": "packet", "byts": "bytes", "len": "length", "cnt": "count",

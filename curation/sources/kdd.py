@@ -37,6 +37,10 @@ from ._delimited import SpecFor, open_delimited
 from ._stream import open_capture
 from ._text import read_head, text_info
 
+__all__ = ["ADAPTER", "BOOLEAN", "CATEGORICAL", "DIFFICULTY", "DIFFICULTY_NAMES", "FEATURES",
+           "LABEL", "LABEL_NAMES", "PROTOCOLS", "SPECS", "ArffHeader", "KDDAdapter",
+           "parse_arff_header", "spec_for"]
+
 FEATURES: tuple[str, ...] = (
     "duration", "protocol_type", "service", "flag", "src_bytes", "dst_bytes", "land",
     "wrong_fragment", "urgent", "hot", "num_failed_logins", "logged_in",

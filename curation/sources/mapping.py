@@ -55,6 +55,8 @@ from ._delimited import open_delimited
 from ._json import json_tables, text_table
 from ._text import sniff_delimiter
 
+__all__ = ["ADAPTER", "COLUMN_KEYS", "KEYS", "MappingAdapter", "MappingFile", "check_columns"]
+
 KEYS = {"format", "delimiter", "decimal", "header", "columns", "source", "rename", "roles",
         "kinds", "domains", "label", "binary_label", "label_map", "missing", "drop", "nested"}
 
@@ -162,7 +164,10 @@ class MappingAdapter(Adapter):
                 return None
             base = spec_from_values(col, values) if values else infer_spec(col)
             try:
-                return ColumnSpec(col, roles.get(col, base.role), kinds.get(col, base.kind),
+                # a timestamp is a clock, never a model feature, unless a role says so
+                role = roles.get(col) or ("time" if kinds.get(col) == "timestamp"
+                                          else base.role)
+                return ColumnSpec(col, role, kinds.get(col, base.kind),
                                   domains.get(col, base.domain))
             except MappingError as exc:
                 raise MappingError(exc.message, column=col) from None

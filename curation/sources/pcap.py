@@ -48,6 +48,10 @@ from ._flow_labels import ConnLogLabels, LabelRules, first_known
 from ._stream import DECOMPRESS_HINT, compression_of
 from ._text import InvalidRecord
 
+__all__ = ["ADAPTER", "ARROW", "CONN_LOG_COLUMN", "DISSECTION_SPECS", "MAX_RECORD", "PCAPNG_ORDER",
+           "PCAPNG_PACKET_BLOCKS", "PCAPNG_SHB", "PCAP_MAGIC", "REPAIR_HINT", "RULES_COLUMN",
+           "SIBLING_LABEL_LOGS", "SPECS", "CaptureScan", "PcapAdapter", "scan_capture"]
+
 log = logging.getLogger(__name__)
 
 PCAP_MAGIC = {  # first four bytes -> (struct byte order, nanosecond timestamps)

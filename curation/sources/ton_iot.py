@@ -20,6 +20,8 @@ from ._base import Adapter, Probe, Source, SourceOptions, canonical_name
 from ._delimited import open_delimited
 from ._text import sniff_delimiter
 
+__all__ = ["ADAPTER", "TonIoTAdapter", "device_of"]
+
 _PREFIX = re.compile(r"^(train_test_|train_|test_)?(network_)?(iot_)?", re.I)
 
 

@@ -38,6 +38,9 @@ from ..schema import ColumnSpec
 from ._base import Adapter, Probe, Source, SourceOptions, canonical_name
 from ._delimited import open_delimited
 
+__all__ = ["ADAPTER", "BINARY_LABEL", "LABEL_COLUMNS", "PARTITION_COLUMNS", "PORT_COLUMNS",
+           "RAW_COLUMNS", "RENAME", "SPECS", "UNSWNB15Adapter", "hex_to_decimal", "spec_for"]
+
 RAW_COLUMNS: tuple[str, ...] = (
     "srcip", "sport", "dstip", "dsport", "proto", "state", "dur", "sbytes", "dbytes",
     "sttl", "dttl", "sloss", "dloss", "service", "Sload", "Dload", "Spkts", "Dpkts",

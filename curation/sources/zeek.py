@@ -37,6 +37,8 @@ from ._base import (
 )
 from ._text import iter_text_chunks
 
+__all__ = ["ADAPTER", "LABEL_FIELDS", "ROLE_OVERRIDES", "TYPE_SPECS", "ZeekAdapter", "parse_header"]
+
 TYPE_SPECS = {
     "time": ("time", "timestamp", "none"),
     "addr": ("endpoint", "string", "ip"),

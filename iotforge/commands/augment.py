@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     from iotforge.augment._privacy import dcr_by_source
     from iotforge.augment._table import augment_table, split_groups
     from iotforge.commands._common import engine_from
-    from iotforge.curation.contracts.validate import load_suite
+    from iotforge.curation.contracts.suites import load_suite
     from iotforge.curation.errors import UsageError
     from iotforge.curation.schema import atomic_text, conform, read_meta, write_table_atomic
 

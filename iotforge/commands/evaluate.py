@@ -251,7 +251,7 @@ def _augmenters(specs: list[str]) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from iotforge.curation.contracts.validate import load_suite
+    from iotforge.curation.contracts.suites import load_suite
     from iotforge.curation.errors import UsageError
     from iotforge.curation.targets import target_values
     from iotforge.evaluation.classifiers import CLASSIFIERS

@@ -95,7 +95,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from iotforge.commands._common import engine_kind
-    from iotforge.curation.contracts.validate import load_suite, validate_frame
+    from iotforge.curation.contracts.suites import load_suite
+    from iotforge.curation.contracts.validate import validate_frame
 
     if args.list_suites:
         return _list_suites()

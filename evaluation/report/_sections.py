@@ -1,7 +1,7 @@
 """Report sections for per-class recall by classifier, anomaly detection and rules.
 
-Each function returns ``(html parts, markdown lines)`` for :func:`iotforge.evaluation.report.
-build_report`.
+Each function returns ``(html parts, markdown lines)`` for
+:func:`iotforge.evaluation.report.build_report`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..summary import detection_summary, recall_by_classifier
 from ._html import _f, _md_table, _table
-from .summary import detection_summary, recall_by_classifier
 
 __all__ = ["detection_section", "recall_section", "rule_fidelity_table", "rules_section"]
 

@@ -13,11 +13,11 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from ..evaluate import EvaluationResult
+from ..summary import leaderboard, run_label
 from . import _svg
 from ._html import _f, _md_table, _table
 from ._sections import rule_fidelity_table
-from .evaluate import EvaluationResult
-from .summary import leaderboard, run_label
 
 __all__ = ["counts_section", "fidelity_section", "inputs_section", "projection_section"]
 

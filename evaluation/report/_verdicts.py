@@ -1,8 +1,9 @@
 """Report sections that state verdicts: the summary, the paired comparison table and the
 rare-class diagnostics.
 
-Each function returns ``(html parts, markdown lines)`` for :func:`iotforge.evaluation.report.
-build_report`; ``comparisons`` is the table of :func:`iotforge.evaluation.comparisons.compare`.
+Each function returns ``(html parts, markdown lines)`` for
+:func:`iotforge.evaluation.report.build_report`; ``comparisons`` is the table of
+:func:`iotforge.evaluation.comparisons.compare`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from iotforge.curation.bootstrap import MIN_CLASS_ROWS
 
+from ..comparisons import BOOTSTRAP, sentence
+from ..summary import ALL_CLASSIFIERS, rare_class_recall, run_label
 from ._html import _f, _md_table, _table
-from .bootstrap import MIN_CLASS_ROWS
-from .comparisons import BOOTSTRAP, sentence
-from .summary import ALL_CLASSIFIERS, rare_class_recall, run_label
 
 __all__ = ["badge", "comparison_section", "rare_section", "summary_section"]
 

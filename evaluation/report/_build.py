@@ -1,32 +1,5 @@
-"""The evaluation report: one self-contained HTML file and a Markdown summary.
-
-The HTML has inline CSS and inline SVG charts (no scripts, no external files), so it
-can be mailed, attached to a CI run or opened offline. Sections, in order
-(:data:`SECTIONS`): the plain-language summary, the leaderboard of augmenters x
-classifiers, the paired comparison against no augmentation, the rare-class diagnostics
-(training, synthetic and test rows, recall with and without augmentation and its
-interval, where the synthetic rows land, what ``auto`` chose), every class's recall by
-classifier with and without augmentation, the anomaly detector's
-detection and false-positive rates, class counts before and after augmentation (log
-scale), real versus synthetic rows of the rare classes in a 2-D PCA projection,
-confusion matrices, the association rules that distinguish each class (from
-``iotforge rules``), fidelity and privacy (with the share of rules synthetic rows
-keep), the validation and audit summaries, and the settings.
-
-The summary says plainly, one sentence per augmenter and arm, whether augmentation
-helped or hurt macro-F1 or showed no detectable difference, with the difference, its
-95 % interval and what the interval covers (:mod:`iotforge.evaluation.comparisons`). Nothing is
-called helped or hurt unless the interval excludes zero.
-
->>> import pandas as pd
->>> from iotforge.evaluation.evaluate import EvaluationResult
->>> from iotforge.evaluation.summary import COLUMNS
->>> rows = [("none", "none", "rf", s, "macro_f1", "", .8) for s in (0, 1, 2)]
->>> rows += [("noise", "real+synthetic", "rf", s, "macro_f1", "", .8 - s / 100) for s in (0, 1, 2)]
->>> r = build_report(EvaluationResult(results=pd.DataFrame(rows, columns=COLUMNS)))
->>> "noise (real+synthetic): no detectable difference in macro-F1" in r.markdown
-True
-"""
+"""The report's frame: its sections in order, the page and the summary, and writing them
+(:mod:`iotforge.evaluation.report` says what the report holds)."""
 
 from __future__ import annotations
 
@@ -40,8 +13,12 @@ from typing import Any
 import pandas as pd
 from iotforge.curation.schema import atomic_text
 
+from ..classifiers import CLASSIFIERS
+from ..comparisons import compare
+from ..diagnostics import rare_classes
+from ..evaluate import EvaluationResult
+from ..summary import leaderboard, run_label
 from . import _svg
-from ._data_sections import _audit_summary as _audit_summary
 from ._data_sections import (
     _confusions,
     counts_section,
@@ -49,16 +26,9 @@ from ._data_sections import (
     inputs_section,
     projection_section,
 )
-from ._data_sections import _fidelity as _fidelity
-from ._data_sections import _validation_summary as _validation_summary
 from ._html import _f, _md_table, _table
 from ._sections import detection_section, recall_section, rules_section
 from ._verdicts import comparison_section, rare_section, summary_section
-from .classifiers import CLASSIFIERS
-from .comparisons import compare
-from .diagnostics import rare_classes
-from .evaluate import EvaluationResult
-from .summary import leaderboard, run_label
 
 __all__ = ["SECTIONS", "Report", "build_report", "write_report"]
 
