@@ -372,3 +372,52 @@ def test_a_label_read_only_after_dropping_characters_is_counted(tmp_path: Path,
     odd = sum(bool(re.search(r"[^\w\s\-./:()+,&']", rec["label"].strip())) for rec in records)
     assert odd == 30
     assert total["rules"]["label_normalised"] == odd
+
+
+# ---- 4. two clocks ----------------------------------------------------------------------
+
+
+def _two_clocks(n: int = 120) -> tuple[str, int, int]:
+    """An older TON_IoT-like file: ``ts`` 7 h ahead of date+time, a few rows off
+    otherwise; the numbers of each, counted by a plain loop."""
+    from datetime import UTC, datetime, timedelta
+
+    rows = ["ts,date,time,fridge_temperature,temp_condition,label,type"]
+    offset = disagree = 0
+    start = datetime(2019, 4, 25, 19, 19, 40, tzinfo=UTC)
+    for i in range(n):
+        t = start + timedelta(seconds=11 * i)
+        shift = 7 * 3600 if i % 10 else (0 if i % 20 else 42)
+        offset += shift % 900 == 0 and shift != 0
+        disagree += shift % 900 != 0
+        rows.append(f"{int(t.timestamp()) + shift},{t:%d-%b-%y}, {t:%H:%M:%S} ,{9 + i % 7},"
+                    f"high,{i % 2},{['normal', 'ddos'][i % 2]}")
+    return "\n".join(rows) + "\n", offset, disagree
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_two_clocks_that_disagree_are_counted(tmp_path: Path, engine: str) -> None:
+    text, offset, disagree = _two_clocks()
+    assert (offset, disagree) == (108, 6)
+    f = tmp_path / "Train_Test_IoT_Fridge.csv"
+    f.write_text(text)
+    out = tmp_path / "out"
+    r = curate(str(f), "--out", str(out), engine=engine)
+    assert r.returncode == 0, r.stderr
+    total = accounted(out)
+    assert total["rules"]["clock_offset"] == offset
+    assert total["rules"]["clock_disagreement"] == disagree
+    frame = _curated(out)
+    assert {"ts", "timestamp"} <= set(frame.columns)  # both clocks kept
+
+
+def test_a_mapping_timestamp_kind_is_a_clock_not_a_feature(tmp_path: Path) -> None:
+    text = "seen,bytes,label\n" + "".join(f"{1556200000 + i},{i},normal\n" for i in range(20))
+    f = tmp_path / "f.csv"
+    f.write_text(text)
+    (tmp_path / "m.yaml").write_text("label: [label]\nkinds: {seen: timestamp}\n")
+    out = tmp_path / "out"
+    r = curate(str(f), "--mapping", str(tmp_path / "m.yaml"), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    meta = json.loads(pq.read_schema(out / "curated.parquet").metadata[b"iotforge"])
+    assert meta["roles"]["seen"] == "time"

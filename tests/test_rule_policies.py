@@ -76,6 +76,14 @@ CP1252 = b"caf\xe9"
 DUP_TEMP = ["1.25", "2.5", "3.75", "5"]
 TRUNCATED = "2019-04-25 10:00:04,22"
 
+def _with_epoch(rows: list[list[str]], shift: dict[int, int]) -> bytes:
+    """The capture with a second clock, ``epoch_ts`` (seconds), ``shift`` seconds off."""
+    def epoch(i: int, ts: str) -> str:
+        return str(int(pd.Timestamp(ts, tz="UTC").timestamp()) + shift.get(i, 0))
+    return _csv([[*r, epoch(i, r[0])] for i, r in enumerate(rows)],
+                [*HEADER, "epoch_ts"]).encode()
+
+
 CASES: dict[str, Case] = {
     "row_shape": Case(
         render=lambda rows: (_csv(rows) + TRUNCATED + "\n").encode(),
@@ -134,6 +142,12 @@ CASES: dict[str, Case] = {
         edits={(1, "dst_port"): "70000"}, quarantined=(line(1),),
         expect={"set_missing": {(line(1), "dst_port"): MISSING},
                 "quarantine": {(line(1), "ts"): GONE}}),
+    "clock_offset": Case(  # one clock in local time (UTC+7) on line 1
+        render=lambda rows: _with_epoch(rows, {1: 7 * 3600}), quarantined=(line(1),),
+        expect={"report": {}, "quarantine": {(line(1), "ts"): GONE}}),
+    "clock_disagreement": Case(
+        render=lambda rows: _with_epoch(rows, {2: 5}), quarantined=(line(2),),
+        expect={"report": {}, "quarantine": {(line(2), "ts"): GONE}}),
     "missing_label": Case(
         # an empty cell is also a missing-value marker
         edits={(0, "attack_type"): ""}, quarantined=(line(0),), also={"missing_marker": 1},

@@ -28,7 +28,7 @@ from iotforge.curation.schema import ColumnSpec
 from kdd_fixtures import ARFF, NEPTUNE, NORMAL, arff_attributes
 
 ROOT = Path(__file__).resolve().parents[1]
-FAMILIES = {"shape", "values", "domains", "labels", "duplicates"}
+FAMILIES = {"shape", "values", "clocks", "domains", "labels", "duplicates"}
 
 
 def test_one_registry_discovered_from_the_family_modules() -> None:

@@ -3,8 +3,9 @@
 Each public module of this package is a family of rules and says where the family
 runs (``STEP``): ``shape`` (what the reader found: row shape, encoding, line ends,
 repeated and constant columns), ``values`` (whitespace, markers, case, booleans,
-numbers, timestamps), ``domains`` (sentinels, ranges), ``labels`` (missing, unknown,
-conflicting) and ``duplicates`` (exact and conflicting). :func:`discover` imports them
+numbers, timestamps), ``clocks`` (two clocks of a record that differ), ``domains``
+(sentinels, ranges), ``labels`` (missing, unknown, conflicting) and ``duplicates``
+(exact and conflicting). :func:`discover` imports them
 and builds :data:`RULES`, every concrete :class:`Rule` subclass in family order, then
 in the order of definition: the order a batch is cleaned in. A new rule is a new class
 in the module of its family (or a new module with its ``STEP``); it is then in
