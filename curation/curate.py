@@ -26,7 +26,7 @@ from typing import Any
 
 from ._inputs import _usable_inputs, expand_inputs, settle_unusable
 from ._output import OutputSet
-from ._typing import DedupeScope, OnBadFile, Policy
+from ._typing import DecimalMark, DedupeScope, OnBadFile, Policy
 from .engines import EngineOption, dask_client, resolve_engine
 from .engines.local import Progress, run_local
 from .errors import InputError, UsageError
@@ -54,6 +54,8 @@ def curate(
     engine: EngineOption = "local",
     scheduler: str | None = None,
     partition_bytes: int | None = None,
+    delimiter: str | None = None,
+    decimal: DecimalMark | None = None,
 ) -> dict[str, Any]:
     """Curate ``inputs`` into ``out_dir``: curated.parquet, quarantine.parquet, report.json.
 
@@ -90,6 +92,9 @@ def curate(
         Address of a running Dask scheduler (``tcp://host:8786``).
     partition_bytes : int, optional
         Dask engine: bytes of a text file per partition (default 256 MiB).
+    delimiter, decimal : str, optional
+        Field delimiter and decimal separator (``"."`` or ``","``) of delimited text
+        (default: sniffed and detected per file).
 
     Other keyword arguments select the format, column mapping, extra taxonomies,
     rule policies, a label for unlabelled captures, pcap label rules and a progress
@@ -111,8 +116,12 @@ def curate(
     if missing:
         raise UsageError(f"input not found: {', '.join(missing)}")
     taxonomy = Taxonomy.load(*taxonomy_files)
+    if decimal not in (None, ".", ","):
+        raise UsageError(f"decimal: expected '.' or ',', found {decimal!r}")
+    if delimiter is not None and len(delimiter) != 1:
+        raise UsageError(f"delimiter: expected one character, found {delimiter!r}")
     options = SourceOptions(mapping=mapping, label_rules=label_rules,
-                            default_label=default_label)
+                            default_label=default_label, delimiter=delimiter, decimal=decimal)
     paths, adapters = _usable_inputs(paths, format, options, unusable)
     skipped = settle_unusable(unusable, paths, skipped, on_bad_file)
     with OutputSet(out_dir, OUTPUTS, stage="curate") as output:

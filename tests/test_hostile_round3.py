@@ -421,3 +421,24 @@ def test_a_mapping_timestamp_kind_is_a_clock_not_a_feature(tmp_path: Path) -> No
     assert r.returncode == 0, r.stderr
     meta = json.loads(pq.read_schema(out / "curated.parquet").metadata[b"iotforge"])
     assert meta["roles"]["seen"] == "time"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_delimiter_and_decimal_given_on_the_command_line(tmp_path: Path, engine: str) -> None:
+    # the flags say what the file is; a decimal mark that is neither '.' nor ',' is a
+    # usage error
+    rows = [f"{i}|{i},{i % 10}|normal" for i in range(1, 40)]
+    text = "reading|level|label\n" + "\n".join(rows) + "\n"
+    f = tmp_path / "f.csv"
+    f.write_text(text)
+    (tmp_path / "m.yaml").write_text("label: [label]\n")
+    out = tmp_path / "out"
+    r = curate(str(f), "--mapping", str(tmp_path / "m.yaml"), "--delimiter", "|",
+               "--decimal", ",", "--out", str(out), engine=engine)
+    assert r.returncode == 0, r.stderr
+    records = list(csv.DictReader(io.StringIO(text), delimiter="|"))
+    assert _curated(out)["level"].tolist() == pytest.approx(
+        [float(rec["level"].replace(",", ".")) for rec in records])
+    r = curate(str(f), "--mapping", str(tmp_path / "m.yaml"), "--decimal", ";",
+               "--out", str(tmp_path / "o2"), engine=engine)
+    assert r.returncode == 2 and "Traceback" not in r.stderr

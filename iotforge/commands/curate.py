@@ -11,6 +11,7 @@ examples:
   iotforge curate capture.pcap --label-rules rules.yaml --out data/curated
   iotforge curate x.csv --policy range=quarantine --taxonomy extra_labels.yaml --out d
   iotforge curate captures/ --on-bad-file skip --out data/curated
+  iotforge curate export_de.csv --mapping sensor.yaml --delimiter ';' --decimal , --out d
   iotforge curate big/*.csv --engine dask --scheduler tcp://10.0.0.5:8786 --out data/curated
 
 The three outputs are replaced together: an interrupted run leaves the previous
@@ -69,6 +70,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="exact duplicates across all inputs (default), or within each file "
                         "only: for official train/test files, whose shared records the "
                         "predefined split then removes from train")
+    p.add_argument("--delimiter", metavar="CHAR",
+                   help="field delimiter of CSV inputs, e.g. ';' (default: sniffed per file; "
+                        "over a mapping's delimiter:)")
+    p.add_argument("--decimal", choices=(".", ","),
+                   help="decimal separator of numbers in CSV inputs (default: detected per "
+                        "file: ',' in a ';' file whose numbers read 30,5; over a mapping's "
+                        "decimal:)")
     add_engine_arguments(p, partitions=True)
 
 
@@ -94,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
             progress=advance, on_bad_file=args.on_bad_file,
             dedupe_scope=args.dedupe_scope, engine=engine,
             partition_bytes=args.partition_size << 20,
+            delimiter=_delimiter(args.delimiter), decimal=args.decimal,
         )
     t = report["total"]
     console = Console(stderr=True)
@@ -118,6 +127,11 @@ def run(args: argparse.Namespace) -> int:
         if len(unusable) > SHOWN:
             console.print(f"  ... and {len(unusable) - SHOWN} more", highlight=False)
     return 0
+
+
+def _delimiter(text: str | None) -> str | None:
+    """``\\t`` and ``tab`` as a tab (what a shell passes for them)."""
+    return "\t" if text in ("\\t", "tab", "TAB") else text
 
 
 def _size(path: Path) -> int:
