@@ -40,6 +40,7 @@ from ._factory import make_augmenter
 from ._inner_cv import _SEED_MAX as _SEED_MAX
 from ._inner_cv import NONE as NONE
 from ._inner_cv import plan_folds
+from ._registry import AUTO_CANDIDATES, AUTO_TIME_LIMIT, DEFAULT_STRATEGY
 from ._sampler import _FrameSampler
 from ._strategies import resolve_sampling_strategy
 from ._typing import AutoCandidate, AutoScoring, FoldSchemeOption
@@ -48,13 +49,12 @@ __all__ = ["DEFAULT_CANDIDATES", "DEFAULT_TIME_LIMIT", "AutoAugmenter", "default
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CANDIDATES: tuple[str, ...] = (
-    "smote:power:0.5", "borderline_smote:power:0.5", "adasyn:power:0.5",
-    "random_oversampler:power:0.5", "smote:power:0.25", "smote:power:0.75")
+DEFAULT_CANDIDATES: tuple[str, ...] = AUTO_CANDIDATES
 """The candidates tried when ``candidates=None``: cheap registry methods and strategies
-(the one list the command line, ``params.yaml`` and the docs quote)."""
+(:data:`iotforge.augment._registry.AUTO_CANDIDATES`, which the command line, ``params.yaml``
+and the docs quote)."""
 
-DEFAULT_TIME_LIMIT = 600.0
+DEFAULT_TIME_LIMIT = AUTO_TIME_LIMIT
 """Seconds :class:`AutoAugmenter` spends at most by default (the first repeat of no
 augmentation always runs)."""
 
@@ -219,7 +219,7 @@ class AutoAugmenter(_FrameSampler):
         fold_scheme: FoldSchemeOption = "auto",
         time_limit: float | None = DEFAULT_TIME_LIMIT,
         confidence: float = 0.95,
-        sampling_strategy: Any = "power:0.5",
+        sampling_strategy: Any = DEFAULT_STRATEGY,
         random_state: Any = None,
         categorical_features: Any = "auto",
     ) -> None:

@@ -29,8 +29,9 @@ from importlib.metadata import EntryPoint, entry_points
 
 from iotforge.curation.errors import UsageError
 
-__all__ = ["AUTO", "BUILTIN", "ENTRY_POINT_GROUP", "get_augmenter", "method_names",
-           "method_parameters", "registry"]
+__all__ = ["AUTO", "AUTO_CANDIDATES", "AUTO_TIME_LIMIT", "BUILTIN", "DEFAULT_STRATEGY",
+           "ENTRY_POINT_GROUP", "get_augmenter", "method_names", "method_parameters",
+           "registry"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,22 @@ AUTO = "auto"
 """``--method auto``: :class:`iotforge.augment.AutoAugmenter`, which chooses among the others (or
 none). Not an augmenter itself (it may add no row), so not in :func:`registry`, but
 :func:`get_augmenter` resolves it like the others."""
+
+AUTO_CANDIDATES: tuple[str, ...] = (
+    "smote:power:0.5", "borderline_smote:power:0.5", "adasyn:power:0.5",
+    "random_oversampler:power:0.5", "smote:power:0.25", "smote:power:0.75")
+"""The candidates ``auto`` tries by default (``AutoAugmenter(candidates=None)``); the one
+list that ``iotforge augment --help``, ``params.yaml`` and docs/augment.md quote."""
+
+AUTO_TIME_LIMIT = 600.0
+"""Seconds ``auto`` spends at most per fit by default (``AutoAugmenter(time_limit=...)``,
+``iotforge augment --time-limit``)."""
+
+DEFAULT_STRATEGY = "power:0.5"
+"""The sampling strategy of the command line (``iotforge augment --strategy``,
+``iotforge evaluate --augment NAME``), of ``auto``'s candidates and of params.yaml's
+augmenters when none is given: every class grown toward the largest by the square root of
+their ratio, rather than all the way (the classes' own default, ``'auto'``)."""
 
 _AUTO_TARGET = "iotforge.augment._auto:AutoAugmenter"
 # by its "module:Class" string like the built-ins: the registry is the package's leaf,

@@ -96,8 +96,10 @@ def augment_seed(seed: int, data: Prepared, train: pd.DataFrame, target: str,
     for name, make in augmenters.items():
         if progress is not None:
             progress(f"{name} augment seed {seed}")
-        generated[name] = resample(make(derive_seed(seed, "augment", name)), data.X_train,
-                                   data.X_impute, data.y_train)
+        sampler = make(derive_seed(seed, "augment", name))
+        generated[name] = resample(sampler, data.X_train, data.X_impute, data.y_train)
+        if hasattr(sampler, "choice_"):  # auto: what it chose for this seed
+            generated[name].chosen = {"train": str(sampler.choice_)}
     for name, source in synthetic.items():
         if callable(source):
             if progress is not None:

@@ -16,15 +16,19 @@ the same is printed as a summary.
 the target the split recorded, else label). For a target coarser than label, a
 synthetic row takes the label of the nearest real row of its class.
 
---method auto chooses, per source, among --candidates (default: smote,
-borderline_smote, random_oversampler at --strategy, default power:0.5) by stratified
-inner cross-validation on TRAIN (grouped by the split's column, time blocks or source
-files when the split was group, time or predefined) with a random forest and macro-F1
-(--param scoring='{recall: [ddos]}' for the recall of named classes). The best is
-chosen only if the one-sided 95% lower bound of its mean per-fold gain over no
-augmentation is above 0; otherwise no synthetic row is written. The report's
-"selection" holds the inner-CV table, the reason, and classes with too few rows.
---time-limit stops starting new candidates once passed.
+--method auto chooses, per source, among --candidates (default:
+%(candidates)s) by inner cross-validation on TRAIN with a random forest and macro-F1 (--param
+scoring='{recall: [ddos], floor: 0.01}' for the recall of named classes under a macro-F1
+floor). Folds are grouped like the split (its column, time blocks or source files) when
+the split was group, time or predefined; hold out whole labels of a class when --target
+is coarser than label (label-holdout); else stratified. Every training row is predicted
+out of fold per repeat; the best candidate is chosen only if the paired-bootstrap lower
+bound of its gain over no augmentation (rows within class and repeats resampled, 95%%
+familywise over candidates and looks) is above 0; otherwise no synthetic row is
+written. Repeats (at most --param n_repeats=6) stop when the decision is resolved or
+--time-limit (default %(limit)g s) would be passed; the budget is printed before it
+starts. The report's "selection" holds the fold scheme and why, the repeats and why they
+stopped, the table, the reason, and classes not validated.
 
 --engine dask [--scheduler ADDRESS] runs one task per (source, class) for the
 class-local methods (smote, random_oversampler, per-class generators) and one per
@@ -41,6 +45,7 @@ methods: see --method below; auto chooses among the others, or none. Other packa
 add methods through the iotforge.augmenters entry point (docs/plugins.md).
 
 strategies: auto, minority, not majority, all, a float, floor:F|N, power:A, scale:K
+(default %(strategy)s for every method, as in params.yaml)
 
 examples:
   iotforge augment data/split/train.parquet --method smote --strategy power:0.5 \\
@@ -63,6 +68,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from iotforge.augment._registry import AUTO_CANDIDATES, AUTO_TIME_LIMIT, DEFAULT_STRATEGY
+
+__doc__ = (__doc__ or "") % {"candidates": ", ".join(AUTO_CANDIDATES),
+                             "limit": AUTO_TIME_LIMIT, "strategy": DEFAULT_STRATEGY}
+
 NAME = "augment"
 HELP = "synthesize rare-class rows for a train split"
 
@@ -74,7 +84,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", required=True, metavar="NAME",
                    help=f"one of {', '.join(method_names(auto=True))}")
     p.add_argument("--strategy", default=None, metavar="S",
-                   help="sampling strategy (default: auto; power:0.5 for --method auto)")
+                   help=f"sampling strategy (default: {DEFAULT_STRATEGY})")
     p.add_argument("--out", required=True, metavar="FILE", help="output Parquet")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
@@ -88,7 +98,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--candidates", metavar="M[:S],...",
                    help="--method auto: methods to try, each with an optional strategy")
     p.add_argument("--time-limit", type=float, metavar="SECONDS",
-                   help="--method auto: start no further candidate after this long")
+                   help=f"--method auto: seconds per source at most (default "
+                        f"{AUTO_TIME_LIMIT:g})")
     p.add_argument("--threads", type=int, metavar="N",
                    help="torch and BLAS/OpenMP threads (default: generators use 1)")
     from iotforge.commands._common import add_engine_arguments
@@ -172,12 +183,19 @@ def run(args: argparse.Namespace) -> int:
     uses_torch = auto or takes_threads
     if args.threads is not None and takes_threads:
         params["threads"] = args.threads
-    strategy = args.strategy or ("power:0.5" if auto else "auto")
+    strategy = args.strategy or DEFAULT_STRATEGY
     target = args.target or meta.extra.get("target") or "label"
     suites = [load_suite(s) for s in args.suite]
     schema = pq.read_schema(args.train)
     df = pq.read_table(args.train).to_pandas()
     groups = split_groups(df, meta) if auto else None
+    if auto:
+        limit = params.get("time_limit", AUTO_TIME_LIMIT)
+        Console(stderr=True, highlight=False, soft_wrap=True).print(
+            f"auto: {len(params.get('candidates') or AUTO_CANDIDATES)} candidates on "
+            f"{len(df)} rows; at most {limit:g} s per source "
+            f"({df['source'].nunique() if 'source' in df.columns else 1} sources)",
+            markup=False)
     with threadpool_limits(args.threads), torch_threads(args.threads if uses_torch else None), \
             engine_from(args) as engine:
         mapper = None

@@ -9,13 +9,16 @@ on either side is exit 2.
 Synthetic rows come from --synthetic files (the augment stage's output: rows with
 is_synthetic true; a directory means every *.parquet in it; real rows in the file are
 ignored) and/or from --augment NAME[:STRATEGY], run here once per seed on the training
-rows. A file that records how it was made (iotforge augment writes the method,
-strategy, parameters and target into its metadata) is drawn again for every seed
-(--synthetic-seeds per-seed, the default: the augmenter is refitted with a seed
-derived from the replicate seed, checked against --suite contracts like the augment
-stage), so the comparison's interval covers the augmenter's seed too; --synthetic-seeds
-fixed uses the file's rows for every seed (faster, but the interval then covers the
-classifier's seed only, and the report says so).
+rows (STRATEGY defaults to power:0.5, as in 'iotforge augment' and params.yaml;
+--augment auto runs AutoAugmenter per seed, with the split's groups and, for a target
+coarser than label, label-holdout folds: its selection runs once per seed, up to its
+time limit, 600 s by default, each time). A file that records how it was made (iotforge
+augment writes the method, strategy, parameters and target into its metadata) is drawn
+again for every seed (--synthetic-seeds per-seed, the default: the augmenter is refitted
+with a seed derived from the replicate seed, checked against --suite contracts like the
+augment stage), so the comparison's interval covers the augmenter's seed too;
+--synthetic-seeds fixed uses the file's rows for every seed (faster, but the interval
+then covers the classifier's seed only, and the report says so).
 
 --baseline DIR reuses the none arm of an earlier 'iotforge evaluate --arms none' run on
 the same split, target, classifiers and seeds instead of training it again (the DVC
@@ -62,6 +65,7 @@ from typing import Any
 # --augment NAME takes the names of `iotforge augment --method`: augment's registry,
 # which imports no scikit-learn until a class is asked for
 from iotforge.augment import get_augmenter, method_names
+from iotforge.augment._registry import AUTO, DEFAULT_STRATEGY
 
 NAME = "evaluate"
 HELP = "classifiers x augmenters x seeds on the real test split"
@@ -94,8 +98,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="synthetic rows from 'iotforge augment' (repeatable; a directory "
                         "means its *.parquet files)")
     p.add_argument("--augment", action="append", default=[], metavar="NAME[:STRATEGY]",
-                   help=f"run an augmenter here, once per seed ({', '.join(method_names())}); "
-                        "e.g. smote:power:0.5")
+                   help=f"run an augmenter here, once per seed "
+                        f"({', '.join(method_names(auto=True))}); STRATEGY defaults to "
+                        f"{DEFAULT_STRATEGY}, e.g. smote:power:0.25")
     p.add_argument("--classifiers", type=_csv("classifier names"),
                    default=",".join(CLASSICAL), metavar="A,B,C",
                    help=f"classifiers to train, of {', '.join(CLASSIFIER_NAMES)} "
@@ -231,23 +236,40 @@ def _recipes(train: Any, meta: Any, suites: list[Any], target: str,
     return recipe_from
 
 
-def _augmenters(specs: list[str]) -> dict[str, Any]:
+def _augmenters(specs: list[str], auto_params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``--augment`` specs -> ``seed -> sampler``; ``auto_params`` (groups, subtypes) go
+    to ``auto``."""
     from iotforge.curation.errors import UsageError
 
     out: dict[str, Any] = {}
     for spec in specs:
         name, _, strategy = spec.partition(":")
-        if name not in method_names():
-            raise UsageError(f"expected an augmenter in {sorted(method_names())}, found "
-                             f"{name!r}")
+        if name not in method_names(auto=True):
+            raise UsageError(f"expected an augmenter in {sorted(method_names(auto=True))}, "
+                             f"found {name!r}")
         cls = get_augmenter(name)
-        kwargs = {"sampling_strategy": strategy} if strategy else {}
+        kwargs = {"sampling_strategy": strategy or DEFAULT_STRATEGY,
+                  **((auto_params or {}) if name == AUTO else {})}
 
         def make(seed: int, cls: Any = cls, kwargs: dict[str, Any] = kwargs) -> Any:
             return cls(random_state=seed, **kwargs)
 
         out[spec] = make
     return out
+
+
+def _auto_params(train: Any, meta: Any, target: str) -> dict[str, Any]:
+    """What ``augment_table`` gives ``auto`` besides the rows: the split's groups, and the
+    labels as subtypes when the target is coarser."""
+    import numpy as np
+
+    params: dict[str, Any] = {}
+    groups = _split_groups(train, meta)
+    if groups is not None:
+        params["groups"] = groups
+    if target != "label" and "label" in train.columns:
+        params["subtypes"] = train["label"].astype(str).to_numpy(dtype=object)
+    return {k: np.asarray(v, dtype=object) for k, v in params.items()}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -290,7 +312,8 @@ def run(args: argparse.Namespace) -> int:
 
             grid = functools.partial(evaluate_dask, client=engine)
         result = grid(train, test, numeric=numeric, categorical=categorical,
-                      augmenters=_augmenters(args.augment), synthetic=synthetic,
+                      augmenters=_augmenters(args.augment, _auto_params(train, meta, target)),
+                      synthetic=synthetic,
                       classifiers=args.classifiers, seeds=args.seeds, arms=args.arms,
                       pca=pca, quality=args.quality, rules=args.rules, target=target,
                       baseline=baseline, n_boot=args.bootstrap, progress=step)
@@ -305,8 +328,16 @@ def _progress() -> Any:
 
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    if not sys.stderr.isatty():
-        return contextlib.nullcontext(lambda _text: None)
+    if not sys.stderr.isatty():  # dvc repro, CI: one timestamped line per step
+        import time
+
+        start = time.monotonic()
+
+        def line(text: str) -> None:
+            elapsed = time.monotonic() - start
+            print(f"[{elapsed:7.0f} s] {text}", file=sys.stderr, flush=True)
+
+        return contextlib.nullcontext(line)
 
     @contextlib.contextmanager
     def bar() -> Any:
