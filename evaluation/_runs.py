@@ -80,9 +80,13 @@ class RunLog:
     def fit_score(self, aug: str, arm: str, clf: str, seed: int, X: pd.DataFrame,
                   y: np.ndarray) -> None:
         """Train classifier ``clf`` on ``X, y`` with its seed, score it, record it."""
-        if len(np.unique(y)) < 2:
-            self.notes.append(f"{aug} / {arm} / {clf} / seed {seed}: skipped, the training "
-                              f"rows hold {len(np.unique(y))} class")
+        if len(np.unique(y)) < 2:  # one note per arm, not per classifier and seed
+            held = ("no rows (the augmenter added none)" if not len(y)
+                    else f"one class ({np.unique(y)[0]})")
+            note = (f"{aug} / {arm}: skipped for every classifier and seed whose training "
+                    f"rows hold {held}")
+            if note not in self.notes:
+                self.notes.append(note)
             return
         if self.progress is not None:
             self.progress(f"{aug} {arm} {clf} seed {seed}")
