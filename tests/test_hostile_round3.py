@@ -442,3 +442,53 @@ def test_delimiter_and_decimal_given_on_the_command_line(tmp_path: Path, engine:
     r = curate(str(f), "--mapping", str(tmp_path / "m.yaml"), "--decimal", ";",
                "--out", str(tmp_path / "o2"), engine=engine)
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+# ---- rows_duplicate against the csv module on the shared captures ----------------------
+
+
+def _csv_duplicates_outside_quarantine(path: Path, out: Path) -> tuple[int, int]:
+    """Identical records beyond the first among those not quarantined, over the dedupe
+    key's columns, by the csv module; and curate's rows_duplicate."""
+    from iotforge.curation.rules.duplicates import key_columns
+    from iotforge.curation.sources import SourceOptions, detect
+
+    source = detect(path).open(path, SourceOptions())
+    table = next(source.batches).table
+    key = key_columns(table.column_names, source.specs, source.label_columns,
+                             source.binary_label)
+    quarantined = set(pq.read_table(out / "quarantine.parquet",
+                                    columns=["source_row"]).column(0).to_pylist())
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        # the batch's columns are the header's, in order (derived ones appended)
+        index = [table.column_names.index(c) for c in key if table.column_names.index(c)
+                 < len(header)]
+        seen: set[tuple[str, ...]] = set()
+        dups = 0
+        start = reader.line_num + 1
+        for rec in reader:
+            line, start = start, reader.line_num + 1
+            if not rec or line in quarantined or len(rec) != len(header):
+                continue
+            k = tuple(rec[i] for i in index)
+            dups += k in seen
+            seen.add(k)
+    return dups, report(out)["files"][0]["rows_duplicate"]
+
+
+@pytest.mark.slow
+def test_rows_duplicate_matches_the_csv_module_on_every_shared_csv(
+        datasets: Path, tmp_path: Path) -> None:
+    files = sorted([*(datasets / "ton_iot_telemetry").glob("*.csv"),
+                    *(datasets / "cicids2017_improved_sample").glob("*.csv")])
+    if not files:
+        pytest.skip("no shared CSV captures")
+    from iotforge.curation.curate import curate as run
+
+    for i, path in enumerate(files):
+        out = tmp_path / f"o{i}"
+        run([path], out)
+        expected, got = _csv_duplicates_outside_quarantine(path, out)
+        assert got == expected, path.name
