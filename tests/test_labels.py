@@ -139,6 +139,7 @@ def test_abstains_without_signal() -> None:
     assert abstain["value"] < 0.7 and "nothing is flagged" in abstain["reason"]
 
 
+@pytest.mark.dask
 def test_same_result_for_the_same_seed_and_under_dask(dask_client) -> None:
     X, y, _ = _blobs(n_per=60, flips=9, seed=4)
     first = LabelAudit(random_state=7).fit(X, y)
@@ -215,7 +216,7 @@ def test_bad_input_is_one_line(cli, curated_demo: Path, tmp_path: Path) -> None:
     assert not (tmp_path / "x").exists()
 
 
-@pytest.mark.slow
+@pytest.mark.realdata
 def test_cic_ids2017_five_percent_uniform_noise(datasets: Path, tmp_path: Path) -> None:
     """The acceptance case: 5 % of the CIC-IDS2017 sample's labels flipped uniformly."""
     from iotforge.curation.curate import curate
@@ -241,3 +242,19 @@ def test_cic_ids2017_five_percent_uniform_noise(datasets: Path, tmp_path: Path) 
     issues = find_label_issues(X, noisy, estimator=make_classifier("random_forest", 0))
     tp = int((issues.is_issue & planted).sum())
     assert tp / issues.is_issue.sum() >= 0.9 and tp / planted.sum() >= 0.8
+
+
+def test_folds_follow_a_group_split(cli, curated_demo: Path, tmp_path: Path) -> None:
+    r = cli("split", str(curated_demo / "curated.parquet"), "--out", str(tmp_path / "split"),
+            "--mode", "group", "--by", "source_file")
+    assert r.returncode == 0, r.stderr
+    train = pd.read_parquet(tmp_path / "split" / "train.parquet")
+    r = cli("labels", str(tmp_path / "split" / "train.parquet"), "--out", str(tmp_path / "l"),
+            "--classifier", "decision_tree", "--folds", "3")
+    assert r.returncode == 0, r.stderr
+    report = json.loads((tmp_path / "l" / "report.json").read_text())
+    folds = report["folds"]
+    assert folds["mode"] == "group" and folds["groups"] == "source_file"
+    assert folds["n_folds"] == min(3, train["source_file"].nunique())
+    total = report["accounting"]["total"]
+    assert total["rows_read"] == len(train) == total["rows_out"]
