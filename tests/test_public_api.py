@@ -111,3 +111,23 @@ def test_the_all_check_reads_definitions_and_imports() -> None:
     assert _defined(tree) == {"LIMIT", "f"}
     assert _imported(tree, "iotforge.curation", type_checking=False) == {
         "y": "iotforge.curation._x"}
+
+
+def test_one_line_per_job_and_nothing_heavy_until_used() -> None:
+    # a fresh interpreter: the packages and the top-level names load no scikit-learn,
+    # torch, Dask or Great Expectations until a function is taken
+    import subprocess
+    import sys
+
+    code = ("import sys, iotforge, iotforge.augment, iotforge.curation, iotforge.evaluation\n"
+            "names = sorted(iotforge.__all__)\n"
+            "heavy = [m for m in ('sklearn', 'torch', 'dask', 'great_expectations', 'imblearn')"
+            " if m in sys.modules]\n"
+            "from iotforge import curate, make_augmenter, evaluate\n"
+            "print(names, heavy, curate.__module__, make_augmenter.__module__,"
+            " evaluate.__module__)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == ("['augment_table', 'curate', 'evaluate', 'load_suite', 'make_augmenter', "
+                   "'read_canonical', 'split', 'validate_frame'] [] iotforge.curation.curate "
+                   "iotforge.augment._factory iotforge.evaluation.evaluate")
