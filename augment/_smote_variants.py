@@ -3,7 +3,7 @@
 Borderline-SMOTE and SVM-SMOTE interpolate near the class boundary, ADASYN where the
 class is hardest to learn, KMeans-SMOTE inside dense clusters of the class. None of them
 hits an exact count natively; :mod:`iotforge.augment._smote` explains how the wrappers do.
-Random over-sampling is in :mod:`iotforge.augment._random_oversampler` (importable from here too).
+Random over-sampling is in :mod:`iotforge.augment._random_oversampler`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any
 from imblearn.over_sampling import ADASYN, SVMSMOTE, BorderlineSMOTE, KMeansSMOTE
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from ._random_oversampler import RandomOverSamplerAugmenter
 from ._smote import _ImblearnAugmenter
 from ._typing import BorderlineKind
 
@@ -22,7 +21,6 @@ __all__ = [
     "ADASYNAugmenter",
     "BorderlineSMOTEAugmenter",
     "KMeansSMOTEAugmenter",
-    "RandomOverSamplerAugmenter",
     "SVMSMOTEAugmenter",
 ]
 

@@ -25,7 +25,8 @@ accept (``accept=``) once reviewed:
 
 The probes live in :mod:`iotforge.curation.leakage._probes`, the whole-table checks in
 :mod:`iotforge.curation.leakage._checks`, the report and the steps this audit shares with the
-Dask engine's in :mod:`iotforge.curation.leakage._report`; the names stay importable from here.
+Dask engine's in :mod:`iotforge.curation.leakage._report`; this module is the public
+home of their public names.
 
 >>> import numpy as np, pandas as pd
 >>> from iotforge.curation.schema import TableMeta
