@@ -38,6 +38,7 @@ __all__ = ["OUTPUTS", "curate"]
 
 log = logging.getLogger(__name__)
 
+
 def curate(
     inputs: Iterable[str | os.PathLike[str]],
     out_dir: str | os.PathLike[str],

@@ -78,15 +78,24 @@ def test_every_augmenter_on_thermostat_scanning(thermostat, method):
         assert entry["n_synthetic"]["scanning"] > 0
 
 
-# TVAE and CopulaGAN fit ctgan's per-column Bayesian mixtures on all 84 CIC columns
-# (1-2 minutes each here): they pass, and run with `make test-all` (slow mark).
-_SLOW_ON_CIC = {"tvae", "copulagan"}
+# The generators fit all 84 CIC columns (TVAE and CopulaGAN 1-2 minutes each, CTGAN and
+# the Gaussian copula several seconds): training tier. Of the other samplers smote and
+# random_oversampler run on CIC in the fast tier (every one runs on the thermostat above),
+# the rest in the realdata tier; all with `make test-all`.
+_TRAINING_ON_CIC = {"tvae", "copulagan", "ctgan", "gaussian_copula"}
+_FAST_ON_CIC = {"smote", "random_oversampler"}
+
+
+def _cic_tier(method: str) -> list[pytest.MarkDecorator]:
+    if method in _TRAINING_ON_CIC:
+        return [pytest.mark.training]
+    return [] if method in _FAST_ON_CIC else [pytest.mark.realdata]
 
 
 @pytest.mark.parametrize("method, strategy", [
-    *(pytest.param(m, "power:0.3", marks=[pytest.mark.slow] if m in _SLOW_ON_CIC else [])
-      for m in sorted(METHODS)),
-    ("smote", "floor:0.05"), ("smote", "scale:3"), ("gaussian_copula", "scale:3")])
+    *(pytest.param(m, "power:0.3", marks=_cic_tier(m)) for m in sorted(METHODS)),
+    ("smote", "floor:0.05"), ("smote", "scale:3"),
+    pytest.param("gaussian_copula", "scale:3", marks=_cic_tier("gaussian_copula"))])
 def test_rare_cic_classes_under_skew_preserving_strategies(cic, method, strategy):
     train, meta = cic
     counts = train["label"].value_counts()

@@ -261,6 +261,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
                           cwd=ROOT, timeout=300)
 
 
+@pytest.mark.training  # an autoencoder and association rules, trained in a subprocess
 def test_cli_evaluate_and_report(tmp_path: Path) -> None:
     train, test = split_tables()
     for side, frame in (("train", train), ("test", test)):

@@ -17,6 +17,8 @@ import pytest
 import yaml
 from conftest import ROOT
 
+pytestmark = pytest.mark.pipeline
+
 DEVICES = ["Train_Test_IoT_Thermostat.csv", "Train_Test_IoT_Weather.csv"]
 
 

@@ -21,6 +21,8 @@ import pytest
 import yaml
 from conftest import ROOT
 
+pytestmark = pytest.mark.pipeline
+
 DEVICES = ["Train_Test_IoT_Thermostat.csv", "Train_Test_IoT_Weather.csv"]
 PER_CLASS = 120  # rows per class and device, before the train/test cut
 

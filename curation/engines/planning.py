@@ -43,10 +43,8 @@ def promote(a: pa.DataType, b: pa.DataType) -> pa.DataType:
     return pa.string()
 
 
-
-
 def plan(paths: list[Path], adapters: list[Any],
-          options: SourceOptions) -> tuple[TableMeta, pa.Schema]:
+         options: SourceOptions) -> tuple[TableMeta, pa.Schema]:
     """Open every source once for its column specs, so one writer takes all rows.
 
     Opening reads only the first chunk of a file (the kind inference sample); the
@@ -79,8 +77,6 @@ def plan(paths: list[Path], adapters: list[Any],
     schema = pa.schema([*fixed, *(pa.field(n, types[n]) for n in order)],
                        metadata={b"iotforge": meta.to_json().encode()})
     return meta, schema
-
-
 
 
 def run_report(files: list[dict[str, Any]],
