@@ -21,11 +21,15 @@ demo: $(STAMP)
 	@echo "curated data:    data/curated/curated.parquet"
 	@echo "curation report: data/curated/report.json"
 
-# lint first: ruff and mypy over every package are part of the test command
+# lint first: ruff and mypy over every package are part of the test command.
+# The fast tier: unit, property, doctest and command-line tests (pyproject.toml's
+# addopts deselect `slow`), a few minutes.
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
 
-# also the slow tests: imbalanced-learn's estimator checks over the generative augmenters
+# Everything (CI): also the tests marked slow, pipeline, dask, realdata, training or
+# package: DVC pipelines, Dask clusters, every shared dataset through both engines,
+# generator and deep-model training, the wheel in a fresh environment.
 test-all: $(STAMP) lint
 	$(BIN)/python -m pytest -m ''
 

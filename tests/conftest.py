@@ -4,7 +4,9 @@ cluster) and the test tiers.
 Tiers: ``make test`` runs ``pytest`` (``-m 'not slow'`` in pyproject.toml's addopts);
 ``make test-all`` runs ``pytest -m ''``. A test carrying one of the specific tier markers
 (:data:`TIER_MARKERS`) is marked ``slow`` as well here, so the fast tier leaves it out
-and ``pytest -m dask`` (say) runs one kind of slow test alone.
+and ``pytest -m dask`` (say) runs one kind of slow test alone; a test that uses the shared
+Dask cluster (:data:`CLUSTER_FIXTURES`) is marked ``dask`` here even where its file does
+not say so.
 """
 
 from __future__ import annotations
@@ -39,9 +41,15 @@ TIER_MARKERS = ("pipeline", "dask", "realdata", "training", "package")
 """Markers of the slow tier's kinds of test (described in pyproject.toml's markers)."""
 
 
+CLUSTER_FIXTURES = ("dask_client", "real_curated")
+"""Fixtures that start the shared Dask cluster: a test using one is a ``dask`` test."""
+
+
 @pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
+        if set(CLUSTER_FIXTURES) & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.dask)
         if any(item.get_closest_marker(name) for name in TIER_MARKERS):
             item.add_marker(pytest.mark.slow)
 

@@ -231,6 +231,7 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
+@pytest.mark.training
 def test_ctgan_hit_rate_on_rare_class_vs_ctgan_own_conditioning():
     """TON_IoT thermostat, 'scanning' = 20 of 2,420 rows (0.83 %)."""
     X, y = _thermostat()

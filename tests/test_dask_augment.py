@@ -57,6 +57,7 @@ def _augment(train: Path, method: str, **kw: Any) -> pd.DataFrame:
                          random_state=7, **kw).frame
 
 
+@pytest.mark.dask
 @pytest.mark.parametrize("which", ["demo_train", "thermostat_train"])
 def test_dask_rows_equal_local_rows(which: str, request: pytest.FixtureRequest,
                                     dask_client: Any) -> None:
@@ -98,6 +99,7 @@ def test_a_class_rows_do_not_depend_on_other_classes_or_sources(demo_train: Path
     assert child_seed(3, source, rare) != child_seed(4, source, rare)
 
 
+@pytest.mark.dask
 def test_cli_engine_dask_writes_the_local_file(demo_train: Path, tmp_path: Path,
                                                dask_client: Any) -> None:
     out = {}
@@ -124,6 +126,7 @@ def test_cli_engine_dask_unreachable_scheduler_is_one_line(demo_train: Path,
     assert not (tmp_path / "a.parquet").exists()
 
 
+@pytest.mark.dask
 def test_evaluate_grid_on_dask_equals_local(demo_train: Path, dask_client: Any) -> None:
     """One task per classifier and seed, on every 5th row of the demo split: the runs,
     predictions, confusion matrices and comparisons are the local grid's, in order."""

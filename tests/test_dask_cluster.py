@@ -19,6 +19,7 @@ import pytest
 from iotforge.curation.curate import curate
 
 pytest.importorskip("distributed")
+pytestmark = pytest.mark.dask
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -23,6 +23,7 @@ from iotforge.curation.leakage.audit import audit
 from iotforge.curation.tables import read_stage_tables
 
 pytest.importorskip("distributed")
+pytestmark = [pytest.mark.dask, pytest.mark.realdata]
 
 SOURCES = ("ton_iot:fridge", "cicflowmeter", "zeek:conn")
 

@@ -49,6 +49,8 @@ def report(out: Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------- real data
 
 
+@pytest.mark.dask
+@pytest.mark.realdata
 def test_real_reports_match_per_file_and_rule(real_curated: dict[str, Path]) -> None:
     local, dask = report(real_curated["local"]), report(real_curated["dask"])
     assert dask.pop("engine")["partitions"] >= len(local["files"])
@@ -59,6 +61,8 @@ def test_real_reports_match_per_file_and_rule(real_curated: dict[str, Path]) -> 
     assert dask == local
 
 
+@pytest.mark.dask
+@pytest.mark.realdata
 def test_real_rows_and_quarantine_match(real_curated: dict[str, Path]) -> None:
     keys = ["source_file", "source_row"]
     assert_same_rows(table(real_curated["dask"] / "curated.parquet", keys),
@@ -69,6 +73,8 @@ def test_real_rows_and_quarantine_match(real_curated: dict[str, Path]) -> None:
     assert_same_rows(table(real_curated["dask"] / "quarantine.parquet", qkeys), local_q)
 
 
+@pytest.mark.dask
+@pytest.mark.realdata
 def test_real_accounting_from_the_written_outputs(real_curated: dict[str, Path]) -> None:
     rep = report(real_curated["dask"])
     out = Counter(pq.read_table(real_curated["dask"] / "curated.parquet",
@@ -122,6 +128,7 @@ def big_csv(path: Path, rows: int = 12_000) -> dict[str, int]:
     return where
 
 
+@pytest.mark.dask
 def test_byte_ranges_keep_lines_and_find_duplicates_across_partitions(
         tmp_path: Path, dask_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     src = tmp_path / "flows.csv"
@@ -193,6 +200,7 @@ def test_ranges_share_blocks_evenly_with_exact_lines(tmp_path: Path) -> None:
             assert r.line == data[:r.start].count(b"\n") + 1
 
 
+@pytest.mark.dask
 def test_stray_quote_makes_a_file_one_partition_with_the_same_result(
         tmp_path: Path, dask_client: Any, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
@@ -216,6 +224,7 @@ def test_stray_quote_makes_a_file_one_partition_with_the_same_result(
     assert rows["source_row"].max() == 3598  # after a record over 3,000 lines
 
 
+@pytest.mark.dask
 def test_file_scoped_dedupe_matches(tmp_path: Path, dask_client: Any) -> None:
     rows = [[str(i * 10), str(i % 5 + 1), "1.5", "80", ["BENIGN", "DDoS"][i % 2]]
             for i in range(300)]
@@ -234,6 +243,7 @@ def test_file_scoped_dedupe_matches(tmp_path: Path, dask_client: Any) -> None:
         assert local["total"]["rows_duplicate"] == (65 if scope == "global" else 10)
 
 
+@pytest.mark.dask
 def test_repeats_within_and_across_ranges_and_files_match_every_policy_and_scope(
         tmp_path: Path, dask_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # repeats next to their first occurrence (the same range), far from it (another
@@ -274,6 +284,7 @@ def test_repeats_within_and_across_ranges_and_files_match_every_policy_and_scope
             assert local["total"]["rows_duplicate"] == (repeats if policy == "drop" else 0)
 
 
+@pytest.mark.dask
 def test_large_inputs_give_dataset_directories(tmp_path: Path, dask_client: Any,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     from iotforge.curation.engines import dask_curate
@@ -305,6 +316,7 @@ def _error(call: Any) -> tuple[str, int]:
     return info.value.one_line(), info.value.exit_code
 
 
+@pytest.mark.dask
 def test_bad_input_fails_alike(tmp_path: Path, dask_client: Any) -> None:
     import gzip
 
@@ -346,6 +358,7 @@ def _environ(name: str) -> str | None:
     return os.environ.get(name)
 
 
+@pytest.mark.dask
 def test_local_cluster_workers_one_thread_glibc_trimming_left_alone() -> None:
     from distributed import Client
     from iotforge.curation.engines import local_cluster
@@ -364,6 +377,7 @@ def test_scheduler_needs_the_dask_engine() -> None:
         curate(["x.csv"], "out", scheduler="tcp://127.0.0.1:8786")
 
 
+@pytest.mark.dask
 def test_worker_out_of_memory_names_file_and_byte_range(tmp_path: Path) -> None:
     import dask
     from distributed import Client, LocalCluster
@@ -384,6 +398,7 @@ def test_worker_out_of_memory_names_file_and_byte_range(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.dask
 def test_cli_bad_input_same_line_and_exit_code(tmp_path: Path) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_text("")

@@ -25,6 +25,7 @@ from conftest import ROOT
 
 pytest.importorskip("distributed")
 pytest.importorskip("dvc")
+pytestmark = [pytest.mark.pipeline, pytest.mark.dask]
 
 
 def dvc(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -15,6 +15,7 @@ from iotforge.evaluation.evaluate import evaluate
 from iotforge.evaluation.fanout import evaluate_dask
 
 pytest.importorskip("distributed")
+pytestmark = pytest.mark.dask
 
 # the workers cannot import the test modules: their functions travel by value
 cloudpickle.register_pickle_by_value(evaluation_fixtures)

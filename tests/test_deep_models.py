@@ -219,6 +219,8 @@ def cic_split(datasets: Path, tmp_path_factory: pytest.TempPathFactory
     return parts.train, parts.test, meta
 
 
+@pytest.mark.training
+@pytest.mark.realdata
 def test_deep_models_beat_the_majority_class_on_cic_ids2017(cic_split) -> None:
     from iotforge.evaluation.evaluate import feature_columns
     from sklearn.dummy import DummyClassifier

@@ -13,6 +13,8 @@ from iotforge.curation.curate import curate
 from iotforge.curation.schema import read_meta
 from iotforge.curation.taxonomy import Taxonomy
 
+pytestmark = pytest.mark.realdata
+
 TEXT_CAPTURES = ["ton_iot_telemetry", "iot23", "cicids2017_improved_sample"]
 
 

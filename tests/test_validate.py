@@ -91,6 +91,7 @@ def _suite_for(source: str) -> str:
     return SUITE_OF.get(source) or "ton_iot_" + source.split(":", 1)[1]
 
 
+@pytest.mark.realdata
 def test_every_shared_dataset_passes_its_suite(
         real: tuple[pd.DataFrame, object], tmp_path_factory: pytest.TempPathFactory) -> None:
     pcaps = read_canonical(curated_pcaps(tmp_path_factory))[0]
