@@ -47,7 +47,6 @@ from iotforge.curation.schema import (
 )
 
 from .comparisons import COMPARISON_COLUMNS, compare
-from .diagnostics import rare_classes
 from .evaluate import EvaluationResult
 from .predictions import Predictions
 from .summary import COLUMNS, metrics_json, per_class_recall, run_label
@@ -99,10 +98,7 @@ def write_results(result: EvaluationResult, out: PathLike) -> dict[str, Path]:
     pred = result.predictions
     write_table_atomic(pred.to_arrow(), paths["predictions.parquet"],
                        TableMeta(stage="evaluate-predictions", extra={"labels": pred.labels}))
-    rare = result.config.get("rare_classes")
-    if rare is None:
-        rare = rare_classes(result.class_counts.get("train") or {})
-    atomic_text(paths["metrics.json"], _json(_clean(metrics_json(result.results, rare))))
+    atomic_text(paths["metrics.json"], _json(_clean(metrics_json(result.results))))
     comparisons = result.comparisons
     if comparisons.empty:
         comparisons = compare(result.results, pred,

@@ -9,7 +9,7 @@ are in :mod:`iotforge.evaluation.comparisons`.
 >>> rows = [("none", "none", "rf", s, "macro_f1", "", v) for s, v in [(0, .8), (1, .7)]]
 >>> rows += [("ros", "real+synthetic", "rf", s, "macro_f1", "", v) for s, v in [(0, .8), (1, .6)]]
 >>> rows += [("ros", "real+synthetic", "rf", s, "recall", "u2r", v) for s, v in [(0, .5), (1, 0)]]
->>> metrics_json(pd.DataFrame(rows, columns=COLUMNS), rare=["u2r"])
+>>> metrics_json(pd.DataFrame(rows, columns=COLUMNS))
 {'rf': {'macro_f1': 0.7, 'recall_u2r': 0.25}}
 """
 
@@ -133,10 +133,12 @@ def _r(x: float) -> float:
     return round(float(x), 4)
 
 
-def metrics_json(results: pd.DataFrame, rare: Sequence[str] = ()) -> dict[str, Any]:
+def metrics_json(results: pd.DataFrame,
+                 classes: Sequence[str] | None = None) -> dict[str, Any]:
     """The numbers a user compares across runs, for ``dvc metrics show``.
 
-    Per classifier: ``macro_f1`` and ``recall_<class>`` of every class in ``rare``, means
+    Per classifier: ``macro_f1`` and ``recall_<class>`` of every class (or of
+    ``classes``), means
     over seeds rounded to 4 places (an anomaly detector: ``detection_rate`` and
     ``false_positive_rate`` instead of macro-F1). With one run besides ``none`` (an
     augmenter's real+synthetic arm) or ``none`` alone, the file is flat,
@@ -150,7 +152,9 @@ def metrics_json(results: pd.DataFrame, rare: Sequence[str] = ()) -> dict[str, A
     mean = arms.groupby(["augmenter", "arm", "classifier", "metric", "class"],
                         sort=False)["value"].mean()
     out: dict[str, dict[str, dict[str, float]]] = {}
-    wanted = {(m, "") for m in JSON_METRICS} | {("recall", str(c)) for c in rare}
+    every = sorted({str(c) for c in arms.loc[arms["metric"] == "recall", "class"]} - {""})
+    wanted = {(m, "") for m in JSON_METRICS} | {("recall", str(c))
+                                                for c in (every if classes is None else classes)}
     for (aug, _arm, clf, metric, cls), value in mean.items():
         if (metric, cls) not in wanted:
             continue

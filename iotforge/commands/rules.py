@@ -7,6 +7,9 @@ the rule ITEMS -> CLASS, kept when P(class | items) >= --min-confidence. Per cla
 --top rules by confidence, then lift, with their support counts, go to --out (JSON);
 'iotforge report --rules FILE' shows them.
 
+--target picks the classes: label, attack_family or is_attack (default: the target the
+split recorded in DATA's metadata, else label), the classes the pipeline learns.
+
 Exit 2 (one line) when DATA has a single class or no usable feature column. A threshold
 no itemset reaches is not an error: the JSON lists no rules for that class, with a note,
 and a line on standard error says so (exit 0).
@@ -52,10 +55,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="rules kept per class (default 10)")
     p.add_argument("--bins", type=int, default=4, metavar="N",
                    help="quantile bins per numeric column (default 4)")
+    p.add_argument("--target", choices=("label", "attack_family", "is_attack"), default=None,
+                   help="classes to mine rules for (default: the split's target, else label)")
 
 
 def run(args: argparse.Namespace) -> int:
     from iotforge.curation.schema import LABEL, atomic_text
+    from iotforge.curation.targets import target_values
     from iotforge.evaluation.assoc_rules import mine_rules
     from iotforge.evaluation.evaluate import feature_columns, prepare_features
 
@@ -63,13 +69,15 @@ def run(args: argparse.Namespace) -> int:
     frame = data.frame
     numeric, categorical = feature_columns(data.meta.roles, list(frame.columns))
     X = prepare_features(frame, numeric, categorical)
-    if LABEL in frame.columns:
-        X[LABEL] = frame[LABEL].to_numpy()
+    target = args.target or data.meta.extra.get("target") or LABEL
+    if target != LABEL or LABEL in frame.columns:
+        X[LABEL] = target_values(frame, target)  # the target's classes, mined as "label"
     rules = mine_rules(X, numeric=numeric, categorical=categorical, label=LABEL,
                        min_support=args.min_support, min_confidence=args.min_confidence,
                        max_len=args.max_len, top=args.top, n_bins=args.bins)
     out = rules.to_dict()
     out["config"]["data"] = list(args.data)
+    out["config"]["target"] = target
     atomic_text(args.out, json.dumps(out, indent=2) + "\n")
     _print(out, args.out)
     if rules.rules.empty:
