@@ -7,7 +7,9 @@ scheme is reported with its reason:
 ``grouped``
     ``groups`` given (the split was by group, by time or predefined; see
     :func:`iotforge.augment._table.split_groups`) with 2 or more values: no group is on
-    both sides of a fold (``StratifiedGroupKFold``).
+    both sides of a fold (``StratifiedGroupKFold``). Not when every class's rows come
+    from one group (a predefined split whose training files hold one class each): those
+    folds would validate each class on a model that never saw it.
 ``label-holdout``
     ``subtypes`` given (the fine ``label`` when the target is coarser: ``attack_family``,
     ``is_attack``) and some class holds 2 or more subtypes: each such class's subtypes are
@@ -142,7 +144,13 @@ def plan_folds(y: np.ndarray, seed: int, *, cv: int, groups: Any = None,
         frame = pd.DataFrame({"y": y, "s": sub_arr.astype(str)})
         per = frame.groupby("y")["s"].nunique()
         split_classes = per.index[per >= 2].tolist()
-    if fold_scheme in ("auto", "grouped") and n_groups >= 2:
+    nested = False
+    if group_arr is not None and n_groups >= 2:
+        # groups inside classes (a predefined split's files, one class each): grouped
+        # folds would validate every class on a model that never saw it
+        per_class = pd.DataFrame({"y": y, "g": group_arr}).groupby("y")["g"].nunique()
+        nested = bool((per_class < 2).all())
+    if fold_scheme in ("auto", "grouped") and n_groups >= 2 and not nested:
         scheme, k = "grouped", min(cv, n_groups)
         reason = (f"grouped k-fold over {n_groups} groups: the split kept groups (files, "
                   "time blocks, group values) apart, so the folds do")
@@ -155,6 +163,9 @@ def plan_folds(y: np.ndarray, seed: int, *, cv: int, groups: Any = None,
         reason = (f"stratified k-fold: {fold_scheme} asked for, but "
                   + ("fewer than 2 groups" if fold_scheme == "grouped"
                      else "no class holds 2 or more subtypes"))
+    if nested and scheme != "label-holdout":
+        reason = ("stratified k-fold: every class's rows come from a single group (file), "
+                  "so grouped folds would hold out whole classes")
     if scheme == "grouped" and n_groups < cv:
         reason += f" ({n_groups} groups: {k} folds instead of {cv})"
     counts = pd.Series(y).value_counts()

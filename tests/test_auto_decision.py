@@ -211,3 +211,14 @@ def test_classes_smaller_than_the_folds_train_in_every_fold_and_are_never_valida
     assert all(tiny <= set(ids) for ids in fits)
     assert not any(tiny & set(ids) for ids in predicts)
     assert auto.selection_["not_validated"] == ["tiny"] and auto.selection_["folds"] == 5
+
+
+def test_groups_nested_in_classes_fall_back_to_stratified():
+    # one training file per class (MQTTset's predefined split): grouping by file would
+    # validate each class on a model that never saw it
+    y = np.array(["benign"] * 50 + ["flood"] * 30 + ["slowite"] * 20, dtype=object)
+    files = np.array([f"{c}-train.pcap" for c in y], dtype=object)
+    plan = plan_folds(y, 0, cv=5, groups=files)
+    assert plan.scheme == "stratified" and "single group" in plan.reason
+    for tr, va in plan.folds(0, y):
+        assert set(y[va]) <= set(y[tr])  # every validated class is also trained on
