@@ -409,6 +409,8 @@ def test_two_clocks_that_disagree_are_counted(tmp_path: Path, engine: str) -> No
     assert total["rules"]["clock_disagreement"] == disagree
     frame = _curated(out)
     assert {"ts", "timestamp"} <= set(frame.columns)  # both clocks kept
+    notes = report(out)["files"][0]["notes"]
+    assert any("'ts' and 'timestamp'" in n and "-25200 s" in n for n in notes), notes
 
 
 def test_a_mapping_timestamp_kind_is_a_clock_not_a_feature(tmp_path: Path) -> None:

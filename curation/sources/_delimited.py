@@ -13,6 +13,7 @@ from ..errors import InputError, SchemaMismatchError
 from ..roles import spec_from_values
 from ..schema import ColumnSpec
 from ._base import Note, RawBatch, Source, canonical_name, unique_names
+from ._clocks import clock_notes
 from ._notation import as_read, detect_decimal
 from ._text import TextChunk, iter_text_chunks
 
@@ -96,6 +97,7 @@ def open_delimited(
         if mark == "," and spec.kind in ("float", "int"):
             spec = dataclasses.replace(spec, decimal=",")
         specs[col] = spec
+    notes.extend(clock_notes(sample.take(sample_idx), specs))
     if delimiter not in (",", "\t"):
         notes.append(Note(f"fields separated by {delimiter!r}"))
     if mark == ",":
