@@ -39,7 +39,7 @@ from iotforge.curation.errors import UsageError
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from . import deep
-from ._preprocess import _preprocessor
+from ._preprocess import MAX_CATEGORIES, _preprocessor
 from ._typing import ClassifierFactory
 from .anomaly import AutoencoderDetector
 from .rule_classifier import AssociationRuleClassifier
@@ -182,7 +182,8 @@ CLASSIFIERS: dict[str, ClassifierSpec] = {
 :data:`iotforge.evaluation._typing.ClassifierName`."""
 
 
-def make_classifier(name: str, random_state: int = 0, *, pca: float | int | None = None) -> Any:
+def make_classifier(name: str, random_state: int = 0, *, pca: float | int | None = None,
+                    max_categories: int | None = MAX_CATEGORIES) -> Any:
     """A fresh, unfitted pipeline for the classifier ``name``.
 
     Parameters
@@ -195,6 +196,9 @@ def make_classifier(name: str, random_state: int = 0, *, pca: float | int | None
         When given, PCA after encoding: a variance fraction in (0, 1) or a number of
         components. Ignored by a model that takes the feature frame itself
         (``ClassifierSpec.encode`` false).
+    max_categories
+        One-hot columns per categorical column at most (rarer values grouped); 0 or
+        None: one per value.
 
     Examples
     --------
@@ -211,7 +215,7 @@ def make_classifier(name: str, random_state: int = 0, *, pca: float | int | None
     spec = CLASSIFIERS[name]
     if not spec.encode:
         return spec.build(random_state)
-    steps: list[tuple[str, Any]] = [("prepare", _preprocessor(spec.scale))]
+    steps: list[tuple[str, Any]] = [("prepare", _preprocessor(spec.scale, max_categories))]
     if pca is not None:
         steps.append(("pca", PCA(n_components=pca, random_state=random_state)))
     steps.append(("model", spec.build(random_state)))
@@ -221,14 +225,15 @@ def make_classifier(name: str, random_state: int = 0, *, pca: float | int | None
     return pipeline
 
 
-def classifier_factory(name: str, *, pca: float | int | None = None) -> ClassifierFactory:
+def classifier_factory(name: str, *, pca: float | int | None = None,
+                       max_categories: int | None = MAX_CATEGORIES) -> ClassifierFactory:
     """``seed -> pipeline`` for ``name`` (what :func:`iotforge.evaluation.evaluate.evaluate`
     takes)."""
     if name not in CLASSIFIERS:
         raise UsageError(f"expected a classifier in {sorted(CLASSIFIERS)}, found {name!r}")
 
     def factory(seed: int) -> Any:
-        return make_classifier(name, seed, pca=pca)
+        return make_classifier(name, seed, pca=pca, max_categories=max_categories)
 
     return factory
 

@@ -61,6 +61,7 @@ from iotforge.curation.schema import LABEL
 from ._baseline import use_baseline
 from ._features import Augmented, class_counts, feature_columns, prepare_features
 from ._inputs import Prepared, augment_seed, prepare_inputs, target_classes
+from ._preprocess import MAX_CATEGORIES, capped_columns
 from ._runs import RunLog, derive_seed
 from ._typing import Arm, ClassifierFactory, SamplerFactory, SyntheticFactory
 from .assoc_rules import RuleSet, mine_rules
@@ -103,10 +104,12 @@ class EvaluationResult:
 
 
 def _resolve_classifiers(classifiers: Sequence[str] | Mapping[str, ClassifierFactory],
-                         pca: float | int | None) -> dict[str, ClassifierFactory]:
+                         pca: float | int | None,
+                         max_categories: int | None) -> dict[str, ClassifierFactory]:
     if isinstance(classifiers, Mapping):
         return dict(classifiers)
-    return {name: classifier_factory(name, pca=pca) for name in classifiers}
+    return {name: classifier_factory(name, pca=pca, max_categories=max_categories)
+            for name in classifiers}
 
 
 def evaluate(
@@ -121,6 +124,7 @@ def evaluate(
     seeds: Sequence[int] = (0, 1, 2),
     arms: Sequence[Arm] = ARMS,
     pca: float | int | None = None,
+    max_categories: int | None = MAX_CATEGORIES,
     quality: bool = False,
     rules: bool = True,
     target: str = LABEL,
@@ -184,10 +188,16 @@ def evaluate(
     synthetic = dict(synthetic or {})
     _check_arguments(train, test, arms, augmenters, synthetic, seeds, n_boot)
     y_train, y_test = target_classes(train, test, target)
-    factories = _resolve_classifiers(classifiers, pca)
+    factories = _resolve_classifiers(classifiers, pca, max_categories)
     notes: list[str] = []
     data = prepare_inputs(train, test, y_train, y_test, numeric, categorical,
                           impute_for_samplers=bool(augmenters), notes=notes)
+    capped = capped_columns(data.X_train, data.categorical, max_categories)
+    if capped and not isinstance(classifiers, Mapping):
+        notes.append(f"one-hot encoding keeps at most {max_categories} columns per "
+                     "categorical column, the rarer values grouped into one: "
+                     + ", ".join(f"{c} ({n} values)" for c, n in capped.items())
+                     + "; --max-categories 0 keeps every value")
     grid = RunLog(factories, data.X_test, data.y_test, data.labels, notes, progress)
     found = _Found(counts={"train": class_counts(data.y_train)})
     found.rare = rare_classes(found.counts["train"], set(data.y_test))
@@ -212,6 +222,7 @@ def evaluate(
     config = {"classifiers": list(factories), "seeds": list(seeds), "arms": list(arms),
               "augmenters": [*augmenters, *synthetic], "numeric": data.numeric,
               "categorical": data.categorical, "labels": data.labels, "pca": pca,
+              "max_categories": max_categories, "capped_columns": capped,
               "target": target, "n_train": len(train), "n_test": len(test),
               "test_counts": class_counts(data.y_test), "rare_classes": found.rare,
               "detectors": sorted(grid.detectors), "seeds_vary": seeds_vary,

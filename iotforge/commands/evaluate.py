@@ -122,6 +122,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="paired bootstrap resamples (default 1000)")
     p.add_argument("--pca", type=float, metavar="X",
                    help="add PCA after encoding: variance fraction (0.95) or components (10)")
+    p.add_argument("--max-categories", type=int, default=32, metavar="N",
+                   help="one-hot columns per categorical column at most, rarer values "
+                        "grouped (default 32; 0: one per value); the notes name every "
+                        "column the cap groups")
     p.add_argument("--quality", action="store_true",
                    help="also compute SDMetrics' quality score per class (slower)")
     p.add_argument("--no-rules", dest="rules", action="store_false",
@@ -286,6 +290,9 @@ def run(args: argparse.Namespace) -> int:
     bad = [a for a in args.arms if a not in ARMS]
     if bad:
         raise UsageError(f"expected arms in {list(ARMS)}, found {bad}")
+    if args.max_categories < 0:
+        raise UsageError(f"--max-categories: expected 0 (no cap) or more, found "
+                         f"{args.max_categories}")
     if args.bootstrap < 1:
         raise UsageError(f"--bootstrap: expected at least 1 resample, found {args.bootstrap}")
     train, meta = _read(args.train, "train")
@@ -315,7 +322,8 @@ def run(args: argparse.Namespace) -> int:
                       augmenters=_augmenters(args.augment, _auto_params(train, meta, target)),
                       synthetic=synthetic,
                       classifiers=args.classifiers, seeds=args.seeds, arms=args.arms,
-                      pca=pca, quality=args.quality, rules=args.rules, target=target,
+                      pca=pca, max_categories=args.max_categories, quality=args.quality,
+                      rules=args.rules, target=target,
                       baseline=baseline, n_boot=args.bootstrap, progress=step)
     result.notes += [n for n in notes if n not in result.notes]
     write_results(result, args.out)
