@@ -36,7 +36,8 @@ from .metrics import paired_comparison
 from .predictions import Predictions
 from .summary import ALL_CLASSIFIERS, run_label
 
-__all__ = ["BOOTSTRAP", "COMPARISON_COLUMNS", "NO_EFFECT", "T_TEST", "compare", "sentence"]
+__all__ = ["BOOTSTRAP", "COMPARISON_COLUMNS", "NO_EFFECT", "SYNTHETIC_ONLY",
+           "SYNTHETIC_ONLY_MEASURES", "T_TEST", "compare", "sentence"]
 
 COMPARISON_COLUMNS = ["augmenter", "arm", "classifier", "metric", "class", "n_seeds",
                       "n_test", "baseline", "treated", "diff", "ci_low", "ci_high",

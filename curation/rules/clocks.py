@@ -111,4 +111,4 @@ class ClockDisagreement(Rule):
         return _clock_effect(ctx, self.name, zone_offsets=False)
 
 
-__all__ = ["ClockDisagreement", "ClockOffset", "clock_differences"]
+__all__ = ["STEP", "ZONE_STEP_US", "ClockDisagreement", "ClockOffset", "clock_differences"]
