@@ -57,6 +57,7 @@ def curate(
     partition_bytes: int | None = None,
     delimiter: str | None = None,
     decimal: DecimalMark | None = None,
+    clock: str | None = None,
 ) -> dict[str, Any]:
     """Curate ``inputs`` into ``out_dir``: curated.parquet, quarantine.parquet, report.json.
 
@@ -96,6 +97,9 @@ def curate(
     delimiter, decimal : str, optional
         Field delimiter and decimal separator (``"."`` or ``","``) of delimited text
         (default: sniffed and detected per file).
+    clock : str, optional
+        The column that holds a record's true time when it carries two clocks:
+        ``timestamp`` is made from it (default: each adapter's own ``timestamp``).
 
     Other keyword arguments select the format, column mapping, extra taxonomies,
     rule policies, a label for unlabelled captures, pcap label rules and a progress
@@ -122,7 +126,8 @@ def curate(
     if delimiter is not None and len(delimiter) != 1:
         raise UsageError(f"delimiter: expected one character, found {delimiter!r}")
     options = SourceOptions(mapping=mapping, label_rules=label_rules,
-                            default_label=default_label, delimiter=delimiter, decimal=decimal)
+                            default_label=default_label, delimiter=delimiter, decimal=decimal,
+                            clock=clock)
     paths, adapters = _usable_inputs(paths, format, options, unusable)
     skipped = settle_unusable(unusable, paths, skipped, on_bad_file)
     with OutputSet(out_dir, OUTPUTS, stage="curate") as output:

@@ -494,3 +494,23 @@ def test_rows_duplicate_matches_the_csv_module_on_every_shared_csv(
         run([path], out)
         expected, got = _csv_duplicates_outside_quarantine(path, out)
         assert got == expected, path.name
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_user_names_the_true_clock(tmp_path: Path, engine: str) -> None:
+    from datetime import UTC, datetime
+
+    text, _, _ = _two_clocks()
+    f = tmp_path / "Train_Test_IoT_Fridge.csv"
+    f.write_text(text)
+    out = tmp_path / "out"
+    r = curate(str(f), "--out", str(out), "--clock", "ts", engine=engine)
+    assert r.returncode == 0, r.stderr
+    total = accounted(out)
+    assert "clock_offset" not in total["rules"] and "clock_disagreement" not in total["rules"]
+    frame = _curated(out)
+    want = [datetime.fromtimestamp(int(rec["ts"]), UTC)
+            for rec in csv.DictReader(io.StringIO(text))]
+    assert [t.to_pydatetime() for t in frame["timestamp"]] == want
+    r = curate(str(f), "--out", str(tmp_path / "o2"), "--clock", "nope", engine=engine)
+    assert "nope" in one_line_error(r, "clock")

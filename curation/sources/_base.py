@@ -154,6 +154,8 @@ class SourceOptions:
     """The field delimiter of delimited text (None: sniffed per file)."""
     decimal: DecimalMark | None = None
     """The decimal separator of numbers in delimited text (None: detected per file)."""
+    clock: str | None = None
+    """The column that holds a record's true time: ``timestamp`` is made from it."""
 
 
 @dataclass

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from .._typing import DecimalMark
-from ..errors import InputError, SchemaMismatchError
+from ..errors import InputError, SchemaMismatchError, UsageError
 from ..roles import spec_from_values
 from ..schema import ColumnSpec
 from ._base import Note, RawBatch, Source, canonical_name, unique_names
@@ -17,7 +17,35 @@ from ._clocks import clock_notes
 from ._notation import as_read, detect_decimal
 from ._text import TextChunk, iter_text_chunks
 
+TIMESTAMP = "timestamp"
 SpecFor = Callable[[str, list[str | None]], ColumnSpec | None]
+
+
+def _from_clock(clock: str, canon: list[str], path: Path,
+                derive: Callable[[pa.Table], pa.Table] | None,
+                derived_specs: Mapping[str, ColumnSpec] | None,
+                ) -> tuple[Callable[[pa.Table], pa.Table], dict[str, ColumnSpec]]:
+    """``derive`` and ``derived_specs`` that make ``timestamp`` a copy of ``clock``."""
+    name = canonical_name(clock)
+    if name not in canon:
+        raise UsageError(f"--clock/clock: expected a column named {name!r}, found columns "
+                         f"{canon[:12]}{' ...' if len(canon) > 12 else ''}", path=str(path),
+                         hint="name the column that holds the true time")
+
+    def with_clock(table: pa.Table) -> pa.Table:
+        if derive is not None:
+            table = derive(table)
+        if name == TIMESTAMP:
+            return table
+        if TIMESTAMP in table.column_names:
+            return table.set_column(table.column_names.index(TIMESTAMP), TIMESTAMP,
+                                    table.column(name))
+        return table.append_column(TIMESTAMP, table.column(name))
+
+    specs = dict(derived_specs or {})
+    if name != TIMESTAMP:
+        specs[TIMESTAMP] = ColumnSpec(TIMESTAMP, "time", "timestamp")
+    return with_clock, specs
 
 
 def open_delimited(
@@ -39,6 +67,7 @@ def open_delimited(
     derived_specs: Mapping[str, ColumnSpec] | None = None,
     require_label: bool = True,
     decimal: DecimalMark | None = None,
+    clock: str | None = None,
 ) -> Source:
     """Open a delimited file whose header gave ``raw_names``.
 
@@ -49,6 +78,8 @@ def open_delimited(
     of the file's numbers (None: detected from the first chunk,
     :func:`~iotforge.curation.sources._notation.detect_decimal`); kinds are inferred
     from the values as the rules will read them (decimal commas, hexadecimal integers).
+    ``clock`` names the column that holds the true time of a record: ``timestamp`` is
+    made from it (when the record carries two clocks, the user's choice).
     """
     canon = [canonical_name(n) for n in raw_names]
     canon = [(rename or {}).get(c, c) for c in canon]
@@ -61,6 +92,8 @@ def open_delimited(
             path=str(path),
             hint="check the delimiter and header, or give --format/--mapping",
         )
+    if clock is not None:
+        derive, derived_specs = _from_clock(clock, canon, path, derive, derived_specs)
     chunks = iter_text_chunks(path, column_names=canon, delimiter=delimiter,
                               skip_lines=header_lines, quote_char=quote_char,
                               comment_prefix=comment_prefix)

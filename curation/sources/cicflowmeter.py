@@ -133,6 +133,7 @@ class CICFlowMeterAdapter(Adapter):
             raw_names=raw_names,
             delimiter=delim,
             decimal=options.decimal,
+            clock=options.clock,
             header_lines=probe.lines.index(header) + 1,
             rename=rename,
             spec_for=_spec,

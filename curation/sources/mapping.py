@@ -6,6 +6,7 @@ without writing code::
     format: csv                  # csv | tsv | parquet | jsonl (default: file suffix)
     delimiter: ";"               # csv only; default: sniffed from the header
     decimal: ","                 # csv only; default: detected per file ("." or ",")
+    clock: ts                    # csv only: the column with the true time -> timestamp
     header: true                 # false: give `columns:` in file order
     columns: [a, b, c]
     source: my_sensor            # provenance name (default: "mapping")
@@ -57,8 +58,9 @@ from ._text import sniff_delimiter
 
 __all__ = ["ADAPTER", "COLUMN_KEYS", "KEYS", "MappingAdapter", "MappingFile", "check_columns"]
 
-KEYS = {"format", "delimiter", "decimal", "header", "columns", "source", "rename", "roles",
-        "kinds", "domains", "label", "binary_label", "label_map", "missing", "drop", "nested"}
+KEYS = {"format", "delimiter", "decimal", "clock", "header", "columns", "source", "rename",
+        "roles", "kinds", "domains", "label", "binary_label", "label_map", "missing", "drop",
+        "nested"}
 
 
 class MappingFile(dict):  # type: ignore[type-arg]
@@ -203,7 +205,8 @@ class MappingAdapter(Adapter):
                 header_lines=header_lines, spec_for=spec_for, rename=rename,
                 label_columns=labels, binary_label=binary, drop=drop,
                 fixed_label=options.default_label, derive=derive,
-                decimal=options.decimal or m.get("decimal"))
+                decimal=options.decimal or m.get("decimal"),
+                clock=options.clock or m.get("clock"))
             source.label_map = label_map
             return source
         if fmt in ("parquet", "jsonl"):

@@ -64,6 +64,7 @@ class TonIoTAdapter(Adapter):
             raw_names=header.split(delim),
             delimiter=delim,
             decimal=options.decimal,
+            clock=options.clock,
             header_lines=probe.lines.index(header) + 1,
             spec_for=lambda col, values: time_spec.get(col),
             label_columns=["type"],

@@ -77,6 +77,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="decimal separator of numbers in CSV inputs (default: detected per "
                         "file: ',' in a ';' file whose numbers read 30,5; over a mapping's "
                         "decimal:)")
+    p.add_argument("--clock", metavar="COLUMN",
+                   help="when records carry two clocks (an epoch 'ts' and a date and time), "
+                        "the column that holds the true time: 'timestamp' is made from it "
+                        "(default: both kept, their differences counted)")
     add_engine_arguments(p, partitions=True)
 
 
@@ -102,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
             progress=advance, on_bad_file=args.on_bad_file,
             dedupe_scope=args.dedupe_scope, engine=engine,
             partition_bytes=args.partition_size << 20,
-            delimiter=_delimiter(args.delimiter), decimal=args.decimal,
+            delimiter=_delimiter(args.delimiter), decimal=args.decimal, clock=args.clock,
         )
     t = report["total"]
     console = Console(stderr=True)
