@@ -514,3 +514,20 @@ def test_the_user_names_the_true_clock(tmp_path: Path, engine: str) -> None:
     assert [t.to_pydatetime() for t in frame["timestamp"]] == want
     r = curate(str(f), "--out", str(tmp_path / "o2"), "--clock", "nope", engine=engine)
     assert "nope" in one_line_error(r, "clock")
+
+
+def test_timezone_suffixes_become_utc(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    zones = ["Z", "+02:00", "-0700", " UTC", "+05:30"]
+    stamps = [f"2019-04-25T10:00:{i:02d}{zones[i % len(zones)]}" for i in range(40)]
+    text = "ts,bytes,label\n" + "".join(f"{s},{i},normal\n" for i, s in enumerate(stamps))
+    f = tmp_path / "f.csv"
+    f.write_text(text)
+    (tmp_path / "m.yaml").write_text("label: [label]\nkinds: {ts: timestamp}\n")
+    out = tmp_path / "out"
+    r = curate(str(f), "--mapping", str(tmp_path / "m.yaml"), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    want = [datetime.fromisoformat(s.replace(" UTC", "+00:00")).astimezone(UTC)
+            for s in stamps]
+    assert [t.to_pydatetime() for t in _curated(out)["ts"]] == want
