@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     X = prepare_features(frame, numeric, categorical)
     target = args.target or data.meta.extra.get("target") or LABEL
     if target != LABEL or LABEL in frame.columns:
-        X[LABEL] = target_values(frame, target)  # the target's classes, mined as "label"
+        X[LABEL] = target_values(frame, target)  # type: ignore[arg-type]  # mined as "label"
     rules = mine_rules(X, numeric=numeric, categorical=categorical, label=LABEL,
                        min_support=args.min_support, min_confidence=args.min_confidence,
                        max_len=args.max_len, top=args.top, n_bins=args.bins)
