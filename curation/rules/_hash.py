@@ -1,9 +1,11 @@
 """One row hash: 64 bits per row from the values of named columns, read off Arrow buffers.
 
 Every duplicate decision of curation uses it: the exact-duplicate key of raw records
-(:mod:`iotforge.curation.rules.duplicates`), the feature rows compared for conflicting labels,
-and the files compared for holding the same records. Equal values hash equally
-whatever their chunk or spelling:
+(:mod:`iotforge.curation.rules.duplicates`, over the raw *text*, so that key tells
+``80`` from ``80.0``: :func:`~iotforge.curation.rules.duplicates.raw_keys`), the
+cleaned feature rows compared for conflicting labels, the files compared for holding
+the same records, and the leakage audit, augmentation and evaluation. Equal values
+hash equally whatever their chunk or spelling:
 
 - text by its UTF-8 bytes (``"tcp"`` and ``" tcp"`` differ);
 - numbers by value: ``80``, ``80.0`` and an integer 80 are one value, ``-0.0`` is
