@@ -1,8 +1,8 @@
 """Byte ranges of large text captures: the partitions the Dask engine reads in parallel.
 
 The local reader (:func:`iotforge.curation.sources._text.iter_text_chunks`) reads a file in
-blocks of ``CHUNK_BYTES`` and cuts each chunk after the last line end it holds; every
-chunk after the first is parsed with the numeric columns the first one told. A range
+blocks of ``CHUNK_BYTES`` and cuts each chunk after the last line end it holds; the
+first chunk with a valid row tells the column kinds. A range
 here starts and stops on those very cuts, so each partition parses exactly the chunks
 the local reader would, with the same parse path and the same line numbers:
 
