@@ -19,7 +19,8 @@ import pytest
 
 HEADER = ["Destination Port", "Flow Duration", "Total Fwd Packets", "Total Backward Packets",
           "Flow Bytes/s", "Flow Packets/s", "Protocol", "Label"]
-ENGINES = ["local", "dask"]
+ENGINES = ["local", pytest.param("dask", marks=pytest.mark.slow)]
+"""Each case under both engines; a Dask run starts a cluster (seconds): slow tier."""
 csv.field_size_limit(1 << 30)
 
 
