@@ -197,9 +197,11 @@ def select(candidates: list[tuple[str, Any]], estimator: Any, objective: Any, la
                 continue
             mine: list[str] = []
             predicted, row = run_arm(name, sampler, estimator, X, y, folds, mine)
-            notes.extend(m for m in mine if m not in said)
-            said.update(mine)
+            if name not in said:  # the first repeat's notes of an arm: later ones repeat
+                notes.extend(mine)
+                said.add(name)
             if predicted is None:
+                notes.extend(m for m in mine if m not in notes)  # a failure, in any repeat
                 if sampler is None:
                     return Selection(NONE, "abstained: the classifier could not be scored "
                                      f"without augmentation ({mine[0]})", r, "failed",
