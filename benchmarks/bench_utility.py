@@ -10,22 +10,26 @@ augmentation by the paired bootstrap over test rows and seeds
 (:func:`iotforge.evaluation.diagnostics.rare_classes`), with 95 % intervals and verdicts.
 
 Datasets (``$IOTFORGE_DATASETS`` or ``../shared/datasets``): each TON_IoT device file,
-the CIC-IDS2017 sample (its 16 files), and the IoT-23 logs (the three ``conn.log.labeled``
-together: alone, the honeypot capture has one class and 42-1 six attack flows). Target:
-the canonical ``label`` (TON_IoT ``type``, CIC ``Label``, IoT-23 detailed label).
+the CIC-IDS2017 sample (its 16 files), the IoT-23 logs (the three ``conn.log.labeled``
+together: alone, the honeypot capture has one class and 42-1 six attack flows), and
+MQTTset (its pcaps). Target: the canonical ``label`` (TON_IoT ``type``, CIC ``Label``,
+IoT-23 detailed label, MQTTset's folder).
 
-Split: none of these datasets has official test files, so no predefined split. A time
+Split: MQTTset has official train and test captures: its predefined split
+(:data:`OFFICIAL_TEST`), the held-out check. The others have none. A time
 split (:func:`iotforge.curation.leakage.split`, ``mode="time"``) is used where the split module
 accepts it *and* every class with at least 20 rows has training rows and at least
 :data:`iotforge.curation.bootstrap.MIN_CLASS_ROWS` test rows; otherwise a stratified split (20 %
 test, seed 0), and the table says why. A dataset whose training side has fewer distinct
 feature rows than classes cannot show any effect of augmentation: only ``none`` runs.
 
-Arms: ``none``; the twelve registry augmenters at their default strategy (``auto``:
-every class raised to the largest); CTGAN and CopulaGAN also with ``per_class=True``
+Arms: ``none``; the twelve registry augmenters at ``--strategy`` (default ``power:0.5``,
+the pipeline's one default; ``''``: each class's own default, every class raised to the
+largest, as the first round ran); CTGAN and CopulaGAN also with ``per_class=True``
 (TVAE and the Gaussian copula are always one model per class); ``auto``
-(:class:`iotforge.augment.AutoAugmenter` with its default candidates, fitted on the training
-split only). Generators train on at most ``--gen-cap`` rows (a class-stratified sample
+(:class:`iotforge.augment.AutoAugmenter` with its default candidates, the split's groups,
+``--auto-time-limit`` seconds per fit, fitted on the training split only). Generators
+train on at most ``--gen-cap`` rows (a class-stratified sample
 that keeps small classes whole) and draw as many rows as their default strategy asks
 for on the whole training split; the classifier always trains on every training row.
 Seeds: ``--seeds`` for none and auto, ``--resampler-seeds`` for the SMOTE family, hybrids
@@ -33,13 +37,20 @@ and random over-sampler, ``--gen-seeds`` for the generators, ``--svm-seeds`` for
 SVM-SMOTE (minutes per fit). Arms run by tier over all datasets (none and auto first,
 SVM-SMOTE last), so a stopped run holds the core comparison.
 
+The report ends with issue 18's acceptance (:func:`acceptance`): wherever a fixed
+augmenter helped macro-F1 beyond its interval, did ``auto`` help with at least half the
+best fixed gain (target: two thirds of those datasets), and did it never hurt?
+
 Results go to ``benchmarks/_work/utility/<dataset>/<arm>/`` as each arm finishes
 (:func:`iotforge.evaluation.store.write_results`, plus ``run.json``); a second run skips what is
 done, and two runs on one directory share the arms (a lock file per arm). Prints a
 Markdown report; ``--report`` prints it from the saved results only.
 
 Run: ``python benchmarks/bench_utility.py [--datasets ton_thermostat,cic_ids2017] [--arms
-auto,smote] [--seeds 5] [--resampler-seeds 3] [--gen-seeds 2] [--quick] [--report]``.
+auto,smote] [--seeds 5] [--resampler-seeds 3] [--gen-seeds 2] [--strategy power:0.5]
+[--auto-time-limit 600] [--work DIR] [--quick] [--report]``; one dataset at a time with
+``--datasets NAME`` (results accumulate in the work directory; ``--report`` with every
+name prints the whole protocol's tables).
 """
 
 from __future__ import annotations
@@ -84,7 +95,14 @@ def dataset_files() -> dict[str, list[Path]]:
     iot23 = sorted((root / "iot23").glob("*/conn.log.labeled"))
     if iot23:
         out["iot23"] = iot23
+    mqtt = sorted((root / "mqttset_pcap").glob("*/*.pcap*"))
+    if mqtt:
+        out["mqttset"] = mqtt  # official train and test captures: a predefined split
     return out
+
+
+OFFICIAL_TEST = {"mqttset": "*-test.pcap*"}
+"""Datasets with official test files: their predefined split, the held-out check."""
 
 
 @dataclass
@@ -95,8 +113,9 @@ class Prepared:
     test: pd.DataFrame
     numeric: list[str]
     categorical: list[str]
-    split: str  # "time" or "stratified"
+    split: str  # "predefined", "time" or "stratified"
     why: str
+    groups: Any = None  # auto's inner-CV groups, the split's own (split_groups)
 
     def facts(self) -> dict[str, Any]:
         """What the report says about the split: sizes, distinct feature rows, and why
@@ -113,6 +132,7 @@ class Prepared:
 
 def prepare(name: str, files: Sequence[Path], work: Path) -> Prepared:
     """Curate ``files`` (cached in ``work``) and split: time where usable, else stratified."""
+    from iotforge.augment import split_groups
     from iotforge.curation.curate import curate
     from iotforge.curation.errors import IotforgeError
     from iotforge.curation.leakage.split import split
@@ -124,6 +144,14 @@ def prepare(name: str, files: Sequence[Path], work: Path) -> Prepared:
         curate([str(f) for f in files], out)
     df = pd.read_parquet(out / "curated.parquet")
     meta = read_meta(out / "curated.parquet")
+    if name in OFFICIAL_TEST:
+        chosen = split(df, meta, mode="predefined", test_files=OFFICIAL_TEST[name])
+        numeric, categorical = feature_columns(meta.roles, list(chosen.train.columns))
+        removed = chosen.report["train_rows_removed_as_test_duplicates"]["rows"]
+        return Prepared(chosen.train, chosen.test, numeric, categorical, "predefined",
+                        f"official test files {OFFICIAL_TEST[name]}; {removed} training "
+                        "rows identical to a test row removed",
+                        split_groups(chosen.train, chosen.meta_for("train", meta)))
     why = "no official test files"
     try:
         timed = split(df, meta, mode="time", test_size=TEST_SIZE)
@@ -136,7 +164,8 @@ def prepare(name: str, files: Sequence[Path], work: Path) -> Prepared:
         chosen, mode = split(df, meta, mode="stratified", test_size=TEST_SIZE), "stratified"
         why += f"; {problem}"
     numeric, categorical = feature_columns(meta.roles, list(chosen.train.columns))
-    return Prepared(chosen.train, chosen.test, numeric, categorical, mode, why)
+    return Prepared(chosen.train, chosen.test, numeric, categorical, mode, why,
+                    split_groups(chosen.train, chosen.meta_for("train", meta)))
 
 
 def time_split_problem(report: dict[str, Any]) -> str:
@@ -217,6 +246,8 @@ def _registry_arm(method: str, **params: Any) -> Callable[[int, dict[str, Any]],
         from iotforge.augment import get_augmenter
 
         kwargs = dict(params)
+        if settings.get("strategy"):
+            kwargs["sampling_strategy"] = settings["strategy"]
         if method in EPOCHS:
             kwargs["epochs"] = settings["epochs"]
         sampler = get_augmenter(method)(random_state=seed, **kwargs)
@@ -229,7 +260,8 @@ def _registry_arm(method: str, **params: Any) -> Callable[[int, dict[str, Any]],
 def _auto(seed: int, settings: dict[str, Any]) -> Any:
     from iotforge.augment import AutoAugmenter
 
-    return AutoAugmenter(random_state=seed)
+    return AutoAugmenter(random_state=seed, groups=settings.get("_groups"),
+                         time_limit=settings["auto_time_limit"])
 
 
 def arms() -> list[Arm]:
@@ -267,6 +299,7 @@ def run_arm(arm: Arm, data: Prepared, out: Path, seeds: list[int],
         made.append(arm.make(seed, settings))
         return made[-1]
 
+    settings = {**settings, "_groups": data.groups}
     common = {"numeric": data.numeric, "categorical": data.categorical,
               "classifiers": [CLASSIFIER], "seeds": seeds, "rules": False,
               "n_boot": settings["n_boot"]}
@@ -283,11 +316,15 @@ def run_arm(arm: Arm, data: Prepared, out: Path, seeds: list[int],
     write_results(result, out)
     chosen = [str(s.choice_) for s in made if hasattr(s, "choice_")]
     reasons = [str(s.reason_) for s in made if hasattr(s, "reason_")]
+    selection = [{k: s.selection_.get(k) for k in ("fold_scheme", "fold_scheme_reason",
+                                                   "repeats", "stop", "not_validated")}
+                 for s in made if hasattr(s, "selection_")]
     run = {"dataset": out.parent.name, "arm": arm.name, "seeds": seeds,
            "seconds": round(seconds, 1), "split": data.split, "split_why": data.why,
            "n_train": len(data.train), "n_test": len(data.test), "auto_chose": chosen,
-           "auto_reasons": reasons,
-           "settings": settings, "date": dt.date.today().isoformat()}
+           "auto_reasons": reasons, "auto_selection": selection,
+           "settings": {k: v for k, v in settings.items() if not k.startswith("_")},
+           "date": dt.date.today().isoformat()}
     (out / "run.json").write_text(json.dumps(run, indent=2) + "\n")
     log(f"{out.parent.name} {arm.name}: {seconds:.0f} s" + (f", auto chose {chosen}"
                                                             if chosen else ""))
@@ -492,6 +529,7 @@ def report(work: Path, names: Sequence[str], arm_names: Sequence[str]) -> str:
                     cells.append(f"{_delta(comp.iloc[0])} {comp.iloc[0]['verdict']}"
                                  if len(comp) else "–")
             pairs.append(f"| {name} | {method} | " + " | ".join(cells) + " |")
+    accept = acceptance(work, [n for n in names if n not in blocked], arm_names)
     for arm, t in tally.items():
         summary.append(f"| {arm} | {t.get('helped', 0)} | {t.get('hurt', 0)} | "
                        f"{t.get('no detectable difference', 0)} |")
@@ -499,9 +537,51 @@ def report(work: Path, names: Sequence[str], arm_names: Sequence[str]) -> str:
                       "### Every arm against no augmentation (random forest)", "", *main, "",
                       "### Macro-F1 verdicts per arm, over the datasets", "", *summary, "",
                       "### auto against no augmentation", "", *auto, "",
+                      "### Acceptance: auto against the best fixed augmenter", "", *accept, "",
                       "### One conditional generator against one per class", "", *pairs, "",
                       "<details><summary>Recall of every rare class, per dataset and "
                       "arm</summary>", "", *detail, "</details>", ""])
+
+
+def acceptance(work: Path, names: Sequence[str], arm_names: Sequence[str]) -> list[str]:
+    """Issue 18's acceptance, per dataset and over them: wherever a fixed augmenter
+    helped macro-F1 beyond its interval, does ``auto`` help with at least half the best
+    fixed gain (on at least two thirds of those datasets), and does it never hurt?"""
+    rows = ["| dataset | best fixed arm (helped) | its Δ macro-F1 | auto Δ macro-F1 [95% CI] | "
+            "auto verdict | auto ≥ half of best |", "|---|---|---|---|---|---|"]
+    wins = needed = hurts = 0
+    for name in names:
+        auto = load(work, name, "auto") if "auto" in arm_names else None
+        best = None
+        for arm in arm_names:
+            if arm in ("none", "auto"):
+                continue
+            done = load(work, name, arm)
+            if done is None:
+                continue
+            f1 = done["comp"][done["comp"]["metric"] == "macro_f1"].iloc[0]
+            if f1["verdict"] == "helped" and (best is None or f1["diff"] > best[1]["diff"]):
+                best = (arm, f1)
+        if auto is None:
+            rows.append(f"| {name} | {best[0] if best else '–'} | "
+                        f"{_signed(best[1]['diff']) if best else '–'} | auto not run | | |")
+            continue
+        a = auto["comp"][auto["comp"]["metric"] == "macro_f1"].iloc[0]
+        hurts += a["verdict"] == "hurt"
+        ok = ""
+        if best is not None:
+            needed += 1
+            good = a["verdict"] == "helped" and a["diff"] >= 0.5 * best[1]["diff"]
+            wins += good
+            ok = "yes" if good else "no"
+        rows.append(f"| {name} | {best[0] if best else 'none helped'} | "
+                    f"{_signed(best[1]['diff']) if best else '–'} | {_delta(a)} | "
+                    f"{a['verdict']} | {ok} |")
+    rows += ["", f"auto helped with at least half of the best fixed gain on {wins} of the "
+                 f"{needed} datasets where a fixed augmenter helped (target: at least two "
+                 f"thirds); auto hurt macro-F1 beyond its interval on {hurts} dataset(s) "
+                 "(target: none)."]
+    return rows
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -518,6 +598,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--gen-cap", type=int, default=2000,
                    help="most training rows a generator is fitted on")
     p.add_argument("--bootstrap", type=int, default=1000, help="paired bootstrap resamples")
+    p.add_argument("--strategy", default="power:0.5",
+                   help="sampling strategy of every fixed augmenter (default power:0.5, "
+                        "the pipeline's; '' for each class's own default)")
+    p.add_argument("--auto-time-limit", type=float, default=600.0,
+                   help="auto's time budget in seconds per fit (default 600)")
     p.add_argument("--quick", action="store_true",
                    help="2 seeds, 2 epochs, 1,000-row generator cap, 200 resamples, "
                         "into utility_quick/: an end-to-end check, not a result")
@@ -529,10 +614,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "gen_seeds": args.gen_seeds, "svm_seeds": args.svm_seeds,
                 "epochs": args.epochs,
                 "gen_cap": args.gen_cap, "n_boot": args.bootstrap,
+                "strategy": args.strategy, "auto_time_limit": args.auto_time_limit,
                 "classifier": CLASSIFIER, "test_size": TEST_SIZE}
     if args.quick:
         settings.update(seeds=2, resampler_seeds=2, gen_seeds=2, svm_seeds=1, epochs=2,
-                        gen_cap=1000, n_boot=200)
+                        gen_cap=1000, n_boot=200, auto_time_limit=min(args.auto_time_limit, 120))
     work = args.work or ROOT / "benchmarks" / "_work" / (
         "utility_quick" if args.quick else "utility")
     files = dataset_files()
