@@ -136,6 +136,21 @@ def baseline_at(found: int, audit: Any, planted: np.ndarray) -> float:
     return found / cut
 
 
+TIE = 0.01
+"""Precisions closer than this are a tie (both at 1.00 on separable data, say)."""
+
+
+def verdict_of(abstained: bool, found: dict[str, Any], at: float) -> str:
+    """abstains, beats, ties or does not beat the baseline's precision at equal recall."""
+    if abstained:
+        return "abstains"
+    if not found["found"]:
+        return "does not beat (finds none)"
+    if abs(found["precision"] - at) < TIE:
+        return "ties"
+    return "beats" if found["precision"] > at else "does not beat"
+
+
 def downstream(data: Any, X: pd.DataFrame, y: np.ndarray, noisy: np.ndarray,
                issues: Any, focus: str, seed: int) -> dict[str, Any]:
     from iotforge.curation.bootstrap import paired_bootstrap
@@ -220,12 +235,7 @@ def run_one(name: str, data: Any, scenario: str, max_train: int, seed: int) -> d
     plain = pr(audit.pruned_ if not audit.abstained_ else issues.is_issue, planted)
     base = pr(issues.disagrees, planted)
     at = baseline_at(found["found"], audit, planted)
-    if audit.abstained_:
-        verdict = "abstains"
-    elif found["found"] and found["precision"] > at:
-        verdict = "beats"
-    else:
-        verdict = "does not beat"
+    verdict = verdict_of(audit.abstained_, found, at)
     out = {"dataset": name, "scenario": scenario, "what": what, "rows": len(train),
            "sampled_from": len(data.train) if sampled else None, "split": data.split,
            "folds": audit.fold_mode_, "planted": int(planted.sum()), "audit": found,
@@ -261,6 +271,8 @@ def report(work: Path, names: Sequence[str]) -> str:
                 lines.append(f"| {name} | {sc} | – | – | not run: {r['error']} |||||| ")
                 continue
             a, p, b, q = r["audit"], r["plain_cl"], r["baseline"], r["quality"]
+            r["verdict"] = verdict_of(r["abstain"]["abstained"], a,
+                                      r["baseline_precision_at_recall"])
             of = f" ({r['sampled_from']})" if r["sampled_from"] else ""
             lines.append(
                 f"| {name} | {sc} | {r['rows']}{of} | {r['planted']} | "
