@@ -259,3 +259,15 @@ def test_folds_follow_a_group_split(cli, curated_demo: Path, tmp_path: Path) -> 
     assert folds["n_folds"] == min(3, train["source_file"].nunique())
     total = report["accounting"]["total"]
     assert total["rows_read"] == len(train) == total["rows_out"]
+
+
+def test_folds_follow_a_time_split(cli, curated_demo: Path, tmp_path: Path) -> None:
+    r = cli("split", str(curated_demo / "curated.parquet"), "--out", str(tmp_path / "split"),
+            "--mode", "time")
+    assert r.returncode == 0, r.stderr
+    split = json.loads((tmp_path / "split" / "split.json").read_text())
+    r = cli("labels", str(tmp_path / "split" / "train.parquet"), "--out", str(tmp_path / "l"),
+            "--classifier", "decision_tree", "--folds", "3")
+    assert r.returncode == 0, r.stderr
+    folds = json.loads((tmp_path / "l" / "report.json").read_text())["folds"]
+    assert folds["mode"] == "time" and folds["by"] == split["by"] and folds["n_folds"] == 3
