@@ -16,7 +16,7 @@ whole; the table says when), then noise is planted in its labels:
     CIC-IDS2017).
 
 :class:`iotforge.curation.labels.LabelAudit` (random forest of the evaluation registry, 5
-folds as the split: time blocks after a time split) audits the noisy labels. Reported
+folds: stratified, or time blocks after a time split; no groups) audits the noisy labels. Reported
 against the planted flips: precision and recall of the flagged rows; of plain confident
 learning (``max_given_prob=1``); of the plain baseline, every row whose out-of-fold
 prediction differs from its label; and the baseline's precision *at the audit's recall*
