@@ -34,7 +34,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ._auto_stats import make_objective, select
-from ._base import BaseAugmenter
+from ._base import BaseAugmenter, row_keys
 from ._columns import _categorical_columns
 from ._factory import make_augmenter
 from ._inner_cv import _SEED_MAX as _SEED_MAX
@@ -277,7 +277,7 @@ class AutoAugmenter(_FrameSampler):
         estimator = self.estimator if self.estimator is not None else default_estimator(
             [X.columns.get_loc(c) for c in categorical], est_seed)
         plan = plan_folds(y, cv_seed, cv=self.cv, groups=self.groups, subtypes=self.subtypes,
-                          fold_scheme=self.fold_scheme)
+                          fold_scheme=self.fold_scheme, same=row_keys(X))
         notes: list[str] = []
         if one_row:
             notes.append(f"classes with 1 row, left as is (not augmented): {one_row}")

@@ -18,6 +18,11 @@ scheme is reported with its reason:
 ``stratified``
     otherwise: stratified k-fold.
 
+In the stratified and label-holdout schemes, rows with identical features stay in one
+fold, as the leakage-safe split keeps them on one side: a validation row whose copy is in
+training is predicted by memory, which hides what augmentation changes (IoT-23's training
+side holds 4,896 distinct rows in 25,168).
+
 A class with fewer rows than folds is not validated: its rows stay in every training side
 (so it is still learnt and augmented) and it is reported as ``not validated``. One class
 of 2 rows no longer cuts every class's folds to 2.
@@ -64,10 +69,11 @@ class FoldPlan:
     seed: int
     _groups: np.ndarray | None = field(default=None, repr=False)
     _holdout: np.ndarray | None = field(default=None, repr=False)
+    _same: np.ndarray | None = field(default=None, repr=False)
 
     def folds(self, repeat: int, y: np.ndarray) -> Folds:
         """The folds of repeat ``repeat`` (0-based): a new shuffle per repeat."""
-        from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+        from sklearn.model_selection import StratifiedGroupKFold
 
         s = int(np.random.RandomState(self.seed).randint(_SEED_MAX, size=repeat + 1)[-1])
         rows = self.validated
@@ -82,14 +88,30 @@ class FoldPlan:
             held = self._holdout if self._holdout is not None else np.full(len(rows), None)
             plain = np.flatnonzero(pd.isna(held))
             if len(plain):
-                splitter = StratifiedKFold(self.k, shuffle=True, random_state=s)
-                with warnings.catch_warnings():  # a class with fewer rows than folds
-                    warnings.simplefilter("ignore", UserWarning)
-                    for f, (_, va) in enumerate(splitter.split(plain, y[rows][plain])):
-                        fold_of[plain[va]] = f
+                _stratify_units(plain, y[rows], self._same, fold_of, self.k, s)
             _deal_subtypes(held, y[rows], fold_of, self.k, np.random.RandomState(s))
         return [(np.r_[rows[fold_of != f], self.always], rows[fold_of == f])
                 for f in range(self.k) if np.any(fold_of == f)]
+
+
+def _stratify_units(plain: np.ndarray, y: np.ndarray, same: np.ndarray | None,
+                    fold_of: np.ndarray, k: int, seed: int) -> None:
+    """Stratified folds of the rows ``plain``, identical feature rows (``same``: one code
+    per row) kept in one fold, as the leakage-safe split keeps them on one side: each
+    unit of identical rows is stratified by its first row's class."""
+    from sklearn.model_selection import StratifiedKFold
+
+    units, first = np.unique(same[plain], return_index=True) if same is not None else (
+        plain, np.arange(len(plain)))
+    unit_of = (np.searchsorted(units, same[plain]) if same is not None
+               else np.arange(len(plain)))
+    splitter = StratifiedKFold(k, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():  # a class with fewer units than folds
+        warnings.simplefilter("ignore", UserWarning)
+        unit_fold = np.empty(len(units), dtype=int)
+        for f, (_, va) in enumerate(splitter.split(units, y[plain][first])):
+            unit_fold[va] = f
+    fold_of[plain] = unit_fold[unit_of]
 
 
 def _deal_subtypes(held: np.ndarray, y: np.ndarray, fold_of: np.ndarray, k: int,
@@ -110,13 +132,17 @@ def _deal_subtypes(held: np.ndarray, y: np.ndarray, fold_of: np.ndarray, k: int,
 
 
 def plan_folds(y: np.ndarray, seed: int, *, cv: int, groups: Any = None,
-               subtypes: Any = None, fold_scheme: str = "auto") -> FoldPlan:
+               subtypes: Any = None, fold_scheme: str = "auto",
+               same: Any = None) -> FoldPlan:
     """The fold plan of :class:`~iotforge.augment.AutoAugmenter` (see the module docstring).
 
     ``fold_scheme``: ``auto`` (grouped when ``groups`` has 2 or more values, else
     label-holdout when ``subtypes`` splits a class, else stratified), or one of
     ``stratified``, ``grouped``, ``label-holdout`` to insist (falling back with the reason
-    said when the data does not allow it).
+    said when the data does not allow it). ``same``: one code per row, equal for rows
+    with identical features; stratified and label-holdout folds keep such rows in one
+    fold (as the split keeps them on one side), so a validation row's copy is never in
+    training.
 
     >>> y = np.array(["dos"] * 40 + ["normal"] * 60)
     >>> sub = np.array(["smurf"] * 20 + ["neptune"] * 20 + ["normal"] * 60)
@@ -182,8 +208,16 @@ def plan_folds(y: np.ndarray, seed: int, *, cv: int, groups: Any = None,
         holdout = sub_arr.astype(str).astype(object)
         holdout[~pd.Series(y).isin(split_classes).to_numpy()] = None
         holdout = holdout[validated]
+    same_arr = None
+    if same is not None and scheme != "grouped":
+        same_arr = pd.factorize(pd.Series(np.asarray(same)))[0][validated]
+        if len(np.unique(same_arr)) < len(same_arr):
+            reason += ("; identical feature rows kept in one fold "
+                       f"({len(np.unique(same_arr)):,} distinct of {len(same_arr):,})")
+        else:
+            same_arr = None
     return FoldPlan(scheme, reason, k, validated, always, few, seed,
-                    None if group_arr is None else group_arr[validated], holdout)
+                    None if group_arr is None else group_arr[validated], holdout, same_arr)
 
 
 def oof_predict(sampler: Any, estimator: Any, X: pd.DataFrame, y: np.ndarray, folds: Folds

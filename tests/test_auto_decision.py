@@ -222,3 +222,20 @@ def test_groups_nested_in_classes_fall_back_to_stratified():
     assert plan.scheme == "stratified" and "single group" in plan.reason
     for tr, va in plan.folds(0, y):
         assert set(y[va]) <= set(y[tr])  # every validated class is also trained on
+
+
+def test_identical_feature_rows_share_a_fold():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(60, 2)).round(1)
+    X = pd.DataFrame(np.repeat(base, rng.integers(1, 6, size=60), axis=0), columns=["a", "b"])
+    y = np.where(X["a"] > 0.5, "attack", "normal").astype(object)
+    keys = X.astype(str).agg("|".join, axis=1).to_numpy()  # an independent row key
+    from iotforge.augment._base import row_keys
+
+    plan = plan_folds(y, 0, cv=5, same=row_keys(X))
+    assert "identical feature rows kept in one fold" in plan.reason
+    for repeat in range(3):
+        folds = plan.folds(repeat, y)
+        assert sorted(np.concatenate([va for _, va in folds])) == list(range(len(y)))
+        for tr, va in folds:
+            assert not set(keys[va]) & set(keys[tr])
