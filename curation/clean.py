@@ -71,7 +71,9 @@ class CleanResult:
     ``table`` holds the kept rows (provenance, labels, then the spec columns, typed
     by their kind), ``quarantined`` the rejected ones (:data:`QUARANTINE_SCHEMA`).
     ``row_hash`` holds, for each row of ``table``, a 64-bit hash of its raw record
-    (see :func:`dedupe_key_columns`): the exact-duplicate key. ``frame`` and
+    (see :func:`iotforge.curation.rules.duplicates.key_columns`): the exact-duplicate
+    key; ``id_free_hash`` the same without the id-role columns (None: there are none).
+    ``frame`` and
     ``quarantine`` are the same two tables as pandas DataFrames.
     """
 
@@ -79,6 +81,7 @@ class CleanResult:
     quarantined: pa.Table
     counts: Counter[str] = field(default_factory=Counter)
     row_hash: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    id_free_hash: np.ndarray | None = None
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -161,6 +164,7 @@ def clean_batch(
     counts: Counter[str] = Counter()
     flags: list[tuple[tuple[int, int], str, Flag]] = []
     row_hash = np.zeros(ctx.n, dtype=np.uint64)
+    id_free_hash: np.ndarray | None = None
     for index, rule in enumerate(RULES.values()):
         effect = rule.apply(ctx)
         if effect.count:
@@ -172,6 +176,7 @@ def clean_batch(
         flags += [((ctx.order(f.column), index), rule.name, f) for f in effect.flags]
         if effect.row_hash is not None:
             row_hash = effect.row_hash
+            id_free_hash = effect.id_free_hash
     owner = _first_flags(flags, ctx.n)
     keep = owner < 0
     quarantined = _quarantine(ctx, flags, owner, source, source_file)
@@ -181,7 +186,9 @@ def clean_batch(
     if not keep.all():
         kept = kept.filter(pa.array(keep))
         row_hash = row_hash[keep]
-    return CleanResult(table=kept, quarantined=quarantined, counts=counts, row_hash=row_hash)
+        id_free_hash = id_free_hash[keep] if id_free_hash is not None else None
+    return CleanResult(table=kept, quarantined=quarantined, counts=counts, row_hash=row_hash,
+                       id_free_hash=id_free_hash)
 
 
 def _first_flags(flags: list[tuple[tuple[int, int], str, Flag]], n: int) -> np.ndarray:

@@ -39,10 +39,9 @@ def _key_columns(path: Path) -> list[str]:
     adapter = get_adapter("ton_iot")
     source = adapter.open(path, SourceOptions())
     table = next(source.batches).table
-    key = dedupe_key_columns(table.column_names, source.specs, source.label_columns,
-                             source.binary_label)
-    assert set(key) >= {"latitude", "longitude", "type", "label"}
+    key = dedupe_key_columns(table.column_names, source.specs)
     header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+    assert set(key) >= set(header)  # the whole record
     assert set(key) - set(header) <= {"timestamp"}  # date + time
     return [c for c in key if c in header]
 
@@ -102,12 +101,19 @@ def test_number_spellings_and_markers_are_distinct_raw_values() -> None:
     assert h2[0] == h[0] and h2[1] != h2[0]
 
 
-def test_id_columns_are_not_part_of_the_key() -> None:
+def test_id_columns_are_part_of_the_exact_key_not_of_the_id_free_one() -> None:
     specs = {"flow_id": ColumnSpec("flow_id", "id", "string"),
              "bytes": ColumnSpec("bytes", "numeric", "float", "nonnegative")}
-    table = pa.table({"flow_id": ["a", "b"], "bytes": ["1", "1"], "type": ["normal"] * 2})
-    res = clean_batch(table, range(2), specs, label_columns=["type"])
-    assert res.row_hash[0] == res.row_hash[1]
+    table = pa.table({"flow_id": ["a", "b", "a"], "bytes": ["1", "1", "1"],
+                      "note": ["x", "x", "y"], "type": ["normal"] * 3})
+    res = clean_batch(table, range(3), specs, label_columns=["type"])
+    assert res.row_hash[0] != res.row_hash[1]  # another id: another raw record
+    assert res.row_hash[0] != res.row_hash[2]  # a column without a spec is in the record
+    assert res.id_free_hash is not None
+    assert res.id_free_hash[0] == res.id_free_hash[1] != res.id_free_hash[2]
+    no_ids = clean_batch(table.drop_columns(["flow_id"]), range(3),
+                         {"bytes": specs["bytes"]}, label_columns=["type"])
+    assert no_ids.id_free_hash is None
 
 
 def test_exact_duplicates_on_the_shared_gps_tracker_capture(datasets: Path,

@@ -65,6 +65,7 @@ class Case:
     expect: dict[str, dict[tuple[int, str], Any]] = field(default_factory=dict)
     also: dict[str, int] = field(default_factory=dict)  # other rules it must trigger
     like: dict[int, int] = field(default_factory=dict)  # appended line -> base line
+    mapping: dict[str, Any] | None = None  # instead of MAPPING
 
 
 def _csv(rows: list[list[str]], header: list[str] = HEADER, eol: str = "\n") -> str:
@@ -173,6 +174,14 @@ CASES: dict[str, Case] = {
         expect={"drop": {(line(4), "ts"): GONE},
                 "report": {(line(4), c): v for c, v in (
                     ("proto", "tcp"), ("temp", 20.5), ("label", "normal"))}}),
+    "repeated_except_id": Case(
+        # a flow id before every record; line 4 repeats line 0 under another id
+        render=lambda rows: _csv([[f"F{i}", *r] for i, r in enumerate(rows)],
+                                 ["flow_id", *HEADER]).encode(),
+        extra=(list(BASE[0]),), like={line(4): line(0)}, quarantined=(line(4),),
+        mapping={**MAPPING, "roles": {**MAPPING["roles"], "flow_id": "id"}},
+        expect={"quarantine": {(line(4), "ts"): GONE},
+                "report": {(line(4), "flow_id"): "F4"}}),
     "conflicting_duplicate": Case(
         # same features (numeric, categorical) as row 0, another time and class
         extra=(["2019-04-25 10:00:09", *BASE[0][1:6], "1", "ddos"],),
@@ -192,11 +201,12 @@ def _rows(case: Case) -> list[list[str]]:
     return rows + [list(r) for r in case.extra]
 
 
-def _run(tmp_path: Path, data: bytes, policies: dict[str, str]) -> tuple[dict, pd.DataFrame,
-                                                                          pd.DataFrame]:
+def _run(tmp_path: Path, data: bytes, policies: dict[str, str],
+         mapping: dict[str, Any] | None = None) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     f = tmp_path / "capture.csv"
     f.write_bytes(data)
-    curate([f], tmp_path / "out", format="mapping", mapping=MAPPING, policies=policies)
+    curate([f], tmp_path / "out", format="mapping", mapping=mapping or MAPPING,
+           policies=policies)
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     return (report["files"][0], pd.read_parquet(tmp_path / "out" / "curated.parquet"),
             pd.read_parquet(tmp_path / "out" / "quarantine.parquet"))
@@ -224,7 +234,7 @@ def test_every_rule_policy_pair(rule: str, policy: str, tmp_path: Path, clean_ru
         pytest.fail(f"no case for --policy {rule}={policy}: add one to CASES")
     rows = _rows(case)
     data = case.render(rows) if case.render else _csv(rows).encode()
-    entry, curated, quarantine = _run(tmp_path, data, {rule: policy})
+    entry, curated, quarantine = _run(tmp_path, data, {rule: policy}, case.mapping)
     n_lines = len(rows) + (1 if rule == "row_shape" else 0)
     clean_entry, clean = clean_run
 
@@ -275,3 +285,7 @@ def test_every_rule_policy_pair(rule: str, policy: str, tmp_path: Path, clean_ru
         assert entry["constant_columns"] == ["proto"]
     if rule == "conflicting_duplicate":
         assert entry["conflicting_duplicate_groups"] == 1
+    if (rule, policy) == ("repeated_except_id", "quarantine"):  # names the first one
+        assert quarantine["reason"].tolist() == [
+            f"identical to source_row {line(0)} of {tmp_path / 'capture.csv'} in every "
+            "column but its id columns (flow_id)"]

@@ -172,8 +172,10 @@ def reference(columns: dict[str, list[Any]], policies: dict[str, str],
                 out[i][name] = stamp
         else:
             for i, c in enumerate(cells):
-                if spec.role != "id":
-                    keys[i].append(columns[name][i])
+                # the whole raw record is the key, id-role columns included (tagged,
+                # for the id-free key of repeated_except_id)
+                keys[i].append(("id", columns[name][i]) if spec.role == "id"
+                               else columns[name][i])
                 if spec.role == "categorical" and not spec.case_sensitive and c is not None:
                     counts["case"] += c.lower() != c
                     c = c.lower() if policies["case"] == "fix" else c
@@ -309,6 +311,12 @@ def test_clean_batch_matches_the_plain_python_reference(batch) -> None:
     for i in range(len(keys)):
         for j in range(i + 1, len(keys)):
             assert (res.row_hash[i] == res.row_hash[j]) == (keys[i] == keys[j]), (i, j)
+    # without the id column: equal exactly when the rest of the record is
+    free = [tuple(v for v in k if not (isinstance(v, tuple) and v[0] == "id")) for k in keys]
+    assert res.id_free_hash is not None and len(res.id_free_hash) == len(free)
+    for i in range(len(free)):
+        for j in range(i + 1, len(free)):
+            assert (res.id_free_hash[i] == res.id_free_hash[j]) == (free[i] == free[j]), (i, j)
 
 
 def test_reference_reads_what_the_docs_promise() -> None:

@@ -192,7 +192,7 @@ def test_quarantine_records_keep_the_raw_row() -> None:
 def test_file_rules_are_the_ones_that_need_a_whole_file() -> None:
     file_rules = sorted(n for n, r in RULES.items() if isinstance(r, FileRule))
     assert file_rules == ["conflicting_duplicate", "constant_column", "duplicate_column",
-                          "exact_duplicate", "line_endings"]
+                          "exact_duplicate", "line_endings", "repeated_except_id"]
 
 
 def test_a_naive_timestamp_is_utc_whatever_else_the_batch_holds() -> None:

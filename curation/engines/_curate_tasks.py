@@ -34,13 +34,21 @@ from .._streaming import read_ahead
 from ..clean import QUARANTINE_SCHEMA, clean_batch
 from ..errors import IotforgeError
 from ..rules import row_hash
-from ..rules.duplicates import DuplicateIndex, conflicts, label_codes
+from ..rules.duplicates import (
+    FILE_SHIFT,
+    DuplicateIndex,
+    RepeatedExceptId,
+    conflicts,
+    id_columns,
+    label_codes,
+    repeat_reason,
+)
 from ..rules.shape import track_constant
-from ..schema import LABEL
+from ..schema import LABEL, SOURCE_ROW
 from ..sources import SourceOptions, get_adapter
 from ..sources._text import READ_RANGE
 from .dedupe import duplicates_of, split_buckets
-from .local import conform_table
+from .local import conform_table, repeat_quarantine
 from .ranges import ByteRange
 
 STAGE = pa.ipc.IpcWriteOptions(compression=None)
@@ -62,6 +70,8 @@ class Job:
     scope: str
     multi_file: bool
     drop: bool = True  # the exact_duplicate policy drops repeats (else it reports them)
+    repeat_quarantine: bool = True  # repeated_except_id quarantines (else reports)
+    paths: list[str] = field(default_factory=list)  # every input as given, in order
     read_ahead: bool = True  # parse the next chunk on a thread while one is cleaned
 
 
@@ -94,7 +104,8 @@ class PartOut:
     ``n_staged`` rows are staged, in order; ``repeats`` are the staged rows that repeat
     an earlier row of the partition (kept only when the policy reports duplicates;
     dropped ones are counted in ``n_dropped``). ``buckets`` hold, per bucket, the staged
-    positions and hashes of the rows first in their partition.
+    positions, raw and id-free hashes and source rows of the rows first in their
+    partition.
     """
 
     index: int
@@ -105,7 +116,8 @@ class PartOut:
     n_staged: int = 0
     n_dropped: int = 0
     repeats: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    buckets: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    buckets: list[tuple[np.ndarray, ...]] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
     features: list[str] = field(default_factory=list)
     spec_names: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -178,12 +190,13 @@ def _clean(part: Part, job: Job, rng: ByteRange | None) -> PartOut:
                   spec_names=list(source.specs))
     out.features = sorted(n for n, s in source.specs.items()
                           if s.role in ("numeric", "categorical"))
+    out.ids = id_columns(list(source.specs), source.specs)
     work = Path(job.work)
     staged = work / f"staged-{part.index:05d}-{part.token}.arrow"
     quarantine = work / (f"quarantine-{part.index:05d}-{part.token}.parquet" if job.dataset
                          else f"quarantine-{part.index:05d}-{part.token}.arrow")
     seen = DuplicateIndex()  # this partition's records: a repeat of one is a duplicate
-    firsts: list[tuple[np.ndarray, np.ndarray]] = []
+    firsts: list[tuple[np.ndarray, ...]] = []
     repeats: list[np.ndarray] = []
     ahead = read_ahead(source.batches) if job.read_ahead and source.read_ahead else None
     batches = ahead if ahead is not None else source.batches
@@ -217,7 +230,9 @@ def _clean(part: Part, job: Job, rng: ByteRange | None) -> PartOut:
             else:
                 positions = out.n_staged + np.flatnonzero(first)
                 repeats.append(out.n_staged + np.flatnonzero(~first))
-            firsts.append((positions, res.row_hash[first]))
+            free = res.id_free_hash if res.id_free_hash is not None else res.row_hash
+            rows = np.asarray(res.table.column(SOURCE_ROW), dtype=np.int64)
+            firsts.append((positions, res.row_hash[first], free[first], rows[first]))
             writer.write_table(conform_table(kept, job.schema))
             out.n_staged += kept.num_rows
     qwriter.close()
@@ -228,17 +243,18 @@ def _clean(part: Part, job: Job, rng: ByteRange | None) -> PartOut:
     out.open_tail = bool(rng is not None and rng.open_tail)
     os.replace(_atomic(staged), staged)
     out.staged, out.quarantine = str(staged), str(quarantine)
-    pos = np.concatenate([p for p, _ in firsts]) if firsts else np.zeros(0, np.int64)
-    h = np.concatenate([h for _, h in firsts]) if firsts else np.zeros(0, np.uint64)
-    out.buckets = [(pos[i], hb) for i, hb in split_buckets(h, job.n_buckets)]
+    pos, h, free, rows = (np.concatenate([f[k] for f in firsts]) if firsts
+                          else np.zeros(0, t)
+                          for k, t in enumerate((np.int64, np.uint64, np.uint64, np.int64)))
+    out.buckets = [(pos[i], h[i], free[i], rows[i])
+                   for i, _ in split_buckets(free, job.n_buckets)]
     out.repeats = np.concatenate(repeats) if repeats else np.zeros(0, np.int64)
     return out
 
 
-def bucket_piece(out: PartOut, b: int) -> tuple[int, int, np.ndarray, np.ndarray]:
+def bucket_piece(out: PartOut, b: int) -> tuple[Any, ...]:
     """Bucket ``b`` of a partition's hashes, for the bucket task."""
-    pos, h = out.buckets[b]
-    return out.index, out.file, pos, h
+    return (out.index, out.file, *out.buckets[b])
 
 
 @dataclass
@@ -255,6 +271,8 @@ class FinishOut:
     rows_duplicate: int
     exact_duplicate: int
     repeating: int
+    repeated_except_id: int
+    rows_quarantined: int  # by repeated_except_id, here
     classes: Counter[str]
     constant: set[str]
     seen: dict[str, Any]
@@ -273,7 +291,8 @@ def finish_part(out: PartOut, bucket_results: list[dict[int, Any]], job: Job) ->
     The staged rows stay until the driver removes them: a task Dask runs again reads
     them again.
     """
-    anywhere, in_file = duplicates_of(bucket_results, out.index, out.n_staged)
+    anywhere, in_file, first_any, first_file = duplicates_of(bucket_results, out.index,
+                                                             out.n_staged)
     anywhere[out.repeats] = True
     in_file[out.repeats] = True
     new_overall = ~anywhere
@@ -281,6 +300,13 @@ def finish_part(out: PartOut, bucket_results: list[dict[int, Any]], job: Job) ->
     repeating = int((new_here & ~new_overall).sum()) if job.multi_file else 0
     new = new_here if job.multi_file and job.scope == "file" else new_overall
     keep = new if job.drop else np.ones(out.n_staged, dtype=bool)
+    first = first_file if job.multi_file and job.scope == "file" else first_any
+    repeated = new & (first >= 0)  # no exact duplicate, but repeated except its ids
+    quarantine = out.quarantine
+    if repeated.any() and job.repeat_quarantine:
+        keep = keep & ~repeated
+        quarantine = _add_repeats(out, job, np.flatnonzero(repeated),
+                                  first[repeated])
     rows = _Written(out)
     dest = Path(job.work) / f"curated-{out.index:05d}.parquet"
     strings = [f.name for f in job.schema if pa.types.is_string(f.type)]
@@ -305,14 +331,42 @@ def finish_part(out: PartOut, bucket_results: list[dict[int, Any]], job: Job) ->
         os.replace(_atomic(dest), dest)
         written = str(dest)
     n_out = int(keep.sum())
+    n_bad = int(repeated.sum()) if job.repeat_quarantine else 0
     return FinishOut(index=out.index, rows_out=n_out,
-                     rows_duplicate=out.n_dropped + out.n_staged - n_out,
+                     rows_duplicate=out.n_dropped + out.n_staged - n_out - n_bad,
                      exact_duplicate=out.n_dropped + int((~new).sum()), repeating=repeating,
+                     repeated_except_id=int(repeated.sum()), rows_quarantined=n_bad,
                      classes=rows.classes, constant=rows.constant, seen=rows.seen,
                      fhash=_cat(rows.hashes, np.uint64), flabel=_cat(rows.labels, np.int32),
-                     labels=list(rows.codes), written=written, quarantine=out.quarantine,
+                     labels=list(rows.codes), written=written, quarantine=quarantine,
                      staged=out.staged,
                      drop=np.zeros(0, np.int64) if job.dataset else np.flatnonzero(~keep))
+
+
+def _add_repeats(out: PartOut, job: Job, at: np.ndarray, first: np.ndarray) -> str:
+    """The partition's quarantine with its ``repeated_except_id`` rows (staged positions
+    ``at``, first occurrences ``first``) added, under a new name: the one the cleaning
+    wrote stays for a rerun of this task (the driver removes it)."""
+    reasons = [repeat_reason(job.paths[int(f) >> FILE_SHIFT], int(f) & ((1 << FILE_SHIFT) - 1),
+                             out.ids) for f in first]
+    with pa.OSFile(out.staged) as source:
+        staged = pa.ipc.open_file(source).read_all()
+    bad = repeat_quarantine(staged.take(pa.array(at, pa.int64())), np.arange(len(at)),
+                            reasons, out.ids)
+    parquet = out.quarantine.endswith(".parquet")
+    before = pq.read_table(out.quarantine) if parquet else _read_ipc(out.quarantine)
+    name = out.quarantine.replace(f"quarantine-{out.index:05d}-",
+                                  f"quarantine-{out.index:05d}-{RepeatedExceptId.name}-")
+    dest = Path(name)
+    writer = _QuarantineWriter(dest, parquet)
+    writer.w.write_table(pa.concat_tables([before, bad]).cast(QUARANTINE_SCHEMA))
+    writer.close()
+    return name
+
+
+def _read_ipc(name: str) -> pa.Table:
+    with pa.OSFile(name) as source:
+        return pa.ipc.open_file(source).read_all()
 
 
 def _cat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
@@ -368,4 +422,6 @@ def reduce_file(parts: list[FinishOut], fingerprint: bool = True) -> dict[str, A
             "rows_out": sum(p.rows_out for p in parts),
             "rows_duplicate": sum(p.rows_duplicate for p in parts),
             "exact_duplicate": sum(p.exact_duplicate for p in parts),
+            "repeated_except_id": sum(p.repeated_except_id for p in parts),
+            "rows_quarantined": sum(p.rows_quarantined for p in parts),
             "repeating": sum(p.repeating for p in parts)}

@@ -43,6 +43,7 @@ import pyarrow.parquet as pq
 
 from .._typing import DedupeScope
 from ..errors import IotforgeError
+from ..rules.duplicates import RepeatedExceptId
 from ..sources import SourceOptions, _text
 from ..sources._stream import compression_of
 from ..sources._text import READ_RANGE, looks_binary, read_head, text_info
@@ -97,7 +98,10 @@ def run_dask(client: Any, paths: list[Path], adapters: list[Any], work: Path,
     job = Job(options=options, taxonomy=taxonomy, policies=dict(policies or {}), schema=schema,
               work=str(work.resolve()), dataset=dataset, n_buckets=min(MAX_BUCKETS, workers),
               scope=dedupe_scope, multi_file=len(paths) > 1,
-              drop=(policies or {}).get("exact_duplicate", "drop") == "drop")
+              drop=(policies or {}).get("exact_duplicate", "drop") == "drop",
+              repeat_quarantine=(policies or {}).get(
+                  RepeatedExceptId.name, RepeatedExceptId.policy) == "quarantine",
+              paths=[str(p) for p in paths])
     parts = _partitions(client, paths, adapters, options, partition_bytes, block, scans,
                         workers)
     log.info("curating %d files as %d partitions on %d workers", len(paths), len(parts),
@@ -112,7 +116,11 @@ def run_dask(client: Any, paths: list[Path], adapters: list[Any], work: Path,
                             dataset)
     files, fingerprints = _file_entries(client, paths, adapters, parts, cleaned, finished,
                                         job)
-    for name in written:  # staged rows: read again when Dask reruns a finish task
+    first_quarantine = client.gather([client.submit(_paths_of, cleaned[p.index], pure=False)
+                                      for p in parts])
+    for name in [*written, *(q for _, q in first_quarantine)]:
+        # staged rows and the quarantine a finish task added to: read again when Dask
+        # reruns a finish task
         Path(name).unlink(missing_ok=True)
     report = run_report(files, fingerprints, meta, policies, taxonomy, dedupe_scope)
     report["engine"] = {"name": "dask", "partitions": len(parts), "workers": workers,
@@ -313,6 +321,9 @@ def _file_entries(client: Any, paths: list[Path], adapters: list[Any], parts: li
         for o in mine:
             counts.update(o.counts)
         counts["exact_duplicate"] += red["exact_duplicate"]
+        counts[RepeatedExceptId.name] += red["repeated_except_id"]
+        if red["rows_quarantined"]:
+            counts[f"quarantine:{RepeatedExceptId.name}"] += red["rows_quarantined"]
         first = mine[0]
         counts["duplicate_column"] += sum("duplicated column" in n for n in first.notes)
         head = read_head(path, 65536)
@@ -320,7 +331,8 @@ def _file_entries(client: Any, paths: list[Path], adapters: list[Any], parts: li
             counts["line_endings"] += 1
         counts["conflicting_duplicate"] += red["conflict_rows"]
         rows = {"rows_read": sum(o.rows_read for o in mine), "rows_out": red["rows_out"],
-                "rows_quarantined": sum(o.rows_quarantined for o in mine),
+                "rows_quarantined": sum(o.rows_quarantined for o in mine)
+                + red["rows_quarantined"],
                 "rows_duplicate": red["rows_duplicate"]}
         if rows["rows_read"] != rows["rows_out"] + rows["rows_quarantined"] \
                 + rows["rows_duplicate"]:

@@ -29,8 +29,14 @@ from .._streaming import WriteBehind, read_ahead
 from .._typing import DedupeScope, Policy
 from ..clean import QUARANTINE_SCHEMA, CleanResult, clean_batch
 from ..rules import RULES, FileCheck, FileContext, FileRule
-from ..rules.duplicates import DuplicateIndex
-from ..schema import LABEL
+from ..rules.duplicates import (
+    DuplicateIndex,
+    ExactDuplicate,
+    FirstSeen,
+    RepeatCheck,
+    RepeatedExceptId,
+)
+from ..schema import AUGMENTER, IS_SYNTHETIC, LABEL, SOURCE, SOURCE_FILE, SOURCE_ROW
 from ..sources import SourceOptions
 from ..taxonomy import Taxonomy
 from .planning import plan, run_report
@@ -77,13 +83,16 @@ def curate_file(fctx: FileContext, format_name: str, schema: pa.Schema, writers:
                 source_file=str(path), invalid=batch.invalid,
                 encoding_fixed=batch.encoding_fixed)
             counts.update(res.counts)
-            kept = selected(res, checks)
+            kept, repeated = selected(res, checks, schema)
             rows["rows_read"] += batch.table.num_rows + len(batch.invalid)
             rows["rows_out"] += kept.num_rows
-            rows["rows_duplicate"] += res.table.num_rows - kept.num_rows
-            rows["rows_quarantined"] += res.quarantined.num_rows
+            rows["rows_duplicate"] += res.table.num_rows - kept.num_rows - repeated.num_rows
+            rows["rows_quarantined"] += res.quarantined.num_rows + repeated.num_rows
             if res.quarantined.num_rows:
                 writers.behind.write(writers.quarantine, res.quarantined)
+            if repeated.num_rows:
+                counts[f"quarantine:{RepeatedExceptId.name}"] += repeated.num_rows
+                writers.behind.write(writers.quarantine, repeated)
             if kept.num_rows:
                 table = conform_table(kept, schema)
                 writers.behind.write(writers.curated, table)
@@ -114,14 +123,64 @@ def curate_file(fctx: FileContext, format_name: str, schema: pa.Schema, writers:
     return entry, detail["fingerprint"]
 
 
-def selected(res: CleanResult, checks: Mapping[str, FileCheck]) -> pa.Table:
-    """The cleaned rows every file check lets through (exact duplicates dropped)."""
+def selected(res: CleanResult, checks: Mapping[str, FileCheck],
+             schema: pa.Schema | None = None) -> tuple[pa.Table, pa.Table]:
+    """The cleaned rows every file check lets through (exact duplicates dropped), and the
+    rows ``repeated_except_id`` quarantines (:data:`QUARANTINE_SCHEMA`), their records
+    as written in ``schema`` (the Dask engine's staged rows are)."""
     keep: np.ndarray | None = None
     for check in checks.values():
         picked = check.select(res.row_hash)
         if picked is not None:
             keep = picked if keep is None else keep & picked
-    return res.table if keep is None or keep.all() else res.table.filter(pa.array(keep))
+    repeat = checks.get(RepeatedExceptId.name)
+    out = QUARANTINE_SCHEMA.empty_table()
+    if isinstance(repeat, RepeatCheck):
+        new = getattr(checks.get(ExactDuplicate.name), "new",
+                      np.ones(res.table.num_rows, dtype=bool))  # no exact duplicates
+        rows = np.asarray(res.table.column(SOURCE_ROW))
+        # a file without id columns takes part too: a record of another file may equal
+        # one of its records but for its ids
+        free = res.id_free_hash if res.id_free_hash is not None else res.row_hash
+        at, reasons = repeat.repeats(free, rows, new)
+        if len(at) and repeat.quarantine:
+            rows_at = res.table.take(pa.array(at, pa.int64()))
+            out = repeat_quarantine(rows_at if schema is None else conform_table(rows_at, schema),
+                                    np.arange(len(at)), reasons, repeat.ids)
+            keep = np.ones(res.table.num_rows, dtype=bool) if keep is None else keep.copy()
+            keep[at] = False
+    table = res.table if keep is None or keep.all() else res.table.filter(pa.array(keep))
+    return table, out
+
+
+_PROVENANCE = (SOURCE, SOURCE_FILE, SOURCE_ROW, IS_SYNTHETIC, AUGMENTER)
+
+
+def repeat_quarantine(table: pa.Table, at: np.ndarray, reasons: list[str],
+                      ids: list[str]) -> pa.Table:
+    """Quarantine rows (:data:`QUARANTINE_SCHEMA`) of ``table``'s rows at ``at``, under
+    ``repeated_except_id``: the record is the row as it would have been written (its
+    columns that hold a value, provenance aside).
+
+    >>> t = pa.table({"source": ["s"], "source_file": ["a.csv"], "source_row": [3],
+    ...               "uid": ["C1"], "bytes": [1.5], "note": pa.nulls(1, pa.string())})
+    >>> q = repeat_quarantine(t, np.array([0]), ["why"], ["uid"])
+    >>> q.column("record").to_pylist(), q.column("column").to_pylist()
+    (['{"uid": "C1", "bytes": 1.5}'], ['uid'])
+    """
+    import json
+
+    picked = table.take(pa.array(at, pa.int64()))
+    records = [json.dumps({k: v for k, v in row.items()
+                           if k not in _PROVENANCE and v is not None}, default=str)
+               for row in picked.to_pylist()]
+    k = picked.num_rows
+    return pa.Table.from_arrays([
+        picked.column(SOURCE).cast(pa.string()), picked.column(SOURCE_FILE).cast(pa.string()),
+        picked.column(SOURCE_ROW).cast(pa.int64()),
+        pa.array([RepeatedExceptId.name] * k, pa.string()), pa.array(reasons, pa.string()),
+        pa.array([ids[0] if ids else ""] * k, pa.string()), pa.array(records, pa.string())],
+        schema=QUARANTINE_SCHEMA)
 
 
 def conform_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -176,6 +235,7 @@ def _write(paths: list[Path], adapters: list[Any], work: Path, schema: pa.Schema
     """Curate every file into the two Parquet writers; per file its report entry and
     feature-row fingerprint."""
     seen = DuplicateIndex()  # every file's records, for the cross-file counts
+    first_seen = FirstSeen()  # every file's id-free records (global dedupe scope)
     files: list[dict[str, Any]] = []
     fingerprints: list[tuple[frozenset[str], np.ndarray]] = []
     strings = [f.name for f in schema if pa.types.is_string(f.type)]
@@ -185,7 +245,8 @@ def _write(paths: list[Path], adapters: list[Any], work: Path, schema: pa.Schema
         for path, adapter in zip(paths, adapters, strict=True):
             source = adapter.open(path, options)
             fctx = FileContext(path=Path(path), source=source, policies=policies or {},
-                               index=seen, scope=dedupe_scope, several=len(paths) > 1)
+                               index=seen, first_seen=first_seen, scope=dedupe_scope,
+                               several=len(paths) > 1)
             entry, fingerprint = curate_file(fctx, adapter.name, schema,
                                              Writers(writer, qwriter, behind), taxonomy,
                                              policies, progress)
@@ -194,4 +255,5 @@ def _write(paths: list[Path], adapters: list[Any], work: Path, schema: pa.Schema
     return files, fingerprints
 
 
-__all__ = ["Progress", "Writers", "conform_table", "curate_file", "run_local", "selected"]
+__all__ = ["Progress", "Writers", "conform_table", "curate_file", "repeat_quarantine", "run_local",
+           "selected"]

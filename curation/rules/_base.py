@@ -133,7 +133,9 @@ class Effect:
 
     ``columns`` replaces values of spec columns, ``labels`` sets the label columns
     (``label``, ``label_raw``, ``is_attack``, ``attack_family``), ``flags`` sends
-    rows to quarantine, ``row_hash`` is the exact-duplicate key of each row, and
+    rows to quarantine, ``row_hash`` is the exact-duplicate key of each row,
+    ``id_free_hash`` the same key without the id-role columns (None: the batch has
+    none), and
     ``detail`` holds what a file rule adds to the file's report entry.
     """
 
@@ -142,6 +144,7 @@ class Effect:
     labels: dict[str, pa.Array] = field(default_factory=dict)
     flags: list[Flag] = field(default_factory=list)
     row_hash: np.ndarray | None = None
+    id_free_hash: np.ndarray | None = None
     detail: dict[str, Any] = field(default_factory=dict)
 
 
@@ -314,7 +317,8 @@ class Rule(ABC):
 class FileContext:
     """One input file as the file rules see it.
 
-    ``index`` is the exact-duplicate index of the whole run; ``several`` says
+    ``index`` is the exact-duplicate index of the whole run, ``first_seen`` the
+    index of records' first occurrences without their id columns; ``several`` says
     whether the run has more than one input file; ``scope`` whether duplicates are
     decided across files (``"global"``) or within each file (``"file"``).
     """
@@ -323,6 +327,7 @@ class FileContext:
     source: Source
     policies: Mapping[str, Policy]
     index: Any = None
+    first_seen: Any = None
     scope: DedupeScope = "global"
     several: bool = False
 

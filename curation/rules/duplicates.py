@@ -1,9 +1,12 @@
-"""Duplicate rules: repeated raw records, and equal features with different labels.
+"""Duplicate rules: repeated raw records, records repeated but for their ids, and equal
+features with different labels.
 
-``exact_duplicate`` keys each record by the hash of its raw values
+``exact_duplicate`` keys each record by the hash of its whole raw record
 (:func:`key_columns`, :mod:`iotforge.curation.rules._hash`) while the batch is cleaned, and
-decides over the whole run with a :class:`DuplicateIndex`; ``conflicting_duplicate``
-groups the written rows by the hash of their cleaned features.
+decides over the whole run with a :class:`DuplicateIndex`; ``repeated_except_id`` keys
+it again without its id-role columns and finds, with a :class:`FirstIndex`, the first
+record it repeats; ``conflicting_duplicate`` groups the written rows by the hash of their
+cleaned features.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import pyarrow as pa
 from ..schema import LABEL, ColumnSpec
 from ._base import BatchContext, Effect, FileCheck, FileContext, FileRule
 from ._hash import combine, row_hash, value_keys
+from ._index import DuplicateIndex, FirstIndex
 
 STEP = 50
 """Duplicate rules come last: they key the raw record and the rows written."""
@@ -24,26 +28,25 @@ STEP = 50
 def key_columns(
     column_names: Sequence[str],
     specs: Mapping[str, ColumnSpec],
-    label_columns: Sequence[str] = (),
-    binary_label: str | None = None,
+    *,
+    without_ids: bool = False,
 ) -> list[str]:
-    """The columns whose raw values decide whether two records are exact duplicates.
+    """The columns whose raw values decide whether two records are duplicates.
 
-    Every column that becomes part of a curated row or of its label: the columns
-    with a spec, except ``id``-role ones (a row counter or flow id makes every record
-    unique without making it a different record), and the label columns. Columns an
-    adapter reads but does not keep (a mapping's ``drop``) are not part of it.
+    An exact duplicate is an identical raw record: every column the adapter reads,
+    id-role ones (a row counter, a flow id, Zeek's ``uid``) included, and columns a
+    mapping drops too (they are part of the record as written, even if not of the
+    curated row). ``without_ids`` leaves the id-role columns out: the key of
+    ``repeated_except_id``.
 
     Parameters
     ----------
     column_names : sequence of str
         Columns of a raw batch, as the adapter delivers them.
     specs : mapping of str to ColumnSpec
-        The source's column specs.
-    label_columns : sequence of str
-        The source's label columns.
-    binary_label : str, optional
-        The source's 0/1 attack flag column.
+        The source's column specs (their roles name the id columns).
+    without_ids : bool
+        Leave out the ``id``-role columns.
 
     Returns
     -------
@@ -52,13 +55,22 @@ def key_columns(
 
     >>> specs = {"uid": ColumnSpec("uid", "id", "string"),
     ...          "bytes": ColumnSpec("bytes", "numeric", "float")}
-    >>> key_columns(["uid", "bytes", "debug", "type"], specs, ["type"])
-    ['bytes', 'type']
+    >>> key_columns(["uid", "bytes", "debug", "type"], specs)
+    ['uid', 'bytes', 'debug', 'type']
+    >>> key_columns(["uid", "bytes", "debug", "type"], specs, without_ids=True)
+    ['bytes', 'debug', 'type']
     """
     return [c for c in column_names
-            if (c in specs and specs[c].role != "id") or c in label_columns
-            or c == binary_label]
+            if not (without_ids and c in specs and specs[c].role == "id")]
 
+
+def id_columns(column_names: Sequence[str], specs: Mapping[str, ColumnSpec]) -> list[str]:
+    """The id-role columns of a raw batch, in batch order.
+
+    >>> id_columns(["uid", "bytes"], {"uid": ColumnSpec("uid", "id", "string")})
+    ['uid']
+    """
+    return [c for c in column_names if c in specs and specs[c].role == "id"]
 
 
 def label_codes(labels: pa.ChunkedArray | pa.Array, codes: dict[str, int]) -> np.ndarray:
@@ -103,70 +115,27 @@ def raw_keys(arr: pa.Array) -> np.ndarray:
     return keys
 
 
-class DuplicateIndex:
-    """Hashes seen so far: 8 bytes per distinct row, amortised O(log n) per row.
-
-    Hashes live in sorted runs whose sizes at least halve from one run to the next
-    (a new run is merged into the one before it until they do), so there are
-    O(log n) runs and a batch never re-sorts everything seen before it; merging two
-    sorted runs is one linear pass (numpy's stable sort finds the runs).
-    """
-
-    MAX_RUNS = 8
-    """Runs are also merged when there are more than this many (a cap for tests)."""
-
-    def __init__(self) -> None:
-        self.runs: list[np.ndarray] = []
-
-    def _known(self, h: np.ndarray) -> np.ndarray:
-        """Which of the sorted hashes ``h`` are in a run (sorted needles keep each
-        binary search near the last one)."""
-        known = np.zeros(len(h), dtype=bool)
-        for run in self.runs:
-            if len(run):
-                pos = np.minimum(np.searchsorted(run, h), len(run) - 1)
-                known |= run[pos] == h
-        return known
-
-    def new_rows(self, h: np.ndarray) -> np.ndarray:
-        """Which of the hashes ``h`` were not seen before (in earlier calls or in ``h``)."""
-        if len(h) == 0:
-            return np.zeros(0, dtype=bool)
-        order = np.argsort(h, kind="stable")  # equal hashes: the first row first
-        ordered = h[order]
-        new = np.ones(len(h), dtype=bool)
-        new[1:] = ordered[1:] != ordered[:-1]
-        new &= ~self._known(ordered)
-        self.runs.append(ordered[new])
-        while len(self.runs) > 1 and (len(self.runs[-2]) <= 2 * len(self.runs[-1])
-                                      or len(self.runs) > self.MAX_RUNS):
-            last = self.runs.pop()
-            merged = np.concatenate((self.runs.pop(), last))
-            merged.sort(kind="stable")
-            self.runs.append(merged)
-        keep = np.empty(len(h), dtype=bool)
-        keep[order] = new
-        return keep
-
-
 class ExactDuplicate(FileRule):
     name = "exact_duplicate"
-    detects = ("a record identical to an earlier one in its raw values, byte for byte as "
-               "read (every column but id-role ones, before any rule changed a value), "
-               "within and across the input files")
+    detects = ("a record identical to an earlier one in its whole raw record, byte for "
+               "byte as read (every column, id-role ones and columns a mapping drops "
+               "included, before any rule changed a value), within and across the input "
+               "files")
     policy = "drop"
     policies = ("drop", "report")
     unit = "rows"
 
     def apply(self, ctx: BatchContext) -> Effect:
-        """The key of each raw record: every key column's value exactly as delivered."""
-        parts = {name: raw_keys(ctx.raw[name])
-                 for name in key_columns(ctx.table.column_names, ctx.specs, ctx.label_columns,
-                                         ctx.binary_label)}
+        """The key of each raw record (every column's value exactly as delivered), and
+        the same key without the id-role columns when the batch has any."""
+        parts = {name: raw_keys(ctx.raw[name]) for name in ctx.table.column_names}
         if ctx.fixed_label is not None:
             label = value_keys(pa.array([ctx.fixed_label], pa.string()))[0]
             parts["\0fixed_label"] = np.full(ctx.n, label, dtype=np.uint64)
-        return Effect(row_hash=combine(parts, ctx.n))
+        ids = set(id_columns(ctx.table.column_names, ctx.specs))
+        id_free = combine({k: v for k, v in parts.items() if k not in ids}, ctx.n) \
+            if ids else None
+        return Effect(row_hash=combine(parts, ctx.n), id_free_hash=id_free)
 
     def check(self, fctx: FileContext) -> FileCheck:
         return _DuplicateCheck(fctx)
@@ -175,7 +144,8 @@ class ExactDuplicate(FileRule):
 class _DuplicateCheck(FileCheck):
     """``index`` holds every file's records so far; ``local`` (several inputs only)
     this file's, so that a record new here but known to ``index`` repeats an earlier
-    file. The scope says which of the two decides a duplicate."""
+    file. The scope says which of the two decides a duplicate; ``new`` is the last
+    batch's rows that are no duplicate under it."""
 
     def __init__(self, fctx: FileContext) -> None:
         self.index: DuplicateIndex = fctx.index if fctx.index is not None else DuplicateIndex()
@@ -184,6 +154,7 @@ class _DuplicateCheck(FileCheck):
         self.drop = fctx.policies.get(ExactDuplicate.name, ExactDuplicate.policy) == "drop"
         self.count = 0
         self.repeating = 0
+        self.new = np.zeros(0, dtype=bool)
 
     def select(self, row_hash: np.ndarray) -> np.ndarray | None:
         new_overall = self.index.new_rows(row_hash)
@@ -194,11 +165,83 @@ class _DuplicateCheck(FileCheck):
             if self.scope == "file":
                 new = new_here
         self.count += int((~new).sum())
+        self.new = new
         return new if self.drop else None
 
     def finish(self) -> Effect:
         return Effect(count=self.count,
                       detail={"rows_repeating_earlier_files": self.repeating})
+
+
+FILE_SHIFT = 40
+"""A record's place in a run as one int64: ``file << FILE_SHIFT | source_row``."""
+
+
+def repeat_reason(path: str, source_row: int, ids: Sequence[str]) -> str:
+    """The quarantine reason of a ``repeated_except_id`` row.
+
+    >>> repeat_reason("a.csv", 7, ["uid"])
+    'identical to source_row 7 of a.csv in every column but its id columns (uid)'
+    """
+    return (f"identical to source_row {source_row} of {path} in every column but its id "
+            f"columns ({', '.join(ids)})")
+
+
+class RepeatedExceptId(FileRule):
+    name = "repeated_except_id"
+    detects = ("a record that is no exact duplicate but equals an earlier one in every "
+               "column except its id-role ones (a row counter, a flow id, a uid): the same "
+               "flow written twice under two ids; quarantined with the first occurrence's "
+               "file and source_row")
+    policy = "quarantine"
+    policies = ("quarantine", "report")
+    unit = "rows"
+
+    def check(self, fctx: FileContext) -> FileCheck:
+        return RepeatCheck(fctx)
+
+
+class FirstSeen:
+    """Where each id-free record of a run (or, by file, of one file) was first seen."""
+
+    def __init__(self) -> None:
+        self.index = FirstIndex()
+        self.files: list[str] = []
+
+
+class RepeatCheck(FileCheck):
+    """``repeated_except_id`` on one file: :meth:`repeats` picks, among a batch's rows
+    that are no exact duplicate, those whose id-free record an earlier row has."""
+
+    def __init__(self, fctx: FileContext) -> None:
+        shared = fctx.first_seen if fctx.scope == "global" else None
+        self.seen: FirstSeen = shared if shared is not None else FirstSeen()
+        self.file = len(self.seen.files)
+        self.seen.files.append(str(fctx.path))
+        self.ids = id_columns(list(fctx.source.specs), fctx.source.specs)
+        self.quarantine = fctx.policies.get(RepeatedExceptId.name,
+                                            RepeatedExceptId.policy) == "quarantine"
+        self.count = 0
+
+    def repeats(self, id_free_hash: np.ndarray, source_row: np.ndarray,
+                candidates: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """Positions of the repeated rows among ``candidates`` (a mask: the rows that
+        are no exact duplicate), and their reasons; ``id_free_hash`` is the raw-record
+        hash where the file has no id column."""
+        if not candidates.any():
+            return np.zeros(0, dtype=np.int64), []
+        idx = np.flatnonzero(candidates)
+        where = (np.int64(self.file) << FILE_SHIFT) | np.asarray(source_row)[idx]
+        first = self.seen.index.first(id_free_hash[idx], where)
+        hit = first != where
+        self.count += int(hit.sum())
+        reasons = [repeat_reason(self.seen.files[int(f) >> FILE_SHIFT],
+                                 int(f) & ((1 << FILE_SHIFT) - 1), self.ids)
+                   for f in first[hit]]
+        return idx[hit], reasons
+
+    def finish(self) -> Effect:
+        return Effect(count=self.count)
 
 
 class ConflictingDuplicate(FileRule):
@@ -282,5 +325,6 @@ def conflicts(hashes: list[np.ndarray], labels: list[np.ndarray], *,
     return int(bad.sum()), int(bad[group].sum()), unique
 
 
-__all__ = ["STEP", "ConflictingDuplicate", "DuplicateIndex", "ExactDuplicate", "conflicts",
-           "key_columns", "label_codes", "raw_keys"]
+__all__ = ["FILE_SHIFT", "STEP", "ConflictingDuplicate", "DuplicateIndex", "ExactDuplicate",
+           "FirstIndex", "FirstSeen", "RepeatCheck", "RepeatedExceptId", "conflicts",
+           "id_columns", "key_columns", "label_codes", "raw_keys", "repeat_reason"]
