@@ -284,6 +284,95 @@ def test_repeats_within_and_across_ranges_and_files_match_every_policy_and_scope
             assert local["total"]["rows_duplicate"] == (repeats if policy == "drop" else 0)
 
 
+def _records_with_ids(seed: int, n: int, start: int) -> list[list[str]]:
+    """Flows with a flow id: exact copies, copies under a new id, copies that differ only
+    in a column the mapping drops, and new flows."""
+    import random
+
+    rng = random.Random(seed)
+    rows: list[list[str]] = []
+    for i in range(n):
+        r = rng.random()
+        if rows and r < 0.1:
+            rows.append(list(rng.choice(rows)))
+        elif rows and r < 0.2:
+            rows.append([f"F{start + i}", *rng.choice(rows)[1:]])
+        elif rows and r < 0.25:
+            old = rng.choice(rows)
+            rows.append([*old[:3], old[3] + "x", old[4]])
+        else:
+            rows.append([f"F{start + i}", str(rng.randint(1, 400)), rng.choice(["tcp", "udp"]),
+                         rng.choice("ab"), rng.choice(["normal", "ddos"])])
+    return rows
+
+
+ID_MAPPING = {"format": "csv", "source": "flows",
+              "roles": {"fid": "id", "bytes": "numeric", "proto": "categorical"},
+              "kinds": {"fid": "string", "bytes": "float", "proto": "string"},
+              "label": ["label"], "drop": ["junk"]}
+
+
+@pytest.mark.dask
+def test_repeats_under_another_id_match_every_policy_and_scope(
+        tmp_path: Path, dask_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # records that repeat an earlier one but for their id, within a byte range, across
+    # ranges and across files; quarantined (or reported) with their first occurrence,
+    # by both engines, counted as a plain loop over the records counts them
+    bodies = [_records_with_ids(1, 1200, 0), _records_with_ids(2, 600, 0)[:300]
+              + _records_with_ids(1, 1200, 0)[100:400]]
+    paths = [tmp_path / "a.csv", tmp_path / "b.csv"]
+    for path, body in zip(paths, bodies, strict=True):
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows(
+            [["fid", "bytes", "proto", "junk", "label"], *body])
+        path.write_text(buf.getvalue())
+    monkeypatch.setattr(_text, "CHUNK_BYTES", 2 << 10)
+    keys = ["source_file", "source_row"]
+    for exact in ("drop", "report"):
+        for policy in ("quarantine", "report"):
+            for scope in ("global", "file"):
+                name = f"{exact}-{policy}-{scope}"
+                kw: dict[str, Any] = dict(
+                    format="mapping", mapping=ID_MAPPING, dedupe_scope=scope,
+                    policies={"exact_duplicate": exact, "repeated_except_id": policy})
+                local = curate(paths, tmp_path / f"l{name}", **kw)
+                dask = curate(paths, tmp_path / f"d{name}", engine=dask_client,
+                              partition_bytes=8 << 10, **kw)
+                assert dask.pop("engine")["partitions"] >= 6, name
+                assert dask == local, name
+                for out in ("curated", "quarantine"):
+                    assert_same_rows(table(tmp_path / f"d{name}" / f"{out}.parquet", keys),
+                                     table(tmp_path / f"l{name}" / f"{out}.parquet", keys))
+                # the counts and first occurrences, from the records themselves
+                seen: set[tuple[str, ...]] = set()
+                first: dict[tuple[str, ...], tuple[str, int]] = {}
+                exact_n, repeated = 0, {}
+                for path, body in zip(paths, bodies, strict=True):
+                    if scope == "file":
+                        seen, first = set(), {}
+                    for ln, record in enumerate(map(tuple, body), start=2):
+                        if record in seen:
+                            exact_n += 1
+                        elif record[1:] in first:
+                            repeated[(str(path), ln)] = first[record[1:]]
+                        seen.add(record)
+                        first.setdefault(record[1:], (str(path), ln))
+                total = local["total"]
+                assert total["rules"]["exact_duplicate"] == exact_n > 0, name
+                assert total["rules"]["repeated_except_id"] == len(repeated) > 0, name
+                assert total["rows_duplicate"] == (exact_n if exact == "drop" else 0), name
+                q = pq.read_table(tmp_path / f"l{name}" / "quarantine.parquet").to_pylist()
+                if policy == "quarantine":
+                    assert total["rows_quarantined"] == len(repeated), name
+                    assert {(r["source_file"], r["source_row"]): r["reason"] for r in q} == {
+                        k: f"identical to source_row {ln} of {f} in every column but its "
+                           "id columns (fid)" for k, (f, ln) in repeated.items()}, name
+                else:
+                    assert q == [] and total["rows_quarantined"] == 0, name
+                assert total["rows_read"] == total["rows_out"] + total["rows_quarantined"] \
+                    + total["rows_duplicate"] == sum(map(len, bodies)), name
+
+
 @pytest.mark.dask
 def test_large_inputs_give_dataset_directories(tmp_path: Path, dask_client: Any,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
