@@ -450,51 +450,130 @@ def test_delimiter_and_decimal_given_on_the_command_line(tmp_path: Path, engine:
 # ---- rows_duplicate against the csv module on the shared captures ----------------------
 
 
-def _csv_duplicates_outside_quarantine(path: Path, out: Path) -> tuple[int, int]:
-    """Identical records beyond the first among those not quarantined, over the dedupe
-    key's columns, by the csv module; and curate's rows_duplicate."""
-    from iotforge.curation.rules.duplicates import key_columns
-    from iotforge.curation.sources import SourceOptions, detect
+def _decoded(data: bytes) -> str:
+    """A text file's text as the readers decode it: UTF-16/32 by their BOM, else UTF-8
+    with a line that is no UTF-8 read as cp1252."""
+    for bom, codec in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\xff\xfe", "utf-16"),
+                       (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            return data.decode(codec)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return "".join(line.decode("utf-8") if _utf8(line) else line.decode("cp1252")
+                       for line in data.removeprefix(b"\xef\xbb\xbf").splitlines(True))
 
-    source = detect(path).open(path, SourceOptions())
-    table = next(source.batches).table
-    key = key_columns(table.column_names, source.specs, source.label_columns,
-                             source.binary_label)
-    quarantined = set(pq.read_table(out / "quarantine.parquet",
-                                    columns=["source_row"]).column(0).to_pylist())
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader)
-        # the batch's columns are the header's, in order (derived ones appended)
-        index = [table.column_names.index(c) for c in key if table.column_names.index(c)
-                 < len(header)]
-        seen: set[tuple[str, ...]] = set()
-        dups = 0
-        start = reader.line_num + 1
-        for rec in reader:
-            line, start = start, reader.line_num + 1
-            if not rec or line in quarantined or len(rec) != len(header):
-                continue
-            k = tuple(rec[i] for i in index)
-            dups += k in seen
-            seen.add(k)
-    return dups, report(out)["files"][0]["rows_duplicate"]
+
+def _utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _raw_records(text: str, zeek: bool) -> list[tuple[int, tuple[str, ...]]]:
+    """Every record after the header with the line it starts on, by the csv module:
+    a Zeek log's ``#`` lines are its header and comments, its fields tab-separated."""
+    csv.field_size_limit(sys.maxsize)
+    lines = io.StringIO(text, newline="")
+    if zeek:
+        out = []
+        for n, line in enumerate(lines, start=1):
+            if line.strip() and not line.startswith("#"):
+                rec = next(csv.reader([line.rstrip("\r\n")], delimiter="\t",
+                                      quoting=csv.QUOTE_NONE))
+                out.append((n, tuple(rec)))
+        return out
+    reader = csv.reader(lines)
+    next(reader, None)
+    out, start = [], reader.line_num + 1
+    for rec in reader:
+        line, start = start, reader.line_num + 1
+        if rec:
+            out.append((line, tuple(rec)))
+    return out
+
+
+def csv_identical_records(path: Path, out: Path) -> tuple[int, int]:
+    """Identical whole raw records beyond the first, by the csv module, among the records
+    no batch rule quarantined (a record quarantined as ``repeated_except_id`` was seen
+    by the dedupe first); and curate's rows_duplicate for the file."""
+    import bz2
+    import gzip
+    import lzma
+
+    data = path.read_bytes()
+    for magic, open_ in ((b"\x1f\x8b", gzip.decompress), (b"BZh", bz2.decompress),
+                         (b"\xfd7zXZ", lzma.decompress)):
+        if data.startswith(magic):
+            data = open_(data)
+    text = _decoded(data)
+    q = pq.read_table(out / "quarantine.parquet",
+                      columns=["source_file", "source_row", "rule"]).to_pylist()
+    quarantined = {r["source_row"] for r in q
+                   if r["rule"] != "repeated_except_id" and Path(r["source_file"]) == path}
+    seen: set[tuple[str, ...]] = set()
+    dups = 0
+    for line, rec in _raw_records(text, zeek=text.startswith("#separator")):
+        if line in quarantined:
+            continue
+        dups += rec in seen
+        seen.add(rec)
+    entry = next(f for f in report(out)["files"] if Path(f["path"]) == path)
+    return dups, entry["rows_duplicate"]
 
 
 @pytest.mark.slow
-def test_rows_duplicate_matches_the_csv_module_on_every_shared_csv(
+def test_rows_duplicate_matches_the_csv_module_on_every_shared_text_capture(
         datasets: Path, tmp_path: Path) -> None:
+    # TON_IoT and CIC-IDS2017 CSV, IoT-23's Zeek logs; pcaps have no raw records
     files = sorted([*(datasets / "ton_iot_telemetry").glob("*.csv"),
-                    *(datasets / "cicids2017_improved_sample").glob("*.csv")])
+                    *(datasets / "cicids2017_improved_sample").glob("*.csv"),
+                    *(datasets / "iot23").glob("*/conn.log.labeled")])
     if not files:
-        pytest.skip("no shared CSV captures")
+        pytest.skip("no shared text captures")
     from iotforge.curation.curate import curate as run
 
+    kinds = Counter(p.suffix for p in files)
+    assert kinds[".csv"] and kinds[".labeled"], kinds
+    compared = 0
     for i, path in enumerate(files):
         out = tmp_path / f"o{i}"
         run([path], out)
-        expected, got = _csv_duplicates_outside_quarantine(path, out)
+        expected, got = csv_identical_records(path, out)
         assert got == expected, path.name
+        compared += expected > 0
+    assert compared  # some files do hold identical records
+
+
+HOSTILE_TEXT = ["utf8_bom", "utf16", "crlf", "cr_only", "latin1", "gzip", "bz2", "xz",
+                "quoted_commas_newlines", "nonfinite", "negative_counts", "repeated_header",
+                "five_mb_line", "three_thousand_columns", "extension_lies", "truncated_line",
+                "bom_in_the_middle", "mixed_line_ends", "one_row_of_200k_fields",
+                "thousands_separators"]
+
+
+@pytest.mark.slow
+def test_rows_duplicate_matches_the_csv_module_on_the_hostile_corpus(tmp_path: Path) -> None:
+    from test_hostile_corpus import corpus
+
+    cases = corpus(tmp_path)
+    for name in HOSTILE_TEXT:
+        case = cases[name]
+        folder = tmp_path / name
+        folder.mkdir()
+        inputs = []
+        for fname, data in case.files.items():
+            (folder / fname).write_bytes(data)
+            if not fname.endswith(".yaml"):
+                inputs.append(folder / fname)
+        out = folder / "out"
+        args = [a.replace("{tmp}", str(folder)) for a in case.args]
+        r = curate(*map(str, inputs), "--out", str(out), *args)
+        assert r.returncode == 0, (name, r.stderr)
+        base = sum(csv_identical_records(p, out)[0] for p in inputs)
+        assert accounted(out)["rows_duplicate"] == base, name
 
 
 @pytest.mark.parametrize("engine", ENGINES)
