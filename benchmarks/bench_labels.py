@@ -140,10 +140,15 @@ TIE = 0.01
 """Precisions closer than this are a tie (both at 1.00 on separable data, say)."""
 
 
-def verdict_of(abstained: bool, found: dict[str, Any], at: float) -> str:
-    """abstains, beats, ties or does not beat the baseline's precision at equal recall."""
+def verdict_of(abstained: bool, found: dict[str, Any], at: float, withheld: int = 0) -> str:
+    """abstains, beats, ties or does not beat the baseline's precision at equal recall.
+
+    An audit that flags nothing because every row it would flag lies in a class or a
+    pair it cannot judge abstains too ("abstains (cannot tell)")."""
     if abstained:
         return "abstains"
+    if not found["flagged"] and withheld:
+        return "abstains (cannot tell)"
     if not found["found"]:
         return "does not beat (finds none)"
     if abs(found["precision"] - at) < TIE:
@@ -235,13 +240,16 @@ def run_one(name: str, data: Any, scenario: str, max_train: int, seed: int) -> d
     plain = pr(audit.pruned_ if not audit.abstained_ else issues.is_issue, planted)
     base = pr(issues.disagrees, planted)
     at = baseline_at(found["found"], audit, planted)
-    verdict = verdict_of(audit.abstained_, found, at)
+    withheld = int(issues.withheld.sum())
+    verdict = verdict_of(audit.abstained_, found, at, withheld)
     out = {"dataset": name, "scenario": scenario, "what": what, "rows": len(train),
            "sampled_from": len(data.train) if sampled else None, "split": data.split,
            "folds": audit.fold_mode_, "planted": int(planted.sum()), "audit": found,
            "plain_cl": plain, "baseline": base, "baseline_precision_at_recall": at,
            "verdict": verdict, "quality": audit.quality_,
-           "abstain": issues.report["abstain"], "audit_cpu_s": audit_s}
+           "abstain": issues.report["abstain"], "audit_cpu_s": audit_s,
+           "withheld": withheld, "withheld_planted": int((issues.withheld & planted).sum()),
+           "pairs": issues.report["pairs"], "not_judged": issues.report["not_judged"]}
     started = time.process_time()
     out["downstream"] = downstream(data, X, y, noisy, issues, focus, seed)
     out["downstream_cpu_s"] = time.process_time() - started
@@ -272,7 +280,7 @@ def report(work: Path, names: Sequence[str]) -> str:
                 continue
             a, p, b, q = r["audit"], r["plain_cl"], r["baseline"], r["quality"]
             r["verdict"] = verdict_of(r["abstain"]["abstained"], a,
-                                      r["baseline_precision_at_recall"])
+                                      r["baseline_precision_at_recall"], r.get("withheld", 0))
             of = f" ({r['sampled_from']})" if r["sampled_from"] else ""
             lines.append(
                 f"| {name} | {sc} | {r['rows']}{of} | {r['planted']} | "
@@ -319,7 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     warnings.filterwarnings("ignore")
     utility = _utility()
-    work = Path(args.work) / "labels"
+    work = Path(args.work) / "labels" / f"seed{args.seed}"
     files = dataset_files(utility)
     names = args.datasets.split(",") if args.datasets else list(files)
     if not args.report:

@@ -59,3 +59,14 @@ def test_ranked_baseline_at_equal_recall(bench) -> None:
     assert bench.baseline_at(2, audit, planted) == pytest.approx(2 / 3)
     assert bench.baseline_at(3, audit, planted) == pytest.approx(3 / 5)
     assert np.isnan(bench.baseline_at(4, audit, planted))
+
+
+def test_verdicts(bench) -> None:
+    found = {"flagged": 10, "found": 9, "precision": 0.9}
+    none = {"flagged": 0, "found": 0, "precision": float("nan")}
+    assert bench.verdict_of(True, found, 0.5) == "abstains"
+    assert bench.verdict_of(False, none, float("nan"), withheld=5) == "abstains (cannot tell)"
+    assert bench.verdict_of(False, none, float("nan")) == "does not beat (finds none)"
+    assert bench.verdict_of(False, found, 0.895) == "ties"
+    assert bench.verdict_of(False, found, 0.8) == "beats"
+    assert bench.verdict_of(False, found, 0.95) == "does not beat"

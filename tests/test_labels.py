@@ -1,5 +1,7 @@
-"""Label audit: confident learning against brute-force loops, planted flips found on a
-seeded fixture, abstention without signal, both engines, and the accounting of each
+"""Label audit: confident learning and the pair judgement against brute-force loops,
+planted flips found on a seeded fixture, a pair no model can tell apart withheld on a
+seeded make_classification fixture, a class too small to learn not judged, abstention
+without signal, both engines, and the accounting of each
 policy through the command line."""
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from iotforge.curation.labels import (
     find_label_issues,
     fold_ids,
     noise_matrix,
+    pair_judgement,
     prune_by_noise_rate,
+    undecided_pairs,
 )
 
 
@@ -112,10 +116,13 @@ def test_planted_flips_found() -> None:
     tp = int((flagged & planted).sum())
     assert not issues.abstained
     assert tp / flagged.sum() >= 0.9 and tp / planted.sum() >= 0.8
-    # plain confident learning (no ceiling on the given label's probability) finds all
-    plain = find_label_issues(X, y, random_state=0, max_given_prob=1.0).is_issue
+    # plain confident learning (prune_by_noise_rate alone) finds all; the audit only
+    # removes flags from it, and withholds none here (the blobs are well separated)
+    plain = LabelAudit(random_state=0).fit(X, y).pruned_
     assert (plain & planted).sum() == planted.sum() and (plain & ~planted).sum() <= 2
-    assert not (flagged & ~plain).any()  # the ceiling only removes flags
+    assert not (flagged & ~plain).any()
+    assert not issues.withheld.any() and issues.report["not_judged"] == {}
+    assert all(p["verdict"] == "judged" for p in issues.report["pairs"])
     # the suggested class of a found flip is the class it came from: the blob it lies in
     blob = np.repeat(np.array(["a", "b", "c"]), 120)
     hit = flagged & planted
@@ -135,8 +142,78 @@ def test_abstains_without_signal() -> None:
     plain = int(audit.issues_.disagrees.sum())
     assert plain > 50  # the plain baseline would have flagged these
     abstain = audit.issues_.report["abstain"]
-    assert abstain["abstained"] and abstain["threshold"] == 0.7
-    assert abstain["value"] < 0.7 and "nothing is flagged" in abstain["reason"]
+    assert abstain["abstained"] and abstain["threshold"] == 0.0
+    assert abstain["value"] <= 0.0 and "nothing is flagged" in abstain["reason"]
+
+
+def test_undecided_pairs_and_pair_judgement_equal_a_loop() -> None:
+    rng = np.random.default_rng(5)
+    probs = rng.dirichlet(np.ones(4) * 0.4, 300)
+    codes = rng.integers(0, 4, 300)
+    flagged = rng.random(300) < 0.3
+    suggested = (codes + rng.integers(1, 4, 300)) % 4
+    U = np.zeros((4, 4), dtype=int)
+    for row in probs:
+        a, b = sorted(range(4), key=lambda j: (-row[j], j))[:2]
+        if row[b] > 0 and row[a] <= 2 * row[b]:
+            U[a, b] += 1
+            U[b, a] += 1
+    assert undecided_pairs(probs).tolist() == U.tolist()
+    bad, rows = pair_judgement(codes, probs, flagged, suggested)
+    for r in rows:
+        i, j = r["classes"]
+        pair = [n for n in range(300) if flagged[n] and {codes[n], suggested[n]} == {i, j}]
+        split = [n for n in pair if probs[n, suggested[n]] <= 2 * probs[n, codes[n]]]
+        assert (r["flagged"], r["undecided"]) == (len(pair), len(split))
+        assert r["cannot_tell"] == bad[i, j] == bad[j, i] == (2 * len(split) >= len(pair))
+
+
+def _overlapping(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """make_classification: a majority class, two classes drawn from one cloud (their
+    names assigned at random: no model can tell them apart) and a rare class."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=3000, n_features=8, n_informative=5,
+                               n_redundant=0, n_classes=4, n_clusters_per_class=1,
+                               weights=[0.55, 0.2, 0.2, 0.05], class_sep=2.0,
+                               random_state=seed)
+    rng = np.random.default_rng(seed)
+    cloud = (y == 1) | (y == 2)
+    y[cloud] = rng.choice([1, 2], int(cloud.sum()))
+    return X, np.array(["normal", "scan_a", "scan_b", "rare"])[y]
+
+
+def test_a_pair_no_model_can_tell_apart_is_withheld_not_flagged() -> None:
+    X, y = _overlapping(0)
+    rng = np.random.default_rng(0)
+    noisy = y.copy()
+    pool = np.flatnonzero(y == "normal")
+    planted = np.zeros(len(y), dtype=bool)
+    planted[rng.choice(pool, len(pool) // 20, replace=False)] = True
+    noisy[planted] = "rare"
+    audit = LabelAudit(random_state=0).fit(X, noisy)
+    issues = audit.issues_
+    scans = np.isin(issues.given, ["scan_a", "scan_b"]) & np.isin(issues.suggested,
+                                                                  ["scan_a", "scan_b"])
+    # plain confident learning flags hundreds of rows between the two scan classes
+    assert (audit.pruned_ & scans).sum() > 200
+    assert not (issues.is_issue & scans).any() and (issues.withheld & scans).sum() > 200
+    verdicts = {tuple(p["classes"]): p["verdict"] for p in issues.report["pairs"]}
+    assert verdicts[("scan_a", "scan_b")] == "cannot tell"
+    tp = int((issues.is_issue & planted).sum())
+    plain_tp = int((audit.pruned_ & planted).sum())
+    assert tp / issues.is_issue.sum() >= 0.6 > plain_tp / audit.pruned_.sum()
+    assert tp / planted.sum() >= 0.5
+
+
+def test_a_class_the_model_cannot_learn_is_not_judged() -> None:
+    X, y, _ = _blobs(n_per=60, flips=0, seed=6)
+    y = y.astype(object)
+    y[[0, 1]] = "tiny"  # two rows of class a renamed: the model cannot learn "tiny"
+    issues = find_label_issues(X, y.astype(str), random_state=0)
+    assert "tiny" in issues.report["not_judged"]
+    assert not issues.is_issue[[0, 1]].any()
+    assert not (issues.is_issue & (issues.suggested == "tiny")).any()
 
 
 @pytest.mark.dask

@@ -45,6 +45,7 @@ from ._confident import (
     prune_by_noise_rate,
     rank_scores,
 )
+from ._judge import MIN_CLASS_ROWS, class_judgement, pair_judgement
 from ._oof import fold_ids, oof_probabilities
 
 __all__ = ["MAX_GIVEN_PROB", "MIN_LIFT", "LabelAudit", "LabelIssues", "find_label_issues",
@@ -52,14 +53,16 @@ __all__ = ["MAX_GIVEN_PROB", "MIN_LIFT", "LabelAudit", "LabelIssues", "find_labe
 
 log = logging.getLogger(__name__)
 
-MIN_LIFT = 0.7
-"""Default least lift of out-of-fold accuracy over the majority rate; below it, abstain.
-Set after benchmarks/bench_labels.py: at lifts of 0.5-0.66 (TON_IoT GPS tracker and
-Modbus) a third to two thirds of the flags were wrong (docs/benchmarks.md)."""
+MIN_LIFT = 0.0
+"""Default lift of out-of-fold accuracy over the majority rate at or below which the
+audit abstains on the whole dataset: 0, a model no better than always answering the
+majority class. The natural zero of the scale, not a value fitted to any dataset: the
+judgement of a dataset whose classes the model only partly separates is made class by
+class and pair by pair (:mod:`._judge`), not by one number for the whole table."""
 
-MAX_GIVEN_PROB = 0.05
-"""Default ceiling of the given label's out-of-fold probability for a row to be flagged."""
-
+MAX_GIVEN_PROB = 1.0
+"""Default ceiling of the given label's out-of-fold probability for a row to be flagged:
+1, no ceiling. A lower value is an opt-in filter, not part of the method."""
 
 @dataclass
 class LabelIssues:
@@ -69,7 +72,9 @@ class LabelIssues:
     the most probable class other than the given one), ``given_prob`` the out-of-fold
     probability of the given label, ``rank`` 1 for the most suspicious flagged row
     (0 for rows not flagged), ``disagrees`` the plain baseline (the out-of-fold
-    prediction differs from the given label).
+    prediction differs from the given label), ``withheld`` the rows confident learning
+    selects but the audit does not flag because their class, or the pair of their given
+    and suggested class, cannot be judged (:mod:`._judge`).
     """
 
     classes: list[str]
@@ -83,6 +88,7 @@ class LabelIssues:
     disagrees: np.ndarray
     abstained: bool
     report: dict[str, Any] = field(default_factory=dict)
+    withheld: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     def table(self) -> pd.DataFrame:
         """The flagged rows, most suspicious first: ``row`` (position in the input),
@@ -139,13 +145,12 @@ class LabelAudit:
         Least ``(accuracy - majority) / (1 - majority)`` of the out-of-fold predictions
         for the audit to flag anything; below it, it abstains.
     max_given_prob
-        A row selected by ``prune_by_noise_rate`` is flagged only when the out-of-fold
-        probability of its given label is below this. Where two classes share their
-        feature region (CIC-IDS2017's portscan and infiltration portscan), the model
-        splits its vote between them, confident learning counts the split as noise and
-        would flag rows whose label is as good as the other; a wrong label in a region
-        the model knows gets almost no probability. 1 turns the ceiling off (plain
-        confident learning).
+        Optional ceiling: a row is flagged only when the out-of-fold probability of its
+        given label is below this. Default 1: no ceiling. Classes that share a region of
+        feature space are handled by the pair judgement instead (:mod:`._judge`).
+    min_class_rows
+        Fewest rows of a class the out-of-fold model must confirm for the class to be
+        judged (rows of a smaller class are neither flagged nor suggested).
     random_state
         Seed of the folds and of the default estimator.
     client
@@ -160,13 +165,15 @@ class LabelAudit:
 
     def __init__(self, estimator: Any = None, *, n_folds: int = 5,
                  rank_by: RankBy = "self_confidence", min_lift: float = MIN_LIFT,
-                 max_given_prob: float = MAX_GIVEN_PROB, random_state: int = 0,
+                 max_given_prob: float = MAX_GIVEN_PROB,
+                 min_class_rows: int = MIN_CLASS_ROWS, random_state: int = 0,
                  client: Any = None) -> None:
         self.estimator = estimator
         self.n_folds = n_folds
         self.rank_by = rank_by
         self.min_lift = min_lift
         self.max_given_prob = max_given_prob
+        self.min_class_rows = min_class_rows
         self.random_state = random_state
         self.client = client
 
@@ -208,19 +215,29 @@ class LabelAudit:
         self.classes_, self.probs_, self.folds_, self.fold_mode_ = classes, probs, folds, mode
         counts = np.bincount(codes, minlength=k)
         self.thresholds_ = class_thresholds(codes, probs)
-        self.confident_joint_, _ = confident_joint(codes, probs, self.thresholds_)
+        self.confident_joint_, confident = confident_joint(codes, probs, self.thresholds_)
         calibrated = calibrate(self.confident_joint_, counts)
         self.joint_, self.noise_matrix_, self.prior_ = noise_matrix(calibrated)
         self.quality_ = oof_quality(codes, probs)
         lift = self.quality_["lift_over_majority"]
-        self.abstained_ = bool(lift < self.min_lift)
-        mask, to = prune_by_noise_rate(codes, probs, self.joint_)
+        self.abstained_ = bool(lift <= self.min_lift)
+        pruned, _ = prune_by_noise_rate(codes, probs, self.joint_)
         given_prob = probs[np.arange(len(codes)), codes]
-        self.pruned_ = mask.copy()
+        self.pruned_ = pruned.copy()
+        # the paper's "both": pruned by noise rate and off the confident joint's diagonal
+        to = np.where(confident >= 0, confident, -1)
+        candidate = pruned & (to >= 0) & (to != codes)
         if self.max_given_prob < 1:
-            mask &= given_prob < self.max_given_prob
+            candidate &= given_prob < self.max_given_prob
+        self.class_judged_, self.class_why_ = class_judgement(codes, probs,
+                                                              min_rows=self.min_class_rows)
+        judged = candidate & self.class_judged_[codes] & self.class_judged_[np.maximum(to, 0)]
+        self.cannot_tell_, self.pairs_ = pair_judgement(codes, probs, judged, to)
+        mask = judged & ~self.cannot_tell_[codes, np.maximum(to, 0)]
+        withheld = candidate & ~mask
         if self.abstained_:
             mask = np.zeros(len(codes), dtype=bool)
+            withheld = np.zeros(len(codes), dtype=bool)
             log.warning("label audit abstains: out-of-fold accuracy %.3f lifts %.3f of the "
                         "way from the majority rate %.3f (threshold %.2f)",
                         self.quality_["accuracy"], lift, self.quality_["majority_accuracy"],
@@ -237,7 +254,8 @@ class LabelAudit:
             classes=[str(c) for c in classes], given=y, probs=probs, is_issue=mask,
             suggested=classes[suggested_code].astype(str),
             given_prob=given_prob, score=score, rank=rank,
-            disagrees=probs.argmax(axis=1) != codes, abstained=self.abstained_)
+            disagrees=probs.argmax(axis=1) != codes, abstained=self.abstained_,
+            withheld=withheld)
         issues.report = self._report(issues, codes, counts, calibrated, mode)
         self.issues_ = issues
         return self
@@ -249,7 +267,7 @@ class LabelAudit:
         reason = (f"out-of-fold accuracy {q['accuracy']:.3f} lifts "
                   f"{q['lift_over_majority']:.3f} of the way from the majority-class rate "
                   f"{q['majority_accuracy']:.3f} to 1; "
-                  + ("below" if self.abstained_ else "at or above")
+                  + ("at or below" if self.abstained_ else "above")
                   + f" the threshold {self.min_lift:g}: "
                   + ("the model cannot tell the classes apart well enough for its "
                      "disagreements to point at wrong labels, so nothing is flagged"
@@ -283,7 +301,14 @@ class LabelAudit:
             "prior": {c: float(p) for c, p in zip(names, self.prior_, strict=True)},
             "estimated_wrong_labels": float(off),
             "max_given_prob": self.max_given_prob,
+            "rule": "both: pruned by noise rate and off the confident joint's diagonal",
             "pruned_by_noise_rate": int(self.pruned_.sum()) if not self.abstained_ else 0,
+            "not_judged": {names[j]: why for j, why in enumerate(self.class_why_) if why},
+            "pairs": [{"classes": [names[p["classes"][0]], names[p["classes"][1]]],
+                       "flagged": p["flagged"], "undecided": p["undecided"],
+                       "verdict": "cannot tell" if p["cannot_tell"] else "judged"}
+                      for p in self.pairs_],
+            "withheld": int(issues.withheld.sum()),
             "issues": int(issues.is_issue.sum()),
             "issues_per_pair": per_pair,
             "baseline_disagreements": int(issues.disagrees.sum()),

@@ -4,9 +4,12 @@ Out-of-fold class probabilities from K folds (whole groups per fold when the tab
 a group split's side, contiguous time blocks when it is a time split's, stratified
 folds with identical feature rows kept together otherwise; --fold-mode overrides),
 then confident learning: per-class thresholds, the confident joint, the noise matrix,
-and the rows to prune by noise rate, ranked by self-confidence or normalised margin.
-When the out-of-fold model is too weak for its disagreements to mean anything
-(--min-lift), nothing is flagged and the report says why.
+and the rows both pruned by noise rate and off the confident joint's diagonal, ranked
+by self-confidence or normalised margin. Flags in a class the model cannot learn
+(--min-class-rows confirmed rows, or recall no better than chance) or between two
+classes it cannot tell apart (most of the pair's flags a split vote) are withheld and
+reported; when the model is no better than the majority rule (--min-lift), nothing is
+flagged and the report says why.
 
 --policy keep (default) only reports; quarantine moves the flagged rows to
 DIR/quarantine.parquet (rule label_issue); relabel sets their label to the suggested
@@ -46,7 +49,7 @@ HELP = "label audit: likely wrong labels by confident learning; keep, quarantine
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from iotforge.curation.labels import MAX_GIVEN_PROB, MIN_LIFT
+    from iotforge.curation.labels import MAX_GIVEN_PROB, MIN_CLASS_ROWS, MIN_LIFT
 
     add_input_arguments(p)
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
@@ -62,11 +65,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rank-by", choices=("self_confidence", "normalized_margin"),
                    default="self_confidence", help="order of the flagged rows")
     p.add_argument("--min-lift", type=float, default=MIN_LIFT, metavar="X",
-                   help="abstain when out-of-fold accuracy lifts less than X of the way "
+                   help="abstain when out-of-fold accuracy lifts X or less of the way "
                         f"from the majority rate to 1 (default {MIN_LIFT:g})")
     p.add_argument("--max-given-prob", type=float, default=MAX_GIVEN_PROB, metavar="P",
                    help="flag a row only when its label's out-of-fold probability is below "
-                        f"P (default {MAX_GIVEN_PROB:g}; 1: plain confident learning)")
+                        f"P (default {MAX_GIVEN_PROB:g}: no ceiling)")
+    p.add_argument("--min-class-rows", type=int, default=MIN_CLASS_ROWS, metavar="N",
+                   help="judge a class only when the out-of-fold model confirms N of its "
+                        f"rows (default {MIN_CLASS_ROWS})")
     p.add_argument("--target", choices=("label", "attack_family", "is_attack"),
                    default=None, help="classes to audit (default: the split's, else label)")
     p.add_argument("--curate-report", metavar="REPORT.json",
@@ -154,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
         client = None if engine == "local" else engine
         audit = LabelAudit(estimator, n_folds=args.folds, rank_by=args.rank_by,
                            min_lift=args.min_lift, max_given_prob=args.max_given_prob,
-                           random_state=args.random_state,
+                           min_class_rows=args.min_class_rows, random_state=args.random_state,
                            client=client).fit(X, y, groups=groups, time=time)
     issues = audit.issues_
     reasons = [f"given label {g!r} has out-of-fold probability {p:.3f}; likely {s!r} "
@@ -260,6 +266,13 @@ def _print(report: dict, out: Path, pd: Any) -> None:
                       f"{report['baseline_disagreements']} out-of-fold disagreements)")
         for pair in report["issues_per_pair"][:10]:
             console.print(f"  {pair['given']} -> {pair['suggested']}: {pair['rows']}")
+        for pair in report["pairs"]:
+            if pair["verdict"] == "cannot tell":
+                a, b = pair["classes"]
+                console.print(f"  cannot tell {a} from {b}: {pair['flagged']} flags withheld "
+                              f"({pair['undecided']} of them a split vote)")
+        for cls, why in report["not_judged"].items():
+            console.print(f"  {cls} not judged: {why}")
     t = report["accounting"]["total"]
     console.print(f"policy {report['policy']}: {t['rows_read']} read, {t['rows_out']} out, "
                   f"{t['rows_quarantined']} quarantined, {t['rows_duplicate']} duplicates, "
