@@ -314,6 +314,33 @@ def report(work: Path, names: Sequence[str]) -> str:
                       "### Downstream: macro-F1 on the clean test labels", "", *down, ""])
 
 
+def verdicts(root: Path, names: Sequence[str], seeds: Sequence[int]) -> str:
+    """One row per dataset and scenario: the verdict of each seed's run, and the audit's
+    precision / recall in each."""
+    head = " | ".join(f"seed {s}" for s in seeds)
+    lines = [f"| dataset | scenario | {head} |", "|---|---|" + "---|" * len(seeds)]
+    for name in names:
+        for sc in SCENARIOS:
+            cells = []
+            for s in seeds:
+                path = root / f"seed{s}" / name / f"{sc}.json"
+                if not path.is_file():
+                    cells.append("–")
+                    continue
+                r = json.loads(path.read_text())
+                if "error" in r:
+                    cells.append("not run")
+                    continue
+                a = r["audit"]
+                v = verdict_of(r["abstain"]["abstained"], a, r["baseline_precision_at_recall"],
+                               r.get("withheld", 0))
+                pr_ = (f" ({fmt(a['precision'])} / {fmt(a['recall'])} vs "
+                       f"{fmt(r['baseline_precision_at_recall'])})" if a["flagged"] else "")
+                cells.append(v + pr_)
+            lines.append(f"| {name} | {sc} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import warnings
 
@@ -322,6 +349,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--scenarios", default=",".join(SCENARIOS))
     p.add_argument("--max-train", type=int, default=25000)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", help="with --report: comma-separated seeds for the table of "
+                   "verdicts per seed")
     p.add_argument("--report", action="store_true", help="print the saved results only")
     p.add_argument("--work", default=str(WORK))
     args = p.parse_args(argv)
@@ -347,6 +376,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 out.write_text(json.dumps(result, indent=1, default=str) + "\n")
                 print(f"{name} {sc}: {result.get('verdict', result.get('error'))}",
                       file=sys.stderr, flush=True)
+    if args.report and args.seeds:
+        print(verdicts(work.parent, names, [int(x) for x in args.seeds.split(",")]))
+        return 0
     print(report(work, names))
     return 0
 

@@ -70,3 +70,23 @@ def test_verdicts(bench) -> None:
     assert bench.verdict_of(False, found, 0.895) == "ties"
     assert bench.verdict_of(False, found, 0.8) == "beats"
     assert bench.verdict_of(False, found, 0.95) == "does not beat"
+
+
+def test_verdict_table_per_seed(bench, tmp_path) -> None:
+    import json
+
+    def write(seed: int, abstained: bool, flagged: int, found: int, at: float) -> None:
+        d = tmp_path / f"seed{seed}" / "toy"
+        d.mkdir(parents=True)
+        a = {"flagged": flagged, "found": found,
+             "precision": found / flagged if flagged else float("nan"), "recall": 0.5}
+        (d / "uniform5.json").write_text(json.dumps({
+            "audit": a, "abstain": {"abstained": abstained},
+            "baseline_precision_at_recall": at, "withheld": 0}))
+
+    write(0, False, 10, 9, 0.6)
+    write(1, True, 0, 0, float("nan"))
+    table = bench.verdicts(tmp_path, ["toy"], [0, 1, 2]).splitlines()
+    assert table[0] == "| dataset | scenario | seed 0 | seed 1 | seed 2 |"
+    assert table[2] == "| toy | uniform5 | beats (0.90 / 0.50 vs 0.60) | abstains | – |"
+    assert len(table) == 2 + len(bench.SCENARIOS)
