@@ -374,6 +374,35 @@ def test_repeats_under_another_id_match_every_policy_and_scope(
 
 
 @pytest.mark.dask
+def test_decimal_mark_and_column_kinds_are_decided_once_per_file(
+        tmp_path: Path, dask_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The file's first chunk holds no valid row (lines of the wrong width); its first
+    # valid rows write 2,5 (a decimal comma), later ones 1.500. Read as one file, the
+    # decimal mark is ',' and 1.500 is 1500 (a dot between thousands); a byte range of
+    # 1.500s alone would say '.' and 1.5. Every partition must decide as the file does.
+    bad = ["only_one_field"] * 200
+    first = [f"{i % 9},5;{i};normal" for i in range(20)]
+    later = [f"{i % 9 + 1}.500;{i};{['normal', 'dos'][i % 2]}" for i in range(3000)]
+    f = tmp_path / "f.csv"
+    f.write_text("\n".join(["level;seq;label", *bad, *first, *later]) + "\n")
+    assert len("\n".join(bad)) > 2 << 10  # more than the first chunk
+    monkeypatch.setattr(_text, "CHUNK_BYTES", 2 << 10)
+    kw: dict[str, Any] = dict(format="mapping", mapping={"format": "csv", "label": ["label"]})
+    local = curate([f], tmp_path / "local", **kw)
+    dask = curate([f], tmp_path / "dask", engine=dask_client, partition_bytes=8 << 10, **kw)
+    assert dask.pop("engine")["partitions"] >= 4
+    assert dask == local
+    keys = ["source_file", "source_row"]
+    got = table(tmp_path / "dask" / "curated.parquet", keys)
+    assert_same_rows(got, table(tmp_path / "local" / "curated.parquet", keys))
+    # the values, from the text: decimal commas, dots between thousands
+    want = [float(v.split(";")[0].replace(".", "").replace(",", ".")) for v in first + later]
+    assert got.column("level").to_pylist() == want
+    assert local["total"]["rules"]["decimal_comma"] == len(want)
+    assert local["total"]["rows_quarantined"] == len(bad)
+
+
+@pytest.mark.dask
 def test_large_inputs_give_dataset_directories(tmp_path: Path, dask_client: Any,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     from iotforge.curation.engines import dask_curate

@@ -205,8 +205,8 @@ def _clean(part: Part, job: Job, rng: ByteRange | None) -> PartOut:
             pa.OSFile(str(_atomic(staged)), "wb") as sink, \
             pa.ipc.new_file(sink, job.schema, options=STAGE) as writer:
         for i, batch in enumerate(batches):
-            if i == 0 and rng is not None and rng.lead_yielded:
-                continue  # the file's first chunk, read for its column kinds only
+            if rng is not None and i < rng.lead_yielded:
+                continue  # the file's first chunks, read for its decimal mark and kinds
             res = clean_batch(
                 batch.table, batch.source_row, source.specs,
                 label_columns=source.label_columns, binary_label=source.binary_label,

@@ -16,10 +16,13 @@ the local reader would, with the same parse path and the same line numbers:
   it is odd would fall inside a quoted value (RFC 4180 escapes a quote by doubling it,
   so escaped quotes toggle twice and the parity is exact for well-formed files); it
   moves to the next block;
-- a partition first reads the file's first chunk (the one the adapter infers column
-  kinds from; the engine drops its rows), then its own blocks (:class:`ByteRange`).
-  A worker parses that first chunk once per file and run and keeps it for the file's
-  other partitions (``lead_key``).
+- a partition of a file split in several first reads the file's first chunks, up to
+  and including the first one that holds a valid row (the one the adapter infers the
+  decimal mark and column kinds from, as the local reader does for the whole file;
+  the engine drops their rows), then its own blocks (:class:`ByteRange`). So every
+  partition decides as the file does, once per file, even where its own range alone
+  would say otherwise. A worker parses those chunks once per file and run and keeps
+  them for the file's other partitions (``lead_key``).
 
 Stray quotes (a ``"`` inside an unquoted value) make the parity wrong. That is caught,
 not assumed away: a partition whose last record is still open at its end reports it
@@ -138,12 +141,14 @@ class ByteRange:
     lead_key: str = ""  # names the file's first chunk in this run (empty: not kept)
     probe: bool = False  # only learn whether the adapter reads by range (``claimed``)
     claimed: bool = field(default=False, compare=False)
-    lead_yielded: bool = field(default=False, compare=False)
+    lead_yielded: int = field(default=0, compare=False)  # the file's first chunks yielded
     open_tail: list[bytes] = field(default_factory=list, compare=False)
 
     @property
     def lead(self) -> bool:
-        return self.start > self.bom
+        """Whether the file's first chunks come first: a range after the file's start,
+        or the first range of a file split in several (its own chunks follow)."""
+        return self.start > self.bom or bool(self.lead_key)
 
     @property
     def stop(self) -> int | None:
@@ -170,17 +175,21 @@ class ByteRange:
     def _chunks(self, path: Path, parse: Callable[..., Iterator[Any]],
                 skip_lines: int) -> Iterator[Any]:
         if self.lead:
-            first = _kept_lead(self.lead_key)
-            if first is None:
+            firsts = _kept_lead(self.lead_key)
+            if firsts is None:
+                firsts = []
                 lead = parse(_blocks(path, self.bom, self.bom, None, self.block),
                              line=skip_lines + 1, skip=skip_lines)
-                first = next(lead, None)
+                for chunk in lead:
+                    firsts.append(chunk)
+                    if chunk.table.num_rows:
+                        break
                 lead.close()  # type: ignore[attr-defined]
-                if first is not None:
-                    _keep_lead(self.lead_key, first)
-            if first is not None:
-                self.lead_yielded = True
+                _keep_lead(self.lead_key, firsts)
+            self.lead_yielded = len(firsts)
+            for first in firsts:
                 yield dataclasses.replace(first, invalid=list(first.invalid))
+        if self.start > self.bom:
             line, skip = self.line, 0
         else:
             line, skip = skip_lines + 1, skip_lines
@@ -200,7 +209,8 @@ class Claimed(BaseException):  # noqa: N818 (a signal, not an error)
 _LEADS: OrderedDict[str, Any] = OrderedDict()
 _LEADS_LOCK = threading.Lock()
 LEADS_KEPT = 2
-"""First chunks a worker keeps (each about one reader chunk of text)."""
+"""Files whose first chunks a worker keeps (each about one reader chunk of text, more
+where a file's first chunks hold no valid row)."""
 
 
 def _kept_lead(key: str) -> Any:
@@ -210,13 +220,13 @@ def _kept_lead(key: str) -> Any:
         return _LEADS.get(key)
 
 
-def _keep_lead(key: str, chunk: Any) -> None:
-    """Keep a file's parsed first chunk for the next partition of the same file and run
-    on this worker (the adapter infers the column kinds from it, for every partition)."""
+def _keep_lead(key: str, chunks: list[Any]) -> None:
+    """Keep a file's parsed first chunks for the next partition of the same file and run
+    on this worker (the adapter infers the column kinds from them, for every partition)."""
     if not key:
         return
     with _LEADS_LOCK:
-        _LEADS[key] = chunk
+        _LEADS[key] = chunks
         while len(_LEADS) > LEADS_KEPT:
             _LEADS.popitem(last=False)
 
