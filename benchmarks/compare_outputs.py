@@ -57,7 +57,7 @@ from iotforge.curation._typing import Policy  # noqa: E402
 
 STRICT: dict[str, Policy] = {"case": "report", "boolean": "quarantine", "numeric": "set_missing",
           "timestamp": "quarantine", "sentinel": "quarantine", "range": "quarantine",
-          "label_conflict": "report", "exact_duplicate": "report"}
+          "label_conflict": "report", "exact_duplicate": "report", "repeated_except_id": "report"}
 VARIANTS: dict[str, dict[str, Policy]] = {"default": {}, "strict": STRICT}
 
 
