@@ -10,6 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from iotforge.curation.clean import clean_batch
 from iotforge.curation.curate import curate
 from iotforge.curation.rules.duplicates import key_columns as dedupe_key_columns
@@ -125,3 +127,19 @@ def test_exact_duplicates_on_the_shared_gps_tracker_capture(datasets: Path,
     assert entry["rows_duplicate"] == _pandas_duplicates(files[0], _key_columns(files[0]))
     assert entry["rows_read"] == entry["rows_out"] + entry["rows_quarantined"] \
         + entry["rows_duplicate"]
+
+
+@given(st.lists(st.lists(st.integers(0, 6), max_size=12), max_size=6))
+@settings(max_examples=200, deadline=None)
+def test_first_index_names_the_first_occurrence_like_a_dict(batches: list[list[int]]) -> None:
+    import numpy as np
+    from iotforge.curation.rules._index import FirstIndex
+
+    index, first, where = FirstIndex(), {}, 0
+    index.MAX_RUNS = 2  # merges runs often
+    for batch in batches:
+        at = np.arange(where, where + len(batch), dtype=np.int64)
+        got = index.first(np.array(batch, dtype=np.uint64), at)
+        want = [first.setdefault(h, w) for h, w in zip(batch, at.tolist(), strict=True)]
+        assert got.tolist() == want
+        where += len(batch)

@@ -6,7 +6,8 @@
 on Arrow tables), drops the rows that repeat an earlier row of the same partition and
 stages the others as uncompressed Arrow IPC; the raw-record hashes of the rows that
 are first in their partition go to the global dedupe, split into buckets.
-:func:`finish_part` keeps the rows the global dedupe let through, writes them (a
+:func:`finish_part` keeps the rows the global dedupe let through, moves those
+``repeated_except_id`` quarantines to the partition's quarantine, writes the rest (a
 Parquet part) and computes what the file's report entry needs from the rows written,
 as the local engine's file rules do; :func:`reduce_file` merges a file's partitions.
 Every file a task writes is written under a temporary name and renamed, so a task

@@ -29,10 +29,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..rules.duplicates import FILE_SHIFT
+
 __all__ = ["Duplicates", "Piece", "bucket_duplicates", "duplicates_of",
            "split_buckets"]
 
-FILE_SHIFT = 40  # as iotforge.curation.rules.duplicates.FILE_SHIFT
 
 Piece = tuple[int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 """``(partition, file, row positions, raw hashes, id-free hashes, source rows)``: one

@@ -3,7 +3,8 @@
 :func:`curate_file` streams one opened source: every batch through
 :func:`~iotforge.curation.clean.clean_batch` (the batch rules), the rows every file rule lets
 through (:class:`~iotforge.curation.rules.FileCheck`: exact duplicates) conformed to the run's
-schema and written, and at the end the file rules' counts and the file's report entry.
+schema and written (the rows ``repeated_except_id`` quarantines go to the quarantine),
+and at the end the file rules' counts and the file's report entry.
 A plain file reader parses the next batch while one is cleaned, and Parquet is written
 behind (:mod:`iotforge.curation._streaming`). :func:`run_local` runs every file of a
 curate run this way, with the plan and report of :mod:`iotforge.curation.engines.planning`
