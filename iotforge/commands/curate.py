@@ -24,6 +24,7 @@ Every input that cannot be read at all is named in one error (exit 2); with
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -114,7 +115,9 @@ def run(args: argparse.Namespace) -> int:
         f"[bold]{t['rows_read']}[/] rows read: {t['rows_out']} out, "
         f"{t['rows_quarantined']} quarantined, {t['rows_duplicate']} duplicates "
         f"-> {Path(args.out) / 'curated.parquet'}", soft_wrap=True)
-    quarantined = {k: v for f in report["files"] for k, v in f["quarantine_rules"].items()}
+    quarantined: Counter[str] = Counter()  # summed over the files, as report.json's total
+    for f in report["files"]:
+        quarantined.update(f["quarantine_rules"])
     if quarantined:
         console.print("quarantine by rule: " + ", ".join(
             f"{k} {v}" for k, v in sorted(quarantined.items())))
