@@ -23,9 +23,11 @@ training rows and applied to every synthetic row:
 
 Invalid rows and rows identical to a training row (on all feature columns) are rejected
 and regenerated, at most ``max_retries`` times, so counts stay exact; a class stops being
-regenerated after a round that added none of its rows (``stalled_classes_``): its rows are
-then made new by a little noise or kept as copies with a warning, without spending the
-remaining rounds (which would repeat the same copies: SMOTEN on all-categorical rows).
+regenerated after a round that added none of its rows (``stalled_classes_``) by the
+interpolating samplers (the SMOTE family, random over-sampling: ``_stop_when_stalled``),
+whose next round would repeat the same copies (SMOTEN on all-categorical rows): its rows are
+then made new by a little noise or kept as copies with a warning. A generator's next round
+draws from the model afresh, so it keeps its retries.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import warnings
 from abc import abstractmethod
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -202,6 +204,9 @@ class BaseAugmenter(_FrameSampler):
     same state, whatever came before.
     """
 
+    _stop_when_stalled: ClassVar[bool] = False
+    """Stop regenerating a class after a round that added none of its rows."""
+
     #: Whether a class's synthetic rows depend on that class's rows only (and the
     #: shared validity rules), so that ``augment_table`` may make each class as its own
     #: task with its own seed. False for neighbourhood-based and hybrid methods.
@@ -329,7 +334,8 @@ class BaseAugmenter(_FrameSampler):
             made, bad = self._round(X, y, pending, seen, need, parts, spare, random_state)
             generated += made
             rejected += bad
-            stalled |= {c for c in pending if need[c] > 0 and need[c] == before[c]}
+            if self._stop_when_stalled:
+                stalled |= {c for c in pending if need[c] > 0 and need[c] == before[c]}
         self.stalled_classes_ = sorted(stalled, key=str)
         self.reject_rate_ = rejected / generated if generated else 0.0
         self.n_duplicates_kept_ = 0

@@ -91,6 +91,8 @@ def _seed(rng: np.random.RandomState) -> int:
 class _ImblearnAugmenter(BaseAugmenter):
     """Shared engine: encode once, call imbalanced-learn per k-group, fix the counts."""
 
+    _stop_when_stalled = True  # the next round would interpolate the same copies
+
     _encoding = "onehot"
     _min_rows = _MIN_INTERPOLATION_ROWS
 
