@@ -94,7 +94,9 @@ def test_dvc_repro_from_a_plain_shell(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     ran = [line.split("'")[1] for line in res.stdout.splitlines()
            if line.startswith("Running stage")]
-    assert ran == ["demo", "curate", "validate", "audit", "split"]
+    # validate and audit both follow curate: DVC may run them in either order
+    assert ran[:2] == ["demo", "curate"] and ran[-1] == "split"
+    assert sorted(ran[2:-1]) == ["audit", "validate"]
     report = json.loads((project / "data/curated/report.json").read_text())
     total = report["total"]
     assert total["rows_read"] == (total["rows_out"] + total["rows_quarantined"]
