@@ -37,9 +37,7 @@ from ._auto_stats import make_objective, select
 from ._base import BaseAugmenter, row_keys
 from ._columns import _categorical_columns
 from ._factory import make_augmenter
-from ._inner_cv import _SEED_MAX as _SEED_MAX
-from ._inner_cv import NONE as NONE
-from ._inner_cv import plan_folds
+from ._inner_cv import _SEED_MAX, NONE, plan_folds
 from ._registry import AUTO_CANDIDATES, AUTO_TIME_LIMIT, DEFAULT_STRATEGY
 from ._sampler import _FrameSampler
 from ._strategies import resolve_sampling_strategy
