@@ -14,7 +14,6 @@ from imblearn.utils.estimator_checks import check_param_validation, parametrize_
 from iotforge.augment import AutoAugmenter, RandomOverSamplerAugmenter, resolve_sampling_strategy
 from iotforge.augment._auto import DEFAULT_CANDIDATES
 from iotforge.curation.errors import UsageError
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
@@ -25,6 +24,7 @@ from sklearn.utils.estimator_checks import (
     check_parameters_default_constructible,
     check_set_params,
 )
+from spy_estimator import Spy
 from threadpoolctl import threadpool_limits
 
 
@@ -49,20 +49,6 @@ _COARSE_TREE = make_pipeline(
     DecisionTreeClassifier(min_samples_leaf=40, random_state=0))
 
 
-class Spy(ClassifierMixin, BaseEstimator):
-    """Predicts the majority class; records the ``id`` column of what it sees."""
-
-    log: list[tuple[str, np.ndarray]] = []
-
-    def fit(self, X, y):
-        Spy.log.append(("fit", X["id"].to_numpy().copy()))
-        values, counts = np.unique(y, return_counts=True)
-        self.classes_, self.majority_ = values, values[np.argmax(counts)]
-        return self
-
-    def predict(self, X):
-        Spy.log.append(("predict", X["id"].to_numpy().copy()))
-        return np.full(len(X), self.majority_, dtype=object)
 
 
 def _with_ids(X: pd.DataFrame) -> pd.DataFrame:

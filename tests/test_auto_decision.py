@@ -13,11 +13,12 @@ from iotforge.augment import AutoAugmenter, SMOTEAugmenter, augment_table
 from iotforge.augment._inner_cv import plan_folds
 from iotforge.curation.schema import TableMeta
 from scipy.stats import t as student_t
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.tree import DecisionTreeClassifier
+from spy_estimator import Spy
 from threadpoolctl import threadpool_limits
 
 
@@ -180,20 +181,6 @@ def test_fold_scheme_follows_the_split_mode_and_target(mode, target, scheme):
 
 # -- small classes -----------------------------------------------------------------
 
-class Spy(ClassifierMixin, BaseEstimator):
-    """Predicts the majority class; records the ``id`` column of what it sees."""
-
-    log: list[tuple[str, np.ndarray]] = []
-
-    def fit(self, X, y):
-        Spy.log.append(("fit", X["id"].to_numpy().copy()))
-        values, counts = np.unique(y, return_counts=True)
-        self.classes_, self.majority_ = values, values[np.argmax(counts)]
-        return self
-
-    def predict(self, X):
-        Spy.log.append(("predict", X["id"].to_numpy().copy()))
-        return np.full(len(X), self.majority_, dtype=object)
 
 
 def test_classes_smaller_than_the_folds_train_in_every_fold_and_are_never_validated():
