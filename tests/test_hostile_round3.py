@@ -289,6 +289,16 @@ def test_symlink_loops_and_dangling_links_are_listed_as_skipped(tmp_path: Path) 
 # ---- 3. values in other notations -----------------------------------------------------
 
 
+def _curate_label_mapped(tmp_path: Path, f: Path, *args: str, engine: str) -> Path:
+    """Curate ``f`` through a mapping that names only the label column; the output folder."""
+    (tmp_path / "m.yaml").write_text("label: [label]\n")
+    out = tmp_path / "out"
+    r = curate(str(f), "--mapping", str(tmp_path / "m.yaml"), *args, "--out", str(out),
+               engine=engine)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
 def _curated(out: Path):
     return pq.read_table(out / "curated.parquet").to_pandas().sort_values("source_row")
 
@@ -302,11 +312,7 @@ def test_decimal_comma_file_is_read_as_numbers(tmp_path: Path, engine: str) -> N
     text = "\n".join(lines) + "\n"
     f = tmp_path / "eu.csv"
     f.write_text(text)
-    (tmp_path / "m.yaml").write_text("label: [label]\n")
-    out = tmp_path / "out"
-    r = curate(str(f), "--mapping", str(tmp_path / "m.yaml"), "--out", str(out),
-               engine=engine)
-    assert r.returncode == 0, r.stderr
+    out = _curate_label_mapped(tmp_path, f, engine=engine)
     total = accounted(out)
     records = list(csv.DictReader(io.StringIO(text), delimiter=";"))
     frame = _curated(out)
@@ -340,11 +346,7 @@ def test_hex_values_among_decimal_ones_are_numbers(tmp_path: Path, engine: str) 
     text = "\n".join(lines) + "\n"
     f = tmp_path / "edge.csv"
     f.write_text(text)
-    (tmp_path / "m.yaml").write_text("label: [label]\n")
-    out = tmp_path / "out"
-    r = curate(str(f), "--mapping", str(tmp_path / "m.yaml"), "--out", str(out),
-               engine=engine)
-    assert r.returncode == 0, r.stderr
+    out = _curate_label_mapped(tmp_path, f, engine=engine)
     total = accounted(out)
     records = list(csv.DictReader(io.StringIO(text)))
     assert _curated(out)["tcp_checksum"].tolist() == [int(rec["tcp_checksum"], 0)
@@ -363,11 +365,7 @@ def test_a_label_read_only_after_dropping_characters_is_counted(tmp_path: Path,
                                    for i in range(60))
     f = tmp_path / "f.csv"
     f.write_text(text)
-    (tmp_path / "m.yaml").write_text("label: [label]\n")
-    out = tmp_path / "out"
-    r = curate(str(f), "--mapping", str(tmp_path / "m.yaml"), "--out", str(out),
-               engine=engine)
-    assert r.returncode == 0, r.stderr
+    out = _curate_label_mapped(tmp_path, f, engine=engine)
     total = accounted(out)
     records = list(csv.DictReader(io.StringIO(text)))
     odd = sum(bool(re.search(r"[^\w\s\-./:()+,&']", rec["label"].strip())) for rec in records)
@@ -434,11 +432,7 @@ def test_delimiter_and_decimal_given_on_the_command_line(tmp_path: Path, engine:
     text = "reading|level|label\n" + "\n".join(rows) + "\n"
     f = tmp_path / "f.csv"
     f.write_text(text)
-    (tmp_path / "m.yaml").write_text("label: [label]\n")
-    out = tmp_path / "out"
-    r = curate(str(f), "--mapping", str(tmp_path / "m.yaml"), "--delimiter", "|",
-               "--decimal", ",", "--out", str(out), engine=engine)
-    assert r.returncode == 0, r.stderr
+    out = _curate_label_mapped(tmp_path, f, "--delimiter", "|", "--decimal", ",", engine=engine)
     records = list(csv.DictReader(io.StringIO(text), delimiter="|"))
     assert _curated(out)["level"].tolist() == pytest.approx(
         [float(rec["level"].replace(",", ".")) for rec in records])
