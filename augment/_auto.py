@@ -116,8 +116,9 @@ class AutoAugmenter(_FrameSampler):
         ``(name, sampler)`` pairs, or registry method names with an optional strategy
         (``'smote'``, ``'adasyn:power:0.5'``). None: :data:`DEFAULT_CANDIDATES`.
     cv : int, default=5
-        Folds (fewer with fewer groups). Classes with fewer rows than folds are in every
-        training side and not validated (``selection_["not_validated"]``).
+        Folds (fewer with fewer groups). Classes with fewer rows than folds, or whose
+        rows are all identical (all in one group when grouped), are in every training
+        side and not validated (``selection_["not_validated"]``).
     n_repeats : int, default=6
         The most repeats of the k-fold (new shuffles); fewer when the decision is resolved
         earlier or the time budget runs out.
@@ -279,11 +280,17 @@ class AutoAugmenter(_FrameSampler):
         notes: list[str] = []
         if one_row:
             notes.append(f"classes with 1 row, left as is (not augmented): {one_row}")
-        if plan.not_validated:
-            shown = ", ".join(f"{c!r} ({self._label_counts[c]} rows)"
-                              for c in plan.not_validated)
+        small = [c for c in plan.not_validated if self._label_counts[c] < plan.k]
+        if small:
+            shown = ", ".join(f"{c!r} ({self._label_counts[c]} rows)" for c in small)
             notes.append(f"classes with fewer rows than the {plan.k} folds, in every "
                          f"training side and not validated: {shown}")
+        whole = [c for c in plan.not_validated if c not in small]
+        if whole:
+            shown = ", ".join(f"{c!r} ({self._label_counts[c]} rows)" for c in whole)
+            notes.append("classes whose rows are one unit of the folds (all identical, or "
+                         "one group), in every training side and not validated (a fold "
+                         f"would validate them on a model that never saw them): {shown}")
         budget = "no time limit" if self.time_limit is None else \
             f"at most {self.time_limit:g} s"
         logger.info("auto: %d candidates on %d rows, %s folds (%s), up to %d repeats, %s",

@@ -25,7 +25,13 @@ side holds 4,896 distinct rows in 25,168).
 
 A class with fewer rows than folds is not validated: its rows stay in every training side
 (so it is still learnt and augmented) and it is reported as ``not validated``. One class
-of 2 rows no longer cuts every class's folds to 2.
+of 2 rows no longer cuts every class's folds to 2. So is a class whose rows form **one
+unit** of the folds (all its rows identical, or all in one group of the grouped scheme):
+that unit lands in one fold, whose training side then holds none of the class, and the
+class would be validated on a model that never saw it. The test never does that (the
+class is learnt from its training rows), and the rows mispredicted there also take
+precision from the classes they are mistaken for, so a candidate that moves them scores
+a gain the test cannot show (IoT-23: 14,252 ``ddos`` training rows, one distinct).
 
 **Predictions** (:func:`oof_predict`): per repeat, every validated row is predicted once,
 by a model trained on the other folds, augmented by the candidate on those folds only (no
@@ -67,6 +73,9 @@ class FoldPlan:
     always: np.ndarray
     not_validated: list[Hashable]
     seed: int
+    units: dict[Hashable, int] = field(default_factory=dict)
+    """Per class: the units the folds deal (distinct feature rows when identical rows
+    share a fold, groups when grouped, else rows)."""
     _groups: np.ndarray | None = field(default=None, repr=False)
     _holdout: np.ndarray | None = field(default=None, repr=False)
     _same: np.ndarray | None = field(default=None, repr=False)
@@ -195,13 +204,15 @@ def plan_folds(y: np.ndarray, seed: int, *, cv: int, groups: Any = None,
     if scheme == "grouped" and n_groups < cv:
         reason += f" ({n_groups} groups: {k} folds instead of {cv})"
     counts = pd.Series(y).value_counts()
-    few = [c for c, m in counts.items() if m < k]
+    units = _units(y, scheme, group_arr, same)
+    # fewer rows than folds, or one unit: a fold would validate it untrained on it
+    few = [c for c, m in counts.items() if m < k or units[c] < 2]
     is_few = np.isin(y, few)
     validated, always = np.flatnonzero(~is_few), np.flatnonzero(is_few)
     if len(counts) - len(few) < 2:
-        return FoldPlan("none", "fewer than two classes have as many rows as folds: "
-                        "nothing to cross-validate", k, np.array([], int), np.arange(n),
-                        few, seed)
+        return FoldPlan("none", "fewer than two classes have as many rows as folds and "
+                        "2 or more distinct units: nothing to cross-validate", k,
+                        np.array([], int), np.arange(n), few, seed, units)
     holdout = None
     if scheme == "label-holdout":
         assert sub_arr is not None
@@ -216,8 +227,22 @@ def plan_folds(y: np.ndarray, seed: int, *, cv: int, groups: Any = None,
                        f"({len(np.unique(same_arr)):,} distinct of {len(same_arr):,})")
         else:
             same_arr = None
-    return FoldPlan(scheme, reason, k, validated, always, few, seed,
+    return FoldPlan(scheme, reason, k, validated, always, few, seed, units,
                     None if group_arr is None else group_arr[validated], holdout, same_arr)
+
+
+def _units(y: np.ndarray, scheme: str, groups: np.ndarray | None,
+           same: Any) -> dict[Hashable, int]:
+    """Per class, the units the folds deal whole: groups (grouped scheme), distinct
+    ``same`` codes (identical feature rows share a fold), else rows."""
+    if scheme == "grouped" and groups is not None:
+        unit = pd.Series(groups)
+    elif same is not None:
+        unit = pd.Series(np.asarray(same))
+    else:
+        unit = pd.Series(np.arange(len(y)))
+    per = pd.DataFrame({"y": y, "u": unit.to_numpy()}).groupby("y", sort=False)["u"]
+    return {c: int(m) for c, m in per.nunique().items()}
 
 
 def oof_predict(sampler: Any, estimator: Any, X: pd.DataFrame, y: np.ndarray, folds: Folds

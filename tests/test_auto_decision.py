@@ -226,3 +226,50 @@ def test_identical_feature_rows_share_a_fold():
         assert sorted(np.concatenate([va for _, va in folds])) == list(range(len(y)))
         for tr, va in folds:
             assert not set(keys[va]) & set(keys[tr])
+
+
+def test_a_class_of_identical_rows_is_trained_in_every_fold_and_never_validated():
+    # IoT-23's ddos and portscan: thousands of rows, one distinct feature row. Kept in one
+    # fold, that row's fold would validate the class on a model that never saw it.
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(np.r_[rng.normal(size=(100, 2)), rng.normal(3, 1, size=(40, 2)),
+                           np.tile([[9.0, 9.0]], (30, 1))], columns=["a", "b"])
+    y = np.array(["normal"] * 100 + ["dos"] * 40 + ["flood"] * 30, dtype=object)
+    keys = X.astype(str).agg("|".join, axis=1).to_numpy()  # an independent row key
+    from iotforge.augment._base import row_keys
+
+    plan = plan_folds(y, 0, cv=5, same=row_keys(X))
+    assert plan.not_validated == ["flood"] and plan.units["flood"] == 1
+    flood = set(np.flatnonzero(y == "flood"))
+    for repeat in range(3):
+        folds = plan.folds(repeat, y)
+        assert sorted(np.concatenate([va for _, va in folds])) == sorted(
+            set(range(len(y))) - flood)
+        for tr, va in folds:
+            assert set(y[va]) <= set(y[tr])  # every validated class is trained on
+            assert flood <= set(tr)
+            assert not set(keys[va]) & set(keys[tr])
+
+
+def test_a_class_in_one_group_is_trained_in_every_fold_and_never_validated():
+    rng = np.random.default_rng(1)
+    y = np.array(["normal"] * 120 + ["dos"] * 60 + ["burst"] * 20, dtype=object)
+    groups = np.r_[rng.integers(0, 6, 180), np.full(20, 3)].astype(str)
+    plan = plan_folds(y, 0, cv=5, groups=groups)
+    assert plan.scheme == "grouped" and plan.not_validated == ["burst"]
+    for tr, va in plan.folds(0, y):
+        assert set(y[va]) <= set(y[tr])
+        assert not set(groups[va]) & set(groups[tr][y[tr] != "burst"])
+
+
+def test_auto_names_a_class_of_identical_rows_as_not_validated():
+    X, y = planted(0)
+    X = pd.concat([X, pd.DataFrame({"a": [20.0] * 40, "b": [20.0] * 40})],
+                  ignore_index=True)
+    y = np.r_[y, ["scan"] * 40].astype(object)
+    auto = AutoAugmenter(candidates=[("shuffle", Shuffle(0))], cv=5, n_repeats=2,
+                         estimator=TREE, random_state=0)
+    auto.fit_resample(X, y)
+    assert auto.selection_["not_validated"] == ["scan"]
+    assert any("one unit of the folds" in n and "'scan' (40 rows)" in n
+               for n in auto.selection_["notes"])
