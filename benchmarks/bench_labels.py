@@ -264,8 +264,9 @@ def fmt(x: Any, digits: int = 2) -> str:
 
 def report(work: Path, names: Sequence[str]) -> str:
     lines = ["| dataset | scenario | rows (of) | planted | audit P / R | plain CL P / R | "
-             "baseline P / R | baseline P at audit's R | verdict | OOF acc (lift) |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "baseline P / R | verdict vs baseline | baseline ranked: P at audit's R | "
+             "verdict vs ranked | OOF acc (lift) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     down = ["| dataset | scenario | clean | noisy | quarantine (95 % CI vs noisy) | "
             "relabel (95 % CI vs noisy) | recovered: quarantine / relabel | class: noisy → "
             "quarantine / relabel (clean) |", "|---|---|---|---|---|---|---|---|"]
@@ -281,12 +282,14 @@ def report(work: Path, names: Sequence[str]) -> str:
             a, p, b, q = r["audit"], r["plain_cl"], r["baseline"], r["quality"]
             r["verdict"] = verdict_of(r["abstain"]["abstained"], a,
                                       r["baseline_precision_at_recall"], r.get("withheld", 0))
+            plain_v = verdict_of(r["abstain"]["abstained"], a, b["precision"],
+                                 r.get("withheld", 0))
             of = f" ({r['sampled_from']})" if r["sampled_from"] else ""
             lines.append(
                 f"| {name} | {sc} | {r['rows']}{of} | {r['planted']} | "
                 f"{fmt(a['precision'])} / {fmt(a['recall'])} | {fmt(p['precision'])} / "
                 f"{fmt(p['recall'])} | {fmt(b['precision'])} / {fmt(b['recall'])} | "
-                f"{fmt(r['baseline_precision_at_recall'])} | {r['verdict']} | "
+                f"{plain_v} | {fmt(r['baseline_precision_at_recall'])} | {r['verdict']} | "
                 f"{fmt(q['accuracy'])} ({fmt(q['lift_over_majority'])}) |")
             d = r["downstream"]["arms"]
             watch = r["downstream"]["watch"]
@@ -315,8 +318,9 @@ def report(work: Path, names: Sequence[str]) -> str:
 
 
 def verdicts(root: Path, names: Sequence[str], seeds: Sequence[int]) -> str:
-    """One row per dataset and scenario: the verdict of each seed's run, and the audit's
-    precision / recall in each."""
+    """One row per dataset and scenario: the verdict of each seed's run against the plain
+    baseline and the ranked one (one word when they agree), the audit's precision /
+    recall and the two baselines' precision at that recall."""
     head = " | ".join(f"seed {s}" for s in seeds)
     lines = [f"| dataset | scenario | {head} |", "|---|---|" + "---|" * len(seeds)]
     for name in names:
@@ -334,9 +338,13 @@ def verdicts(root: Path, names: Sequence[str], seeds: Sequence[int]) -> str:
                 a = r["audit"]
                 v = verdict_of(r["abstain"]["abstained"], a, r["baseline_precision_at_recall"],
                                r.get("withheld", 0))
+                pv = verdict_of(r["abstain"]["abstained"], a, r["baseline"]["precision"],
+                                r.get("withheld", 0))
                 pr_ = (f" ({fmt(a['precision'])} / {fmt(a['recall'])} vs "
+                       f"{fmt(r['baseline']['precision'])} / "
                        f"{fmt(r['baseline_precision_at_recall'])})" if a["flagged"] else "")
-                cells.append(v + pr_)
+                cells.append(v if v == pv else f"{pv} / {v}")
+                cells[-1] += pr_
             lines.append(f"| {name} | {sc} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -1,32 +1,50 @@
-"""Which classes and class pairs the out-of-fold model can judge at all.
+"""Which classes, class pairs and rows the out-of-fold model can judge at all.
 
 Confident learning flags a row when the model prefers another class. That points at a
 wrong label only where the model can tell the two classes apart, so before a flag
-stands the audit asks two questions, neither with a threshold fitted to any dataset:
+stands the audit asks three questions, none with a threshold fitted to any dataset:
 
-**Is the class judged?** (:func:`class_judgement`) A class is not judged when the
-out-of-fold model confirms fewer than ``min_rows`` of the rows carrying its label (a
-class the model cannot learn cannot contradict or be contradicted: MQTTset's two-row
-class), or when its out-of-fold recall on its given labels is no better than chance,
-its share of the rows (what a guess drawn in proportion to the class sizes would get).
-Rows of a class not judged are not flagged, and no row is flagged *to* it.
+**Is the class judged?** (:func:`class_judgement`) A class is not judged when its
+out-of-fold recall on its given labels is no better than chance, its share of the rows
+(what a guess drawn in proportion to the class sizes would get), or when the model
+confirms fewer than ``min_rows`` of its rows (default 1: a class the model never
+predicts for its own rows). A class the model cannot learn can neither contradict a
+label nor be contradicted (MQTTset's two-row class): its rows are not flagged and no
+row is flagged *to* it.
 
-**Can the model tell the pair apart?** (:func:`pair_judgement`) A row is *undecided*
-between its two most probable classes when the runner-up holds at least half the
-leader's probability (odds of 2 to 1 or closer). Where two classes share a region of
-feature space (CIC-IDS2017's two portscan classes) the model splits its vote, and the
-rows confident learning flags between them are mostly such undecided rows: their label
-is as good as the other. A wrong label in a region the model knows is contradicted by
-a lopsided vote, and stays so while under a third of the region's rows carry that wrong
-label (with a third, the vote is 2 to 1). A pair is *cannot tell* when at least half of
-the rows flagged between its two classes are undecided: the flags there are then more
-split vote than contradiction. They are withheld and reported, the pair's other flags
-with them.
+**Can the model tell the pair apart?** (:func:`pair_judgement`) Label noise moves rows
+*one way*: the rows of true class ``j`` that carry label ``i`` are found as rows labelled
+``i`` that the model confidently puts in ``j`` (the confident joint ``C[i, j]``), and
+nothing about that error puts rows the other way. Two classes that share a region of
+feature space (CIC-IDS2017's "Portscan" and "Infiltration - Portscan": the same scan
+from two machines) are confused *both ways*, far beyond the background confusion the
+model shows between other classes. So a pair is tested against the background:
+``b``, the median over ordered pairs of ``C[i, j] / C[:, j].sum()`` (the share of a
+class's confident rows that carry one particular other label; under uniform noise
+every pair sits near it), gives each cell an expected count ``b * C[:, j].sum()``; a
+direction is *beyond background* when its count is improbable under a Poisson law of
+that mean (upper tail below ``alpha`` over the number of pairs: Bonferroni). A pair
+confused beyond background both ways is *mutual*. In a mutual pair, the direction
+``i <- j`` is not judged when its reverse holds at least half as many rows
+(``C[j, i] >= C[i, j] / 2``): then at most half of its count exceeds the symmetric
+confusion, so most of its flags are expected to be the classes' overlap, not wrong
+labels. One-way noise on top of an overlap (5 % of the benign rows labelled as an
+attack that partly overlaps benign traffic) keeps its direction judged: its count far
+exceeds the reverse.
+
+**Does the model prefer the other class clearly?** (:func:`decided`) A flagged row's
+suggested class must hold at least ``odds`` (2) times the probability of its given
+label. A wrong label in a region the model knows is contradicted by a lopsided vote,
+and stays so while under a third of the region's rows carry that wrong label (at a
+third the vote is 2 to 1); closer votes are rows the model is unsure of.
 
 >>> import numpy as np
->>> probs = np.array([[.5, .5, 0], [.6, .4, 0], [.4, .6, 0], [.1, .9, 0], [0, .05, .95]])
->>> undecided_pairs(probs).tolist()
-[[0, 3, 0], [3, 0, 0], [0, 0, 0]]
+>>> C = np.array([[500, 60, 3], [55, 500, 4], [2, 3, 500]])
+>>> bad, rows = pair_judgement(C)
+>>> bad.astype(int).tolist()
+[[0, 1, 0], [1, 0, 0], [0, 0, 0]]
+>>> [r["verdict"] for r in rows]
+['cannot tell', 'judged', 'judged']
 """
 
 from __future__ import annotations
@@ -35,32 +53,21 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MIN_CLASS_ROWS", "UNDECIDED_ODDS", "class_judgement", "pair_judgement",
-           "undecided_pairs"]
+__all__ = ["MIN_CLASS_ROWS", "MUTUAL_ALPHA", "UNDECIDED_ODDS", "class_judgement", "decided",
+           "pair_judgement"]
 
-MIN_CLASS_ROWS = 10
+MIN_CLASS_ROWS = 1
 """Fewest rows of a class the out-of-fold model must confirm for the class to be judged:
-the same 10 rows the evaluation asks of a class before it gives its recall an interval
-(``iotforge.curation.bootstrap.MIN_CLASS_ROWS``)."""
+one by default (chance-level recall is the main test; a larger value protects small
+classes at the price of the wrong labels that carry their name)."""
 
 UNDECIDED_ODDS = 2.0
-"""A row is undecided between its two most probable classes when the leader's
-probability is at most this many times the runner-up's."""
+"""A flagged row's suggested class must hold at least this many times the probability of
+its given label."""
 
-
-def undecided_pairs(probs: np.ndarray, odds: float = UNDECIDED_ODDS) -> np.ndarray:
-    """``U[i, j]`` (symmetric): rows whose two most probable classes are ``i`` and ``j``
-    with the leader at most ``odds`` times the runner-up."""
-    n, k = probs.shape
-    U = np.zeros((k, k), dtype=np.int64)
-    if k < 2 or n == 0:
-        return U
-    top = np.argsort(-probs, axis=1, kind="stable")[:, :2]
-    first = probs[np.arange(n), top[:, 0]]
-    second = probs[np.arange(n), top[:, 1]]
-    close = (second > 0) & (first <= odds * second)
-    np.add.at(U, (top[close, 0], top[close, 1]), 1)
-    return U + U.T
+MUTUAL_ALPHA = 0.01
+"""Family-wise level of the test "this direction of the pair is confused beyond the
+background" (Bonferroni over the ordered pairs)."""
 
 
 def class_judgement(codes: np.ndarray, probs: np.ndarray, *,
@@ -68,10 +75,10 @@ def class_judgement(codes: np.ndarray, probs: np.ndarray, *,
     """Which classes are judged, and for each one that is not, why (``""`` if judged).
 
     >>> codes = np.array([0] * 20 + [1] * 20 + [2] * 3)
-    >>> probs = np.eye(3)[np.r_[[0] * 20, [1] * 20, [0, 0, 2]]]
+    >>> probs = np.eye(3)[np.r_[[0] * 20, [1] * 20, [0, 0, 0]]]
     >>> ok, why = class_judgement(codes, probs)
-    >>> ok.tolist(), why[2]
-    ([True, True, False], 'the out-of-fold model confirms 1 of its 3 rows (fewer than 10)')
+    >>> ok.tolist(), why[2][:53]
+    ([True, True, False], 'out-of-fold recall 0.000 is no better than chance (it')
     """
     k = probs.shape[1]
     pred = probs.argmax(axis=1)
@@ -84,52 +91,75 @@ def class_judgement(codes: np.ndarray, probs: np.ndarray, *,
         if counts[j] == 0:
             continue
         recall = confirmed[j] / counts[j]
-        if confirmed[j] < min_rows:
-            ok[j] = False
-            why[j] = (f"the out-of-fold model confirms {confirmed[j]} of its {counts[j]} rows "
-                      f"(fewer than {min_rows})")
-        elif recall <= counts[j] / n:
+        if recall <= counts[j] / n:
             ok[j] = False
             why[j] = (f"out-of-fold recall {recall:.3f} is no better than chance (its share "
                       f"of the rows, {counts[j] / n:.3f})")
+        elif confirmed[j] < min_rows:
+            ok[j] = False
+            why[j] = (f"the out-of-fold model confirms {confirmed[j]} of its {counts[j]} rows "
+                      f"(fewer than {min_rows})")
     return ok, why
 
 
-def pair_judgement(codes: np.ndarray, probs: np.ndarray, flagged: np.ndarray,
-                   suggested: np.ndarray, odds: float = UNDECIDED_ODDS
-                   ) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """Pairs the model cannot tell apart: a boolean ``k x k`` (symmetric) and, for every
-    pair with flags, its counts (``flagged``; ``undecided``, how many of those are
-    undecided rows; ``cannot_tell``).
+def background(C: np.ndarray) -> tuple[float, np.ndarray]:
+    """The background share ``b`` and the expected count of every cell ``b * C[:, j].sum()``.
 
-    >>> probs = np.array([[.5, .5], [.45, .55], [.55, .45], [.05, .95], [.9, .1]])
-    >>> codes = np.array([0, 0, 1, 0, 1])
-    >>> suggested = np.array([1, 1, 0, 1, 0])
-    >>> bad, rows = pair_judgement(codes, probs, np.array([1, 1, 0, 1, 0], bool), suggested)
-    >>> bool(bad[0, 1]), rows[0]["undecided"], rows[0]["flagged"]
-    (True, 2, 3)
-    >>> bad, rows = pair_judgement(codes, probs, np.array([0, 0, 0, 1, 0], bool), suggested)
-    >>> bool(bad[0, 1]), rows[0]["undecided"], rows[0]["flagged"]
-    (False, 0, 1)
+    ``b`` is the median of ``C[i, j] / C[:, j].sum()`` over the ordered pairs whose
+    class ``j`` has confident rows, and at least half a row in the whole table (so that
+    a table without any confusion does not make every single row improbable).
+
+    >>> b, E = background(np.array([[90, 2, 0], [4, 80, 1], [6, 2, 99]]))
+    >>> round(b, 4), E.round(2).tolist()[0]
+    (0.0238, [2.38, 2.0, 2.38])
     """
-    k = probs.shape[1]
-    idx = np.flatnonzero(flagged)
-    p_given = probs[idx, codes[idx]]
-    p_sugg = probs[idx, suggested[idx]]
-    split = (p_given > 0) & (p_sugg <= odds * p_given)
-    F = np.zeros((k, k), dtype=np.int64)
-    U = np.zeros((k, k), dtype=np.int64)
-    np.add.at(F, (codes[idx], suggested[idx]), 1)
-    np.add.at(U, (codes[idx[split]], suggested[idx[split]]), 1)
-    F, U = F + F.T, U + U.T
-    bad = np.zeros((k, k), dtype=bool)
+    k = C.shape[0]
+    col = C.sum(axis=0).astype(float)
+    off = ~np.eye(k, dtype=bool) & (col[None, :] > 0)
+    shares = (C / np.maximum(col, 1.0)[None, :])[off]
+    b = float(np.median(shares)) if shares.size else 0.0
+    b = max(b, 0.5 / max(float(col.sum()), 1.0))
+    return b, np.broadcast_to(b * col[None, :], C.shape).copy()
+
+
+def pair_judgement(C: np.ndarray, *, alpha: float = MUTUAL_ALPHA
+                   ) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Directions the model cannot judge (``bad[i, j]``: rows labelled ``i`` suggested
+    ``j``) from the confident joint ``C``, and for every pair with confident confusion,
+    its counts both ways, their expected background counts and Poisson tail
+    probabilities, and the verdict (``judged``, ``one way`` or ``cannot tell``).
+    """
+    from scipy.stats import poisson
+
+    k = C.shape[0]
+    b, E = background(C)
+    p = poisson.sf(C - 1, E)  # P(X >= C[i, j]) for a Poisson of mean E[i, j]
+    beyond = (p < alpha / max(k * (k - 1), 1)) & (C > 0) & ~np.eye(k, dtype=bool)
+    mutual = beyond & beyond.T
+    bad = mutual & (C.T * 2 >= C)
     rows: list[dict[str, Any]] = []
     for i in range(k):
         for j in range(i + 1, k):
-            if F[i, j] == 0:
+            if C[i, j] == 0 and C[j, i] == 0:
                 continue
-            cannot = bool(2 * U[i, j] >= F[i, j])
-            bad[i, j] = bad[j, i] = cannot
-            rows.append({"classes": [i, j], "flagged": int(F[i, j]),
-                         "undecided": int(U[i, j]), "cannot_tell": cannot})
+            verdict = ("cannot tell" if bad[i, j] and bad[j, i]
+                       else "one way" if bad[i, j] or bad[j, i] else "judged")
+            rows.append({"classes": [i, j], "confident": [int(C[i, j]), int(C[j, i])],
+                         "expected": [float(E[i, j]), float(E[j, i])],
+                         "p_value": [float(p[i, j]), float(p[j, i])],
+                         "judged": [not bool(bad[i, j]), not bool(bad[j, i])],
+                         "verdict": verdict})
     return bad, rows
+
+
+def decided(codes: np.ndarray, probs: np.ndarray, suggested: np.ndarray,
+            odds: float = UNDECIDED_ODDS) -> np.ndarray:
+    """Rows whose suggested class holds at least ``odds`` times the probability of the
+    given label.
+
+    >>> probs = np.array([[.3, .7], [.45, .55], [.1, .9]])
+    >>> decided(np.array([0, 0, 0]), probs, np.array([1, 1, 1])).tolist()
+    [True, False, True]
+    """
+    idx = np.arange(len(codes))
+    return probs[idx, suggested] >= odds * probs[idx, codes]

@@ -45,7 +45,7 @@ from ._confident import (
     prune_by_noise_rate,
     rank_scores,
 )
-from ._judge import MIN_CLASS_ROWS, class_judgement, pair_judgement
+from ._judge import MIN_CLASS_ROWS, class_judgement, decided, pair_judgement
 from ._oof import fold_ids, oof_probabilities
 
 __all__ = ["MAX_GIVEN_PROB", "MIN_LIFT", "LabelAudit", "LabelIssues", "find_label_issues",
@@ -215,26 +215,32 @@ class LabelAudit:
         self.classes_, self.probs_, self.folds_, self.fold_mode_ = classes, probs, folds, mode
         counts = np.bincount(codes, minlength=k)
         self.thresholds_ = class_thresholds(codes, probs)
-        self.confident_joint_, confident = confident_joint(codes, probs, self.thresholds_)
+        self.confident_joint_, _ = confident_joint(codes, probs, self.thresholds_)
         calibrated = calibrate(self.confident_joint_, counts)
         self.joint_, self.noise_matrix_, self.prior_ = noise_matrix(calibrated)
         self.quality_ = oof_quality(codes, probs)
         lift = self.quality_["lift_over_majority"]
         self.abstained_ = bool(lift <= self.min_lift)
-        pruned, _ = prune_by_noise_rate(codes, probs, self.joint_)
+        pruned, pruned_to = prune_by_noise_rate(codes, probs, self.joint_)
         given_prob = probs[np.arange(len(codes)), codes]
         self.pruned_ = pruned.copy()
-        # the paper's "both": pruned by noise rate and off the confident joint's diagonal
-        to = np.where(confident >= 0, confident, -1)
-        candidate = pruned & (to >= 0) & (to != codes)
+        # candidates: prune_by_noise_rate (the paper's and cleanlab's default rule), each
+        # suggested the class it was pruned for
+        candidate = pruned.copy()
+        to = np.maximum(pruned_to, 0)
         if self.max_given_prob < 1:
             candidate &= given_prob < self.max_given_prob
         self.class_judged_, self.class_why_ = class_judgement(codes, probs,
                                                               min_rows=self.min_class_rows)
-        judged = candidate & self.class_judged_[codes] & self.class_judged_[np.maximum(to, 0)]
-        self.cannot_tell_, self.pairs_ = pair_judgement(codes, probs, judged, to)
-        mask = judged & ~self.cannot_tell_[codes, np.maximum(to, 0)]
+        class_ok = self.class_judged_[codes] & self.class_judged_[to]
+        self.cannot_tell_, self.pairs_ = pair_judgement(self.confident_joint_)
+        pair_ok = ~self.cannot_tell_[codes, to]
+        clear = decided(codes, probs, to)
+        mask = candidate & class_ok & pair_ok & clear
         withheld = candidate & ~mask
+        self.withheld_by_ = {"class": int((candidate & ~class_ok).sum()),
+                             "pair": int((candidate & class_ok & ~pair_ok).sum()),
+                             "undecided": int((candidate & class_ok & pair_ok & ~clear).sum())}
         if self.abstained_:
             mask = np.zeros(len(codes), dtype=bool)
             withheld = np.zeros(len(codes), dtype=bool)
@@ -242,6 +248,13 @@ class LabelAudit:
                         "way from the majority rate %.3f (threshold %.2f)",
                         self.quality_["accuracy"], lift, self.quality_["majority_accuracy"],
                         self.min_lift)
+        for p in self.pairs_:
+            i, j = p["classes"]
+            on = candidate & class_ok
+            p["candidates"] = [int((on & (codes == i) & (to == j)).sum()),
+                               int((on & (codes == j) & (to == i)).sum())]
+            p["flagged"] = [int((mask & (codes == i) & (to == j)).sum()),
+                            int((mask & (codes == j) & (to == i)).sum())]
         others = probs.copy()
         others[np.arange(len(codes)), codes] = -np.inf
         suggested_code = np.where(mask, to, others.argmax(axis=1))
@@ -301,13 +314,14 @@ class LabelAudit:
             "prior": {c: float(p) for c, p in zip(names, self.prior_, strict=True)},
             "estimated_wrong_labels": float(off),
             "max_given_prob": self.max_given_prob,
-            "rule": "both: pruned by noise rate and off the confident joint's diagonal",
+            "rule": ("pruned by noise rate; class, pair and row judged (docs/labels.md)"),
             "pruned_by_noise_rate": int(self.pruned_.sum()) if not self.abstained_ else 0,
             "not_judged": {names[j]: why for j, why in enumerate(self.class_why_) if why},
-            "pairs": [{"classes": [names[p["classes"][0]], names[p["classes"][1]]],
-                       "flagged": p["flagged"], "undecided": p["undecided"],
-                       "verdict": "cannot tell" if p["cannot_tell"] else "judged"}
-                      for p in self.pairs_],
+            "pairs": [{**p, "classes": [names[p["classes"][0]], names[p["classes"][1]]]}
+                      for p in self.pairs_ if p["verdict"] != "judged" or any(p["candidates"])],
+            "pairs_axes": ("per pair [a, b]: index 0 is rows labelled a that the model puts "
+                           "in b, index 1 the reverse"),
+            "withheld_by": self.withheld_by_ if not self.abstained_ else {},
             "withheld": int(issues.withheld.sum()),
             "issues": int(issues.is_issue.sum()),
             "issues_per_pair": per_pair,

@@ -4,12 +4,12 @@ Out-of-fold class probabilities from K folds (whole groups per fold when the tab
 a group split's side, contiguous time blocks when it is a time split's, stratified
 folds with identical feature rows kept together otherwise; --fold-mode overrides),
 then confident learning: per-class thresholds, the confident joint, the noise matrix,
-and the rows both pruned by noise rate and off the confident joint's diagonal, ranked
-by self-confidence or normalised margin. Flags in a class the model cannot learn
-(--min-class-rows confirmed rows, or recall no better than chance) or between two
-classes it cannot tell apart (most of the pair's flags a split vote) are withheld and
-reported; when the model is no better than the majority rule (--min-lift), nothing is
-flagged and the report says why.
+and the rows pruned by noise rate, ranked by self-confidence or normalised margin. Flags
+in a class the model cannot learn (recall no better than chance, or fewer than
+--min-class-rows confirmed rows), between two classes it confuses both ways beyond the
+background (an overlap, not wrong labels), or where the suggested class does not lead
+the given one 2 to 1 are withheld and reported; when the model is no better than the
+majority rule (--min-lift), nothing is flagged and the report says why.
 
 --policy keep (default) only reports; quarantine moves the flagged rows to
 DIR/quarantine.parquet (rule label_issue); relabel sets their label to the suggested
@@ -267,10 +267,17 @@ def _print(report: dict, out: Path, pd: Any) -> None:
         for pair in report["issues_per_pair"][:10]:
             console.print(f"  {pair['given']} -> {pair['suggested']}: {pair['rows']}")
         for pair in report["pairs"]:
+            a, b = pair["classes"]
+            held = [c - f for c, f in zip(pair["candidates"], pair["flagged"], strict=True)]
             if pair["verdict"] == "cannot tell":
-                a, b = pair["classes"]
-                console.print(f"  cannot tell {a} from {b}: {pair['flagged']} flags withheld "
-                              f"({pair['undecided']} of them a split vote)")
+                console.print(f"  cannot tell {a} from {b} (confused both ways: "
+                              f"{pair['confident'][0]} and {pair['confident'][1]} rows): "
+                              f"{sum(held)} flags withheld")
+            elif pair["verdict"] == "one way":
+                g, s = (a, b) if not pair["judged"][0] else (b, a)
+                console.print(f"  {g} -> {s} not judged (the classes overlap; the other "
+                              f"way is judged): {held[0] if g == a else held[1]} flags "
+                              "withheld")
         for cls, why in report["not_judged"].items():
             console.print(f"  {cls} not judged: {why}")
     t = report["accounting"]["total"]
