@@ -80,6 +80,13 @@ class FoldPlan:
     _holdout: np.ndarray | None = field(default=None, repr=False)
     _same: np.ndarray | None = field(default=None, repr=False)
 
+    @property
+    def row_units(self) -> np.ndarray | None:
+        """One code per validated row, equal for rows with identical features (which
+        share a fold and so a prediction); None when every validated row is distinct or
+        the folds are grouped."""
+        return self._same
+
     def folds(self, repeat: int, y: np.ndarray) -> Folds:
         """The folds of repeat ``repeat`` (0-based): a new shuffle per repeat."""
         from sklearn.model_selection import StratifiedGroupKFold

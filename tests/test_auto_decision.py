@@ -273,3 +273,74 @@ def test_auto_names_a_class_of_identical_rows_as_not_validated():
     assert auto.selection_["not_validated"] == ["scan"]
     assert any("one unit of the folds" in n and "'scan' (40 rows)" in n
                for n in auto.selection_["notes"])
+
+
+# -- identical rows are one observation ----------------------------------------------
+
+
+def test_unit_bootstrap_of_copies_is_the_row_bootstrap_of_the_rows():
+    from iotforge.augment._auto_stats import unit_bootstrap
+    from iotforge.curation.bootstrap import paired_bootstrap
+
+    rng = np.random.default_rng(0)
+    n, m = 400, 10
+    y = rng.integers(0, 3, n)
+    base = np.where(rng.random((3, n)) < 0.7, y, rng.integers(0, 3, (3, n)))
+    treated = np.where(rng.random((3, n)) < 0.75, y, rng.integers(0, 3, (3, n)))
+    rows = paired_bootstrap(y, base[None], treated[None], n_labels=3, classes=[2],
+                            n_boot=4000, random_state=1)
+    want = np.quantile(rows.draws[:, 0, :], [0.025, 0.975], axis=0)
+    copy = np.repeat(np.arange(n), m)  # every row m times, each copy in its row's unit
+    draws, observed = unit_bootstrap(y[copy], base[:, copy], treated[:, copy], copy,
+                                     n_labels=3, classes=[2], n_boot=4000, random_state=2)
+    np.testing.assert_allclose(observed, (rows.treated - rows.base)[0].mean(axis=0))
+    np.testing.assert_allclose(np.quantile(draws, [0.025, 0.975], axis=0), want, atol=0.012)
+    # the row bootstrap of the copies: an interval about sqrt(m) times too narrow
+    copies = paired_bootstrap(y[copy], base[None][:, :, copy], treated[None][:, :, copy],
+                              n_labels=3, classes=[2], n_boot=4000, random_state=1)
+    narrow = np.quantile(copies.draws[:, 0, 0], [0.025, 0.975])
+    assert want[0, 0] < 0 < narrow[0]
+
+
+class OneNormalRow(BaseEstimator):
+    """Adds one normal row beside IoT-23-like copies: its nearest neighbour flips them."""
+
+    def __init__(self, random_state: int = 0):
+        self.random_state = random_state
+
+    def fit_resample(self, X, y):
+        extra = pd.DataFrame({"a": [4.0], "b": [0.001]})
+        return pd.concat([X, extra], ignore_index=True), np.r_[np.asarray(y), ["normal"]]
+
+
+def copies_data():
+    """300 distinct normal rows near (0, 0), 300 distinct attack rows near (5, 0), and one
+    normal flow copied 300 times at (4, 0): a 1-nearest-neighbour model calls it attack
+    unless it is given a normal row beside it."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(np.r_[rng.normal(0, 0.5, (300, 2)), rng.normal((5, 0), 0.1, (300, 2)),
+                           np.tile([[4.0, 0.0]], (300, 1))], columns=["a", "b"])
+    y = np.array(["normal"] * 300 + ["attack"] * 300 + ["normal"] * 300, dtype=object)
+    return X, y
+
+
+@pytest.mark.parametrize("rows_alone", [False, True])
+def test_a_gain_carried_by_one_distinct_row_is_not_chosen(monkeypatch, rows_alone):
+    from iotforge.augment._inner_cv import FoldPlan
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = copies_data()
+    if rows_alone:  # the bootstrap over rows (as before): the 300 copies read as 300 flows
+        monkeypatch.setattr(FoldPlan, "row_units", property(lambda self: None))
+    auto = AutoAugmenter(candidates=[("one_row", OneNormalRow())], cv=5, n_repeats=2,
+                         estimator=KNeighborsClassifier(1), random_state=0)
+    auto.fit_resample(X, y)
+    s = auto.selection_["candidates"]["one_row"]
+    # the copies' unit is left out of a resample with chance (1 - 1/301)^301 = 0.37, far
+    # above the bound's level: a resample without it shows no gain at all
+    assert (1 - 1 / 301) ** 301 > auto.selection_["bootstrap"]["level"]
+    assert s["gain"] > 0.1
+    if rows_alone:
+        assert auto.choice_ == "one_row" and s["lower_bound"] > 0.1
+    else:
+        assert auto.choice_ == "none" and s["lower_bound"] <= 0
