@@ -30,8 +30,9 @@ unit** of the folds (all its rows identical, or all in one group of the grouped 
 that unit lands in one fold, whose training side then holds none of the class, and the
 class would be validated on a model that never saw it. The test never does that (the
 class is learnt from its training rows), and the rows mispredicted there also take
-precision from the classes they are mistaken for, so a candidate that moves them scores
-a gain the test cannot show (IoT-23: 14,252 ``ddos`` training rows, one distinct).
+precision from the classes they are mistaken for, so a candidate that moves them can
+score a gain the test cannot show (IoT-23: 14,252 ``ddos`` training rows, one distinct,
+all predicted ``normal`` in their fold).
 
 **Predictions** (:func:`oof_predict`): per repeat, every validated row is predicted once,
 by a model trained on the other folds, augmented by the candidate on those folds only (no
