@@ -194,13 +194,23 @@ def test_decided_and_class_judgement_equal_a_loop() -> None:
     suggested = (codes + rng.integers(1, 4, 400)) % 4
     want = [probs[n, suggested[n]] >= 2 * probs[n, codes[n]] for n in range(400)]
     assert decided(codes, probs, suggested).tolist() == want
+    import math
+
     codes[:390] = np.where(codes[:390] == 3, 0, codes[:390])  # class 3: ten rows
-    ok, why = class_judgement(codes, probs, min_rows=2)
-    for j in range(4):
-        rows = [n for n in range(400) if codes[n] == j]
-        hits = sum(1 for n in rows if probs[n].argmax() == j)
-        expect = hits / len(rows) > len(rows) / 400 and hits >= 2
-        assert ok[j] == expect and (why[j] == "") == expect
+    probs[np.flatnonzero(codes == 1)[:60], 1] = 5.0  # class 1: confirmed more than chance
+    outcomes = set()
+    for min_rows in (1, 2, 30):
+        ok, why = class_judgement(codes, probs, min_rows=min_rows)
+        for j in range(4):
+            rows = [n for n in range(400) if codes[n] == j]
+            hits = sum(1 for n in rows if probs[n].argmax() == j)
+            m, share = len(rows), len(rows) / 400
+            tail = sum(math.comb(m, x) * share ** x * (1 - share) ** (m - x)
+                       for x in range(hits, m + 1)) if hits else 1.0
+            expect = tail < 0.01 / 4 and hits >= min_rows
+            assert ok[j] == expect and (why[j] == "") == expect, (min_rows, j)
+            outcomes.add(expect)
+    assert outcomes == {True, False}
 
 
 def _overlapping(seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -4,13 +4,13 @@ Confident learning flags a row when the model prefers another class. That points
 wrong label only where the model can tell the two classes apart, so before a flag
 stands the audit asks three questions, none with a threshold fitted to any dataset:
 
-**Is the class judged?** (:func:`class_judgement`) A class is not judged when its
-out-of-fold recall on its given labels is no better than chance, its share of the rows
-(what a guess drawn in proportion to the class sizes would get), or when the model
-confirms fewer than ``min_rows`` of its rows (default 1: a class the model never
-predicts for its own rows). A class the model cannot learn can neither contradict a
-label nor be contradicted (MQTTset's two-row class): its rows are not flagged and no
-row is flagged *to* it.
+**Is the class judged?** (:func:`class_judgement`) A class is judged when the model
+confirms more of the rows carrying its label than chance explains: a guess drawn in
+proportion to the class sizes confirms a class's share of its rows, and the confirmed
+count must lie in the binomial upper tail below 1 % (Bonferroni over the classes); and
+at least ``min_rows`` (default 1) of them. A class the model cannot learn can neither
+contradict a label nor be contradicted (MQTTset's one-row ``mqtt_flood`` under a dozen
+wrong rows carrying its name): its rows are not flagged and no row is flagged *to* it.
 
 **Can the model tell the pair apart?** (:func:`pair_judgement`) Label noise moves rows
 *one way*: the rows of true class ``j`` that carry label ``i`` are found as rows labelled
@@ -53,8 +53,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MIN_CLASS_ROWS", "MUTUAL_ALPHA", "UNDECIDED_ODDS", "class_judgement", "decided",
-           "pair_judgement"]
+__all__ = ["CLASS_ALPHA", "MIN_CLASS_ROWS", "MUTUAL_ALPHA", "UNDECIDED_ODDS", "background",
+           "class_judgement", "decided", "pair_judgement"]
 
 MIN_CLASS_ROWS = 1
 """Fewest rows of a class the out-of-fold model must confirm for the class to be judged:
@@ -65,21 +65,34 @@ UNDECIDED_ODDS = 2.0
 """A flagged row's suggested class must hold at least this many times the probability of
 its given label."""
 
+CLASS_ALPHA = 0.01
+"""Family-wise level of the test "the model confirms more of this class's rows than
+chance" (Bonferroni over the classes)."""
+
 MUTUAL_ALPHA = 0.01
 """Family-wise level of the test "this direction of the pair is confused beyond the
 background" (Bonferroni over the ordered pairs)."""
 
 
 def class_judgement(codes: np.ndarray, probs: np.ndarray, *,
-                    min_rows: int = MIN_CLASS_ROWS) -> tuple[np.ndarray, list[str]]:
+                    min_rows: int = MIN_CLASS_ROWS, alpha: float = CLASS_ALPHA
+                    ) -> tuple[np.ndarray, list[str]]:
     """Which classes are judged, and for each one that is not, why (``""`` if judged).
+
+    A class is judged when the rows the out-of-fold model confirms (predicts as their
+    given label) are more than chance explains: under a guess drawn in proportion to the
+    class sizes, the confirmed count of a class of ``n_c`` rows out of ``n`` is
+    Binomial(``n_c``, ``n_c / n``); its upper tail must be below ``alpha`` over the
+    number of classes (Bonferroni). And it must confirm at least ``min_rows``.
 
     >>> codes = np.array([0] * 20 + [1] * 20 + [2] * 3)
     >>> probs = np.eye(3)[np.r_[[0] * 20, [1] * 20, [0, 0, 0]]]
     >>> ok, why = class_judgement(codes, probs)
-    >>> ok.tolist(), why[2][:53]
-    ([True, True, False], 'out-of-fold recall 0.000 is no better than chance (it')
+    >>> ok.tolist(), why[2][:58]
+    ([True, True, False], 'the out-of-fold model confirms 0 of its 3 rows, no more th')
     """
+    from scipy.stats import binom
+
     k = probs.shape[1]
     pred = probs.argmax(axis=1)
     counts = np.bincount(codes, minlength=k)
@@ -87,14 +100,18 @@ def class_judgement(codes: np.ndarray, probs: np.ndarray, *,
     ok = np.ones(k, dtype=bool)
     why = [""] * k
     n = max(len(codes), 1)
+    level = alpha / max(int((counts > 0).sum()), 1)
     for j in range(k):
         if counts[j] == 0:
             continue
-        recall = confirmed[j] / counts[j]
-        if recall <= counts[j] / n:
+        share = counts[j] / n
+        p = float(binom.sf(confirmed[j] - 1, counts[j], share)) if confirmed[j] else 1.0
+        if p >= level:
             ok[j] = False
-            why[j] = (f"out-of-fold recall {recall:.3f} is no better than chance (its share "
-                      f"of the rows, {counts[j] / n:.3f})")
+            why[j] = (f"the out-of-fold model confirms {confirmed[j]} of its {counts[j]} rows, "
+                      f"no more than chance explains (a guess in proportion to the class "
+                      f"sizes confirms {share:.3f} of them; binomial p = {p:.2g}, needs < "
+                      f"{level:.2g})")
         elif confirmed[j] < min_rows:
             ok[j] = False
             why[j] = (f"the out-of-fold model confirms {confirmed[j]} of its {counts[j]} rows "
