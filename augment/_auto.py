@@ -11,7 +11,8 @@ by the classifier trained with and without the candidate's rows.
 **Decision rule** (:mod:`iotforge.augment._auto_stats`). The pooled out-of-fold
 predictions of each candidate and of no augmentation are compared with the paired
 bootstrap the evaluation uses (:func:`iotforge.curation.bootstrap.paired_bootstrap`:
-rows resampled within class, repeats resampled). The candidate with the highest observed
+rows resampled within class, repeats resampled; copies of one feature row, which share
+a fold and a prediction, resampled as one). The candidate with the highest observed
 gain is chosen only if the lower bound of its gain is above 0, at level
 ``(1 - confidence) / (m * looks)`` (Bonferroni over the ``m`` candidates and the looks
 the adaptive repeats take). Repeats continue, up to ``n_repeats``, until the decision is
@@ -314,9 +315,9 @@ class AutoAugmenter(_FrameSampler):
         self.selection_ = {
             "choice": self.choice_, "reason": self.reason_, "scoring": label,
             "rule": "best observed gain over no augmentation on pooled out-of-fold "
-                    "predictions, chosen only if its paired-bootstrap lower bound (rows "
-                    "within class and repeats resampled; Bonferroni over candidates and "
-                    f"looks, {self.confidence:.0%} familywise) is > 0",
+                    "predictions, chosen only if its paired-bootstrap lower bound (distinct "
+                    "feature rows within class and repeats resampled; Bonferroni over "
+                    f"candidates and looks, {self.confidence:.0%} familywise) is > 0",
             "fold_scheme": plan.scheme, "fold_scheme_reason": plan.reason, "folds": plan.k,
             "repeats": repeats, "stop": stop, "max_repeats": self.n_repeats,
             "time_limit": self.time_limit, "candidates": summary,

@@ -208,7 +208,8 @@ def decide(stats: Mapping[str, dict[str, float]], objective: Any, label: str, *,
     s = eligible[best]
     said = (f"{label} gain {s['gain']:+.4f} over no augmentation on pooled out-of-fold "
             f"predictions, lower bound {s['lower_bound']:+.4f} ({confidence:.0%} "
-            f"familywise, paired bootstrap over rows within class and {repeats} repeats)")
+            f"familywise, paired bootstrap over distinct feature rows within class and "
+            f"{repeats} repeats)")
     if s["lower_bound"] > 0:
         return best, f"chose {best!r}: {said} > 0", True
     resolved = all(v["upper_bound"] <= 0 for v in stats.values())

@@ -23,7 +23,7 @@ floor). Folds are grouped like the split (its column, time blocks or source file
 the split was group, time or predefined; hold out whole labels of a class when --target
 is coarser than label (label-holdout); else stratified. Every training row is predicted
 out of fold per repeat; the best candidate is chosen only if the paired-bootstrap lower
-bound of its gain over no augmentation (rows within class and repeats resampled, 95%%
+bound of its gain over no augmentation (distinct rows within class and repeats resampled, 95%%
 familywise over candidates and looks) is above 0; otherwise no synthetic row is
 written. Repeats (at most --param n_repeats=6) stop when the decision is resolved or
 --time-limit (default %(limit)g s) would be passed; the budget is printed before it
