@@ -199,18 +199,42 @@ def test_decided_and_class_judgement_equal_a_loop() -> None:
     codes[:390] = np.where(codes[:390] == 3, 0, codes[:390])  # class 3: ten rows
     probs[np.flatnonzero(codes == 1)[:60], 1] = 5.0  # class 1: confirmed more than chance
     outcomes = set()
-    for min_rows in (1, 2, 30):
-        ok, why = class_judgement(codes, probs, min_rows=min_rows)
-        for j in range(4):
-            rows = [n for n in range(400) if codes[n] == j]
-            hits = sum(1 for n in rows if probs[n].argmax() == j)
-            m, share = len(rows), len(rows) / 400
-            tail = sum(math.comb(m, x) * share ** x * (1 - share) ** (m - x)
-                       for x in range(hits, m + 1)) if hits else 1.0
-            expect = tail < 0.01 / 4 and hits >= min_rows
-            assert ok[j] == expect and (why[j] == "") == expect, (min_rows, j)
-            outcomes.add(expect)
+    ok, why = class_judgement(codes, probs)
+    for j in range(4):
+        rows = [n for n in range(400) if codes[n] == j]
+        hits = sum(1 for n in rows if probs[n].argmax() == j)
+        m, share = len(rows), len(rows) / 400
+        tail = sum(math.comb(m, x) * share ** x * (1 - share) ** (m - x)
+                   for x in range(hits, m + 1)) if hits else 1.0
+        expect = tail < 0.01 / 4
+        assert ok[j] == expect and (why[j] == "") == expect, j
+        outcomes.add(expect)
     assert outcomes == {True, False}
+
+
+def test_keep_last_rows_equals_a_loop() -> None:
+    from iotforge.curation.labels import keep_last_rows
+
+    rng = np.random.default_rng(9)
+    for _ in range(30):
+        n = int(rng.integers(5, 60))
+        codes = rng.integers(0, 3, n)
+        p = rng.random(n).round(1)  # ties, broken by row order
+        flagged = rng.random(n) < 0.7
+        protected = rng.random(3) < 0.6
+        keep = int(rng.integers(1, 12))
+        out = keep_last_rows(codes, p, flagged, protected, keep)
+        for c in range(3):
+            rows = [i for i in range(n) if codes[i] == c]
+            left = [i for i in rows if not flagged[i]]
+            if not protected[c]:
+                assert not out[rows].any()
+                continue
+            short = max(0, min(len(rows), keep) - len(left))
+            best = sorted((i for i in rows if flagged[i]), key=lambda i: (-p[i], i))[:short]
+            assert sorted(np.flatnonzero(out[rows]).tolist()) == \
+                sorted(rows.index(i) for i in best)
+            assert (~(flagged[rows] & ~out[rows])).sum() >= min(len(rows), keep)
 
 
 def _overlapping(seed: int) -> tuple[np.ndarray, np.ndarray]:

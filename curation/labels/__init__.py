@@ -16,7 +16,7 @@ from ._confident import (
     prune_by_noise_rate,
     rank_scores,
 )
-from ._judge import MIN_CLASS_ROWS, class_judgement, decided, pair_judgement
+from ._judge import MIN_CLASS_ROWS, class_judgement, decided, keep_last_rows, pair_judgement
 from ._oof import FoldMode, fold_ids, oof_probabilities
 from .audit import MAX_GIVEN_PROB, MIN_LIFT, LabelAudit, LabelIssues, find_label_issues, oof_quality
 from .policy import RULE, LabelPolicy, PolicyResult, account, apply_policy
@@ -24,5 +24,6 @@ from .policy import RULE, LabelPolicy, PolicyResult, account, apply_policy
 __all__ = ["MAX_GIVEN_PROB", "MIN_CLASS_ROWS", "MIN_LIFT", "RULE", "FoldMode", "LabelAudit",
            "LabelIssues", "LabelPolicy", "PolicyResult", "RankBy", "account", "apply_policy",
            "calibrate", "class_judgement", "class_thresholds", "confident_joint", "decided",
-           "find_label_issues", "fold_ids", "noise_matrix", "oof_probabilities", "oof_quality",
-           "pair_judgement", "prune_by_noise_rate", "rank_scores"]
+           "find_label_issues", "fold_ids", "keep_last_rows", "noise_matrix",
+           "oof_probabilities", "oof_quality", "pair_judgement", "prune_by_noise_rate",
+           "rank_scores"]

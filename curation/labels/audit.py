@@ -45,7 +45,13 @@ from ._confident import (
     prune_by_noise_rate,
     rank_scores,
 )
-from ._judge import MIN_CLASS_ROWS, class_judgement, decided, pair_judgement
+from ._judge import (
+    MIN_CLASS_ROWS,
+    class_judgement,
+    decided,
+    keep_last_rows,
+    pair_judgement,
+)
 from ._oof import fold_ids, oof_probabilities
 
 __all__ = ["MAX_GIVEN_PROB", "MIN_LIFT", "LabelAudit", "LabelIssues", "find_label_issues",
@@ -149,8 +155,9 @@ class LabelAudit:
         given label is below this. Default 1: no ceiling. Classes that share a region of
         feature space are handled by the pair judgement instead (:mod:`._judge`).
     min_class_rows
-        Fewest rows of a class the out-of-fold model must confirm for the class to be
-        judged (rows of a smaller class are neither flagged nor suggested).
+        Rows a class the model cannot learn keeps unflagged (all when it has fewer): no
+        row is suggested such a class, and its own rows are flagged to learned classes
+        only beyond these, the most self-confident.
     random_state
         Seed of the folds and of the default estimator.
     client
@@ -230,13 +237,18 @@ class LabelAudit:
         to = np.maximum(pruned_to, 0)
         if self.max_given_prob < 1:
             candidate &= given_prob < self.max_given_prob
-        self.class_judged_, self.class_why_ = class_judgement(codes, probs,
-                                                              min_rows=self.min_class_rows)
-        class_ok = self.class_judged_[codes] & self.class_judged_[to]
+        self.class_judged_, self.class_why_ = class_judgement(codes, probs)
+        # no row goes *to* a class the model cannot learn; a row *of* such a class may
+        # go to a class it has learned, but the class keeps its last rows
+        class_ok = self.class_judged_[to]
         self.cannot_tell_, self.pairs_ = pair_judgement(self.confident_joint_)
         pair_ok = ~self.cannot_tell_[codes, to]
         clear = decided(codes, probs, to)
         mask = candidate & class_ok & pair_ok & clear
+        kept = keep_last_rows(codes, given_prob, mask, ~self.class_judged_,
+                              self.min_class_rows)
+        class_ok = class_ok & ~kept
+        mask &= ~kept
         withheld = candidate & ~mask
         self.withheld_by_ = {"class": int((candidate & ~class_ok).sum()),
                              "pair": int((candidate & class_ok & ~pair_ok).sum()),

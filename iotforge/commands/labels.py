@@ -4,12 +4,13 @@ Out-of-fold class probabilities from K folds (whole groups per fold when the tab
 a group split's side, contiguous time blocks when it is a time split's, stratified
 folds with identical feature rows kept together otherwise; --fold-mode overrides),
 then confident learning: per-class thresholds, the confident joint, the noise matrix,
-and the rows pruned by noise rate, ranked by self-confidence or normalised margin. Flags
-in a class the model cannot learn (recall no better than chance, or fewer than
---min-class-rows confirmed rows), between two classes it confuses both ways beyond the
-background (an overlap, not wrong labels), or where the suggested class does not lead
-the given one 2 to 1 are withheld and reported; when the model is no better than the
-majority rule (--min-lift), nothing is flagged and the report says why.
+and the rows pruned by noise rate, ranked by self-confidence or normalised margin.
+Flags to a class the model cannot learn (no more of its rows confirmed than chance
+explains; such a class keeps --min-class-rows of its own), between two classes it
+confuses both ways beyond the background (an overlap, not wrong labels), or where the
+suggested class does not lead the given one 2 to 1 are withheld and reported; when the
+model is no better than the majority rule (--min-lift), nothing is flagged and the
+report says why.
 
 --policy keep (default) only reports; quarantine moves the flagged rows to
 DIR/quarantine.parquet (rule label_issue); relabel sets their label to the suggested
@@ -71,8 +72,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="flag a row only when its label's out-of-fold probability is below "
                         f"P (default {MAX_GIVEN_PROB:g}: no ceiling)")
     p.add_argument("--min-class-rows", type=int, default=MIN_CLASS_ROWS, metavar="N",
-                   help="judge a class only when the out-of-fold model confirms N of its "
-                        f"rows (default {MIN_CLASS_ROWS})")
+                   help="rows a class the model cannot learn keeps unflagged, its most "
+                        f"self-confident (default {MIN_CLASS_ROWS})")
     p.add_argument("--target", choices=("label", "attack_family", "is_attack"),
                    default=None, help="classes to audit (default: the split's, else label)")
     p.add_argument("--curate-report", metavar="REPORT.json",
