@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from iotforge.curation.bootstrap import paired_bootstrap
+from iotforge.curation.bootstrap import confusion_scores, paired_bootstrap
 
 from ._inner_cv import NONE, FoldPlan, run_arm, score_repeat
 
@@ -161,13 +161,7 @@ def unit_bootstrap(y: np.ndarray, base: np.ndarray, treated: np.ndarray, units: 
 
     def scores(weights: np.ndarray, matrix: Any) -> np.ndarray:
         conf = np.asarray((matrix.T @ weights.T).T).reshape(-1, n_labels, n_labels)
-        actual, predicted = conf.sum(axis=2), conf.sum(axis=1)
-        tp = np.diagonal(conf, axis1=1, axis2=2)
-        denom = actual + predicted
-        f1 = np.divide(2.0 * tp, denom, out=np.zeros(tp.shape), where=denom > 0)
-        out = [f1[:, present].mean(axis=1)]
-        out += [tp[:, k] / np.maximum(actual[:, k], 1) for k in classes]
-        return np.column_stack(out)
+        return confusion_scores(conf, present, classes)
 
     ones = np.ones((1, n_units))
     observed = np.mean([scores(ones, t) - scores(ones, b) for b, t in per], axis=0)[0]

@@ -46,8 +46,8 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["MIN_CLASS_ROWS", "BootstrapResult", "Interval", "Verdict", "paired_bootstrap",
-           "verdict"]
+__all__ = ["MIN_CLASS_ROWS", "BootstrapResult", "Interval", "Verdict", "confusion_scores",
+           "paired_bootstrap", "verdict"]
 
 Verdict = Literal["helped", "hurt", "no detectable difference", "untested"]
 """Outcome of a paired comparison against no augmentation: the interval of the
@@ -108,8 +108,15 @@ class BootstrapResult:
                         verdict=verdict(lo, hi, tested=self.n_rows[metric] >= MIN_CLASS_ROWS))
 
 
-def _scores(counts: np.ndarray, present: np.ndarray, classes: Sequence[int]) -> np.ndarray:
-    """Macro-F1 and the recall of ``classes`` from confusion counts (b, L, L)."""
+def confusion_scores(counts: np.ndarray, present: np.ndarray, classes: Sequence[int]
+                     ) -> np.ndarray:
+    """Macro-F1 over the labels ``present`` and the recall of each of ``classes``, one
+    row per confusion matrix of ``counts`` (``(b, L, L)``: true label, predicted label).
+
+    >>> counts = np.array([[[3, 1], [0, 4]]])
+    >>> confusion_scores(counts, np.array([0, 1]), [1]).round(3).tolist()
+    [[0.873, 1.0]]
+    """
     actual, predicted = counts.sum(axis=2), counts.sum(axis=1)
     tp = np.diagonal(counts, axis1=1, axis2=2)
     denom = actual + predicted
@@ -180,9 +187,9 @@ def paired_bootstrap(y_true: np.ndarray, baseline: np.ndarray, treated: np.ndarr
         sb, st = np.empty(shape), np.empty(shape)
         for c in range(n_clf):
             for s in range(n_seeds):
-                sb[:, c, s] = _scores(_confusion(true_offset, base[c, s][idx], n_labels),
+                sb[:, c, s] = confusion_scores(_confusion(true_offset, base[c, s][idx], n_labels),
                                       present, classes)
-                st[:, c, s] = _scores(_confusion(true_offset, treat[c, s][idx], n_labels),
+                st[:, c, s] = confusion_scores(_confusion(true_offset, treat[c, s][idx], n_labels),
                                       present, classes)
         return sb, st
 

@@ -238,18 +238,20 @@ def test_keep_last_rows_equals_a_loop() -> None:
 
 
 def _overlapping(seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """make_classification: a majority class, two classes drawn from one cloud (their
-    names assigned at random: no model can tell them apart) and a rare class."""
-    from sklearn.datasets import make_classification
+    """The synthetic dataset of benchmarks/bench_labels_synthetic.py (docs/labels.md's
+    check): a majority class, two classes drawn from one cloud (their names assigned at
+    random: no model can tell them apart) and a rare class."""
+    import importlib.util
 
-    X, y = make_classification(n_samples=3000, n_features=8, n_informative=5,
-                               n_redundant=0, n_classes=4, n_clusters_per_class=1,
-                               weights=[0.55, 0.2, 0.2, 0.05], class_sep=2.0,
-                               random_state=seed)
-    rng = np.random.default_rng(seed)
-    cloud = (y == 1) | (y == 2)
-    y[cloud] = rng.choice([1, 2], int(cloud.sum()))
-    return X, np.array(["normal", "scan_a", "scan_b", "rare"])[y]
+    from conftest import ROOT
+
+    path = ROOT / "benchmarks" / "bench_labels_synthetic.py"
+    spec = importlib.util.spec_from_file_location("bench_labels_synthetic", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    X, y = module.overlapping(seed)
+    return X, y
 
 
 def test_a_pair_no_model_can_tell_apart_is_withheld_not_flagged() -> None:
