@@ -75,18 +75,21 @@ def test_verdicts(bench) -> None:
 def test_verdict_table_per_seed(bench, tmp_path) -> None:
     import json
 
-    def write(seed: int, abstained: bool, flagged: int, found: int, at: float) -> None:
+    def write(seed: int, abstained: bool, flagged: int, found: int, at: float,
+              plain: float) -> None:
         d = tmp_path / f"seed{seed}" / "toy"
         d.mkdir(parents=True)
         a = {"flagged": flagged, "found": found,
              "precision": found / flagged if flagged else float("nan"), "recall": 0.5}
         (d / "uniform5.json").write_text(json.dumps({
-            "audit": a, "abstain": {"abstained": abstained},
+            "audit": a, "abstain": {"abstained": abstained}, "baseline": {"precision": plain},
             "baseline_precision_at_recall": at, "withheld": 0}))
 
-    write(0, False, 10, 9, 0.6)
-    write(1, True, 0, 0, float("nan"))
-    table = bench.verdicts(tmp_path, ["toy"], [0, 1, 2]).splitlines()
-    assert table[0] == "| dataset | scenario | seed 0 | seed 1 | seed 2 |"
-    assert table[2] == "| toy | uniform5 | beats (0.90 / 0.50 vs 0.60) | abstains | – |"
+    write(0, False, 10, 9, 0.6, 0.4)   # beats both baselines: one word
+    write(1, True, 0, 0, float("nan"), 0.3)
+    write(2, False, 10, 9, 0.95, 0.5)  # beats the plain one, not the ranked one
+    table = bench.verdicts(tmp_path, ["toy"], [0, 1, 2, 3]).splitlines()
+    assert table[0] == "| dataset | scenario | seed 0 | seed 1 | seed 2 | seed 3 |"
+    assert table[2] == ("| toy | uniform5 | beats (0.90 / 0.50 vs 0.40 / 0.60) | abstains | "
+                        "beats / does not beat (0.90 / 0.50 vs 0.50 / 0.95) | – |")
     assert len(table) == 2 + len(bench.SCENARIOS)
