@@ -422,3 +422,19 @@ def test_folds_follow_a_time_split(cli, curated_demo: Path, tmp_path: Path) -> N
     assert r.returncode == 0, r.stderr
     folds = json.loads((tmp_path / "l" / "report.json").read_text())["folds"]
     assert folds["mode"] == "time" and folds["by"] == split["by"] and folds["n_folds"] == 3
+
+
+def test_report_is_the_same_for_two_equal_estimators() -> None:
+    """report.json is a pipeline output: two runs with equal (not identical) estimators
+    give the same report (the registry's pipeline's repr holds column selectors, whose
+    default repr carries a memory address)."""
+    from iotforge.evaluation.classifiers import make_classifier
+
+    X, y, _ = _blobs(n_per=40, flips=6, seed=2)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    first = find_label_issues(frame, y, estimator=make_classifier("random_forest", 0),
+                              n_folds=3).report
+    second = find_label_issues(frame, y, estimator=make_classifier("random_forest", 0),
+                               n_folds=3).report
+    assert "RandomForestClassifier" in first["estimator"]
+    assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)

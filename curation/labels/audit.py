@@ -29,6 +29,7 @@ and passes the pipeline. The default here, for numeric arrays, is a random fores
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -313,7 +314,9 @@ class LabelAudit:
             "classes": {c: int(n) for c, n in zip(names, counts, strict=True)},
             "folds": {"n_folds": int(len(np.unique(self.folds_))), "mode": mode,
                       "random_state": self.random_state},
-            "estimator": repr(self._estimator()),
+            # without the memory addresses some reprs carry: the report is a pipeline output
+            # and must not change between identical runs
+            "estimator": re.sub(r" at 0x[0-9a-fA-F]+", "", repr(self._estimator())),
             "rank_by": self.rank_by,
             "out_of_fold": q,
             "abstain": {"abstained": self.abstained_, "criterion": "lift_over_majority",
