@@ -261,13 +261,15 @@ class LabelAudit:
                         "way from the majority rate %.3f (threshold %.2f)",
                         self.quality_["accuracy"], lift, self.quality_["majority_accuracy"],
                         self.min_lift)
+        cand_k = np.zeros((k, k), dtype=np.int64)  # [given, suggested] counts
+        flag_k = np.zeros((k, k), dtype=np.int64)
+        on = candidate & class_ok
+        np.add.at(cand_k, (codes[on], to[on]), 1)
+        np.add.at(flag_k, (codes[mask], to[mask]), 1)
         for p in self.pairs_:
             i, j = p["classes"]
-            on = candidate & class_ok
-            p["candidates"] = [int((on & (codes == i) & (to == j)).sum()),
-                               int((on & (codes == j) & (to == i)).sum())]
-            p["flagged"] = [int((mask & (codes == i) & (to == j)).sum()),
-                            int((mask & (codes == j) & (to == i)).sum())]
+            p["candidates"] = [int(cand_k[i, j]), int(cand_k[j, i])]
+            p["flagged"] = [int(flag_k[i, j]), int(flag_k[j, i])]
         others = probs.copy()
         others[np.arange(len(codes)), codes] = -np.inf
         suggested_code = np.where(mask, to, others.argmax(axis=1))
