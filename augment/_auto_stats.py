@@ -19,8 +19,8 @@ at least ``-f``.
 one fold, so such rows always get one prediction: 444 copies of one flow flipping from
 wrong to right are one flow that flipped, not 444 independent ones. When the validated
 rows hold such copies, a resample draws, within each class, distinct feature rows
-(:func:`unit_bootstrap`: each drawn with all its copies, as many draws as the class has
-distinct rows) instead of rows. With every row distinct this is the row bootstrap
+(``paired_bootstrap(..., units=...)``: each drawn with all its copies, as many draws as
+the class has distinct rows) instead of rows. With every row distinct this is the row bootstrap
 above; with copies, the row bootstrap would read a gain carried by one distinct row as
 certain (IoT-23: one ``normal`` row of 444 copies gave ``random_oversampler`` +0.038
 inner macro-F1, a lower bound far above 0, and nothing on the test).
@@ -31,13 +31,13 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from iotforge.curation.bootstrap import confusion_scores, paired_bootstrap
+from iotforge.curation.bootstrap import paired_bootstrap
 
 from ._inner_cv import NONE, FoldPlan, run_arm, score_repeat
 
@@ -76,7 +76,7 @@ def bootstrap_gains(y: np.ndarray, base: np.ndarray, arms: Mapping[str, np.ndarr
 
     ``y``: classes of the validated rows (n,); ``base`` and each arm: predictions, shape
     (repeats, n); ``units``: one code per row, equal for identical feature rows (None:
-    every row distinct), resampled whole (:func:`unit_bootstrap`).
+    every row distinct), resampled whole (``paired_bootstrap``'s ``units``).
     """
     everything = np.concatenate([np.asarray(y, dtype=object).ravel(),
                                  np.asarray(base, dtype=object).ravel(),
@@ -94,17 +94,11 @@ def bootstrap_gains(y: np.ndarray, base: np.ndarray, arms: Mapping[str, np.ndarr
                                                 if str(c) in lookup and np.any(
                                                     y_codes == lookup[str(c)])]
     out: dict[str, dict[str, float]] = {}
-    copies = units is not None and len(np.unique(units)) < n
     for name, predicted in arms.items():
-        if copies:
-            draws, observed = unit_bootstrap(y_codes, base_codes, encode(predicted), units,
-                                             n_labels=len(labels), classes=named,
-                                             n_boot=n_boot, random_state=random_state)
-        else:
-            r = paired_bootstrap(y_codes, base_codes[None], encode(predicted)[None],
-                                 n_labels=len(labels), classes=named, n_boot=n_boot,
-                                 random_state=random_state)
-            draws, observed = r.draws[:, 0, :], (r.treated - r.base)[0].mean(axis=0)
+        r = paired_bootstrap(y_codes, base_codes[None], encode(predicted)[None],
+                             n_labels=len(labels), classes=named, n_boot=n_boot,
+                             random_state=random_state, units=units)
+        draws, observed = r.draws[:, 0, :], (r.treated - r.base)[0].mean(axis=0)
         if objective == "macro_f1":
             gain_draws, gain = draws[:, 0], float(observed[0])
         elif named:
@@ -118,70 +112,6 @@ def bootstrap_gains(y: np.ndarray, base: np.ndarray, arms: Mapping[str, np.ndarr
             stats["macro_f1_lower_bound"] = float(np.quantile(draws[:, 0], level))
         out[name] = stats
     return out
-
-
-def unit_bootstrap(y: np.ndarray, base: np.ndarray, treated: np.ndarray, units: Any, *,
-                   n_labels: int, classes: Sequence[int] = (), n_boot: int = 1000,
-                   random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """The paired bootstrap of :func:`~iotforge.curation.bootstrap.paired_bootstrap`
-    (macro-F1, then the recall of each of ``classes``; treated minus base, averaged over
-    the drawn repeats), resampling **units** within class instead of rows: each draw
-    takes a class's (unit, class) pairs with replacement, as many as it has, every row
-    of a drawn pair counted once per draw.
-
-    ``y``: class codes (n,); ``base``, ``treated``: predicted codes (repeats, n);
-    ``units``: one code per row. Returns the draws (n_boot, 1 + len(classes)) and the
-    observed differences (1 + len(classes),). A unit per row is the row bootstrap; ``m``
-    copies of every row, each copy in its row's unit, give the draws of the rows alone.
-
-    >>> y = np.array([0, 0, 1, 1]); base = np.array([[0, 1, 1, 1]])
-    >>> draws, observed = unit_bootstrap(y, base, np.array([[0, 0, 1, 1]]),
-    ...                                  [0, 1, 2, 3], n_labels=2, n_boot=50)
-    >>> round(float(observed[0]), 3), draws.shape
-    (0.267, (50, 1))
-    """
-    from scipy import sparse
-
-    y = np.asarray(y, dtype=np.int64)
-    base, treated = np.atleast_2d(base).astype(np.int64), np.atleast_2d(treated).astype(np.int64)
-    n_rep, n = base.shape
-    pair = pd.factorize(pd.Series(pd.factorize(pd.Series(np.asarray(units)))[0]) * n_labels
-                        + y)[0]
-    n_units = int(pair.max()) + 1
-    unit_class = np.empty(n_units, dtype=np.int64)
-    unit_class[pair] = y
-    present = np.unique(y)
-    cells = n_labels * n_labels
-
-    def counts(predicted: np.ndarray) -> Any:  # (units, cells): each unit's confusion cells
-        return sparse.csr_matrix((np.ones(n), (pair, y * n_labels + predicted)),
-                                 shape=(n_units, cells))
-
-    per = [(counts(base[r]), counts(treated[r])) for r in range(n_rep)]
-
-    def scores(weights: np.ndarray, matrix: Any) -> np.ndarray:
-        conf = np.asarray((matrix.T @ weights.T).T).reshape(-1, n_labels, n_labels)
-        return confusion_scores(conf, present, classes)
-
-    ones = np.ones((1, n_units))
-    observed = np.mean([scores(ones, t) - scores(ones, b) for b, t in per], axis=0)[0]
-    rng = np.random.default_rng(random_state)
-    strata = [np.flatnonzero(unit_class == k) for k in present]
-    rep_w = (rng.multinomial(n_rep, np.full(n_rep, 1 / n_rep), size=n_boot) if n_rep > 1
-             else np.ones((n_boot, 1), dtype=np.int64))
-    draws = np.empty((n_boot, 1 + len(classes)))
-    chunk = max(1, 2_000_000 // n_units)
-    for start in range(0, n_boot, chunk):
-        b = min(chunk, n_boot - start)
-        weights = np.zeros((b, n_units))
-        for mine in strata:
-            k = len(mine)
-            picked = rng.integers(0, k, size=(b, k)) + (np.arange(b) * k)[:, None]
-            weights[:, mine] = np.bincount(picked.ravel(), minlength=b * k).reshape(b, k)
-        w = rep_w[start:start + b]
-        diff = np.stack([scores(weights, t) - scores(weights, bb) for bb, t in per], axis=1)
-        draws[start:start + b] = np.einsum("brm,br->bm", diff, w) / w.sum(axis=1)[:, None]
-    return draws, observed
 
 
 def decide(stats: Mapping[str, dict[str, float]], objective: Any, label: str, *,

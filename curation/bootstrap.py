@@ -27,6 +27,15 @@ is ``untested``: a percentile interval from a handful of rows is too narrow to t
 Metrics come from confusion counts (``bincount`` over ``true * L + predicted``), so a
 thousand resamples of tens of thousands of rows take seconds.
 
+**Units.** With ``units`` (one code per row, equal for rows that are one observation,
+e.g. identical feature rows), step 1 draws, per class, the class's units with
+replacement, as many as it has, each drawn unit with all its rows: a cluster bootstrap.
+With a unit per row this is the row bootstrap; with ``m`` copies of every row, each in
+its row's unit, it gives the interval of the rows alone, where the row bootstrap of the
+copies would be about ``sqrt(m)`` times too narrow. :class:`~iotforge.augment.AutoAugmenter`
+passes the units of its folds (identical feature rows); the evaluation resamples test
+rows (docs/evaluation.md says why).
+
 >>> rng = np.random.default_rng(0)
 >>> y = np.repeat([0, 1], [300, 40])
 >>> noisy = lambda p: np.where(rng.random((3, len(y))) < p, y, 1 - y)  # 3 seeds
@@ -42,9 +51,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 
 __all__ = ["MIN_CLASS_ROWS", "BootstrapResult", "Interval", "Verdict", "confusion_scores",
            "paired_bootstrap", "verdict"]
@@ -135,7 +145,8 @@ def _confusion(true_offset: np.ndarray, predicted: np.ndarray, n_labels: int) ->
 def paired_bootstrap(y_true: np.ndarray, baseline: np.ndarray, treated: np.ndarray, *,
                      n_labels: int, classes: Sequence[int] | None = None,
                      n_boot: int = 1000, confidence: float = 0.95,
-                     resample_seeds: bool = True, random_state: int = 0) -> BootstrapResult:
+                     resample_seeds: bool = True, random_state: int = 0,
+                     units: np.ndarray | None = None) -> BootstrapResult:
     """Bootstrap the paired differences of macro-F1 and per-class recall.
 
     Parameters
@@ -158,6 +169,9 @@ def paired_bootstrap(y_true: np.ndarray, baseline: np.ndarray, treated: np.ndarr
         over all of them.
     random_state
         Seed of the resampling.
+    units
+        One code per test row; rows of one code (and class) are resampled together
+        (module docstring). None: every row its own unit.
 
     Returns
     -------
@@ -200,6 +214,12 @@ def paired_bootstrap(y_true: np.ndarray, baseline: np.ndarray, treated: np.ndarr
         weights = rng.multinomial(n_seeds, np.full(n_seeds, 1 / n_seeds), size=n_boot)
     else:
         weights = np.ones((n_boot, n_seeds), dtype=np.int64)
+    pair = _unit_codes(units, y, n_labels) if units is not None else None
+    if pair is not None and int(pair.max()) + 1 < n:
+        draws = _unit_draws(y, base, treat, pair, present, classes, n_labels, weights, rng)
+        return BootstrapResult(metrics=names, base=observed_base[0],
+                               treated=observed_treated[0], draws=draws, n_rows=n_rows,
+                               confidence=confidence)
     draws = np.empty((n_boot, n_clf, len(names)))
     chunk = max(1, _CELLS_PER_CHUNK // max(n, 1))
     for start in range(0, n_boot, chunk):
@@ -207,11 +227,62 @@ def paired_bootstrap(y_true: np.ndarray, baseline: np.ndarray, treated: np.ndarr
         idx = np.concatenate([rows[rng.integers(0, len(rows), size=(b, len(rows)))]
                               for rows in strata], axis=1)
         sb, st = evaluate(idx)
-        w = weights[start:start + b]
-        draws[start:start + b] = np.einsum("bcsm,bs->bcm", st - sb, w) / w.sum(axis=1)[:, None,
-                                                                                         None]
+        draws[start:start + b] = _seed_mean(st - sb, weights[start:start + b])
     return BootstrapResult(metrics=names, base=observed_base[0], treated=observed_treated[0],
                            draws=draws, n_rows=n_rows, confidence=confidence)
+
+def _seed_mean(diff: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """(b, classifiers, seeds, M) differences averaged over the drawn seeds ``w`` (b, seeds)."""
+    return np.asarray(np.einsum("bcsm,bs->bcm", diff, w) / w.sum(axis=1)[:, None, None])
+
+
+def _unit_codes(units: np.ndarray, y: np.ndarray, n_labels: int) -> np.ndarray:
+    """One code per (unit, class) pair of the rows, 0 .. pairs - 1."""
+    if len(units) != len(y):
+        raise ValueError(f"expected one unit per row ({len(y)}), found {len(units)}")
+    unit = pd.factorize(pd.Series(np.asarray(units)))[0].astype(np.int64)
+    return np.asarray(pd.factorize(pd.Series(unit * n_labels + y))[0], dtype=np.int64)
+
+
+def _unit_draws(y: np.ndarray, base: np.ndarray, treat: np.ndarray, pair: np.ndarray,
+                present: np.ndarray, classes: Sequence[int], n_labels: int,
+                weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The draws of :func:`paired_bootstrap` resampling (unit, class) pairs within class:
+    a drawn pair adds all its rows' confusion cells once per draw (sparse product)."""
+    from scipy import sparse
+
+    n_clf, n_seeds, n = base.shape
+    n_units, cells = int(pair.max()) + 1, n_labels * n_labels
+    unit_class = np.empty(n_units, dtype=np.int64)
+    unit_class[pair] = y
+
+    def counts(predicted: np.ndarray) -> Any:  # (units, cells): each unit's confusion cells
+        return sparse.csr_matrix((np.ones(n), (pair, y * n_labels + predicted)),
+                                 shape=(n_units, cells))
+
+    per = [[(counts(base[c, s]), counts(treat[c, s])) for s in range(n_seeds)]
+           for c in range(n_clf)]
+
+    def scores(w: np.ndarray, matrix: Any) -> np.ndarray:
+        conf = np.asarray((matrix.T @ w.T).T).reshape(-1, n_labels, n_labels)
+        return confusion_scores(conf, present, classes)
+
+    strata = [np.flatnonzero(unit_class == k) for k in present]
+    n_boot = len(weights)
+    draws = np.empty((n_boot, n_clf, 1 + len(classes)))
+    chunk = max(1, _CELLS_PER_CHUNK // n_units)
+    for start in range(0, n_boot, chunk):
+        b = min(chunk, n_boot - start)
+        wu = np.zeros((b, n_units))
+        for mine in strata:
+            k = len(mine)
+            picked = rng.integers(0, k, size=(b, k)) + (np.arange(b) * k)[:, None]
+            wu[:, mine] = np.bincount(picked.ravel(), minlength=b * k).reshape(b, k)
+        diff = np.stack([np.stack([scores(wu, t) - scores(wu, bb) for bb, t in seeds], axis=1)
+                         for seeds in per], axis=1)
+        draws[start:start + b] = _seed_mean(diff, weights[start:start + b])
+    return draws
+
 
 def verdict(lo: float, hi: float, *, tested: bool) -> Verdict:
     """What an interval ``[lo, hi]`` of a difference (treated - baseline) says.

@@ -279,7 +279,6 @@ def test_auto_names_a_class_of_identical_rows_as_not_validated():
 
 
 def test_unit_bootstrap_of_copies_is_the_row_bootstrap_of_the_rows():
-    from iotforge.augment._auto_stats import unit_bootstrap
     from iotforge.curation.bootstrap import paired_bootstrap
 
     rng = np.random.default_rng(0)
@@ -291,8 +290,9 @@ def test_unit_bootstrap_of_copies_is_the_row_bootstrap_of_the_rows():
                             n_boot=4000, random_state=1)
     want = np.quantile(rows.draws[:, 0, :], [0.025, 0.975], axis=0)
     copy = np.repeat(np.arange(n), m)  # every row m times, each copy in its row's unit
-    draws, observed = unit_bootstrap(y[copy], base[:, copy], treated[:, copy], copy,
-                                     n_labels=3, classes=[2], n_boot=4000, random_state=2)
+    units = paired_bootstrap(y[copy], base[None][:, :, copy], treated[None][:, :, copy],
+                             n_labels=3, classes=[2], n_boot=4000, random_state=2, units=copy)
+    draws, observed = units.draws[:, 0, :], (units.treated - units.base)[0].mean(axis=0)
     np.testing.assert_allclose(observed, (rows.treated - rows.base)[0].mean(axis=0))
     np.testing.assert_allclose(np.quantile(draws, [0.025, 0.975], axis=0), want, atol=0.012)
     # the row bootstrap of the copies: an interval about sqrt(m) times too narrow

@@ -140,3 +140,39 @@ def test_compare_pools_classifiers_and_names_classes() -> None:
     per = table[(table["classifier"] != "all classifiers") & (table["metric"] == "macro_f1")]
     assert pooled.loc[("macro_f1", ""), "diff"] == pytest.approx(per["diff"].mean())
     assert "3 seeds (classifier and augmenter seeds)" in pooled.loc[("macro_f1", ""), "covers"]
+
+
+def test_units_of_copies_give_the_interval_of_the_rows_for_classifiers_and_seeds():
+    """Every row copied m times, each copy in its row's unit: the unit bootstrap of the
+    copies and the row bootstrap of the rows are one distribution, for every classifier
+    (2) and over resampled seeds (3); the row bootstrap of the copies is narrower."""
+    rng = np.random.default_rng(3)
+    n, m = 300, 8
+    y = rng.integers(0, 3, n)
+    base = np.where(rng.random((2, 3, n)) < 0.7, y, rng.integers(0, 3, (2, 3, n)))
+    treated = np.where(rng.random((2, 3, n)) < 0.78, y, rng.integers(0, 3, (2, 3, n)))
+    rows = paired_bootstrap(y, base, treated, n_labels=3, n_boot=3000, random_state=0)
+    copy = np.repeat(np.arange(n), m)
+    units = paired_bootstrap(y[copy], base[:, :, copy], treated[:, :, copy], n_labels=3,
+                             n_boot=3000, random_state=1, units=copy)
+    plain = paired_bootstrap(y[copy], base[:, :, copy], treated[:, :, copy], n_labels=3,
+                             n_boot=3000, random_state=1)
+    for metric in rows.metrics:
+        for clf in (0, 1, None):
+            want, got = rows.summary(metric, clf), units.summary(metric, clf)
+            assert got.diff == pytest.approx(want.diff)
+            assert got.ci_low == pytest.approx(want.ci_low, abs=0.015)
+            assert got.ci_high == pytest.approx(want.ci_high, abs=0.015)
+            narrow = plain.summary(metric, clf)
+            assert narrow.ci_high - narrow.ci_low < 0.8 * (want.ci_high - want.ci_low)
+
+
+def test_units_with_a_unit_per_row_are_the_row_bootstrap():
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 200)
+    base = np.where(rng.random((1, 2, 200)) < 0.7, y, 1 - y)
+    treated = np.where(rng.random((1, 2, 200)) < 0.8, y, 1 - y)
+    a = paired_bootstrap(y, base, treated, n_labels=2, n_boot=200, random_state=5)
+    b = paired_bootstrap(y, base, treated, n_labels=2, n_boot=200, random_state=5,
+                         units=np.arange(200) * 7)
+    np.testing.assert_array_equal(a.draws, b.draws)
