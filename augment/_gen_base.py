@@ -24,6 +24,7 @@ import json
 import logging
 import math
 import numbers
+import warnings
 from abc import abstractmethod
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
@@ -48,6 +49,12 @@ _FORMAT = "iotforge-generator"
 _FORMAT_VERSION = 1
 _LABEL = "__label__"
 _MAX_DRAW_FACTOR = 50  # never draw more than 50x the missing rows in one round
+MIN_FIT_ROWS = 2
+"""Fewest rows of a class a per-class model is fitted on: the mode-specific normalisation
+of CTGAN, TVAE and CopulaGAN fits a Bayesian Gaussian mixture per numeric column, which
+needs two rows. A smaller class gets copies of its row, which duplicate rejection turns
+into jittered copies (``BaseAugmenter._jitter_copies``), as the SMOTE family does with
+classes too small to interpolate."""
 
 Contract = Callable[[pd.DataFrame], Any]
 """A data contract: ``(rows) -> boolean mask, True for valid rows``."""
@@ -135,11 +142,26 @@ class _GenerativeAugmenter(BaseAugmenter):
         self.train_keys_ = row_keys(X) if self.reject_duplicates else np.zeros(0, np.uint64)
         self._reset_counters()
         classes = [c for c, n in self.sampling_strategy_.items() if n > 0]
-        self._fit_models(self._internal(X), y, classes, random_state)
+        counts = pd.Series(np.asarray(y, dtype=object)).value_counts()
+        small = [c for c in classes if counts.get(c, 0) < MIN_FIT_ROWS]
+        self.unfitted_classes_ = small if self._class_local else []
+        for c in self.unfitted_classes_:
+            warnings.warn(
+                f"{type(self).__name__}: class {c!r}: {counts.get(c, 0)} training row(s), too "
+                f"few to fit a model of its own (needs {MIN_FIT_ROWS}); its synthetic rows "
+                "are jittered copies",
+                UserWarning,
+                stacklevel=5,
+            )
+        fitted = [c for c in classes if c not in self.unfitted_classes_]
+        self._fit_models(self._internal(X), y, fitted, random_state)
 
     def _generate_class(
         self, X: pd.DataFrame, y: np.ndarray, target_class: Hashable, n: int, random_state: int
     ) -> pd.DataFrame:
+        if target_class in self.unfitted_classes_:  # copies: rejected, then jittered
+            rows = X.loc[np.asarray(y) == target_class]
+            return rows.iloc[np.arange(n) % len(rows)].reset_index(drop=True)
         return self._draw_valid(target_class, n, random_state)
 
     def _resample(self, X: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:

@@ -109,3 +109,44 @@ def test_threads_are_set_while_fitting_and_sampling_then_restored(data):
         assert set(seen) == {2}
     finally:
         torch.set_num_threads(before)
+
+
+def _class_local_generators():
+    """Every registered generator that fits one model per class, found by discovery:
+    those with ``per_class`` (set True) and those without it (always per class)."""
+    from iotforge.augment._gen_base import _GenerativeAugmenter
+
+    from iotforge import augment
+
+    out = []
+    for name, cls in sorted(augment.registry().items()):
+        if not issubclass(cls, _GenerativeAugmenter):
+            continue
+        params = cls().get_params()
+        kw = {k: v for k, v in {**TINY, "compress_dims": (8,), "decompress_dims": (8,)}.items()
+              if k in params}
+        if "per_class" in params:
+            kw["per_class"] = True
+        out.append(pytest.param(cls, kw, id=name))
+    return out
+
+
+@pytest.mark.parametrize(("cls", "kw"), _class_local_generators())
+def test_a_class_of_one_row_gets_new_rows_without_a_model(cls, kw, data):
+    """A per-class model cannot be fitted on one row (CTGAN's per-column mixture needs
+    two): MQTTset's training side has a one-row class. The class still gets exactly the
+    rows asked, none identical to a training row, and no model."""
+    X, y = data
+    X = pd.concat([X, pd.DataFrame({"bytes": [900.0], "dur": [0.5], "proto": ["tcp"]})],
+                  ignore_index=True)
+    y = np.r_[y, ["flood"]]
+    aug = cls(sampling_strategy={"flood": 6, "ddos": 12}, random_state=0, **kw)
+    with pytest.warns(UserWarning, match="'flood': 1 training row"):
+        X_res, y_res = aug.fit_resample(X, y)
+    counts = pd.Series(y_res).value_counts()
+    assert counts["flood"] == 6 and counts["ddos"] == 12
+    assert aug.unfitted_classes_ == ["flood"]
+    assert "flood" not in aug._drawable_classes()
+    synth = X_res[aug.synthetic_mask_]
+    train = set(map(tuple, X.astype(str).to_numpy()))
+    assert not any(tuple(r) in train for r in synth.astype(str).to_numpy())
