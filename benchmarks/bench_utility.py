@@ -386,12 +386,24 @@ def claim(out: Path) -> bool:
 
 
 # -- report ------------------------------------------------------------------------------
-def _signed(x: float) -> str:
-    return "n/a" if x != x else f"{x:+.3f}".replace("-", "−")
+def _signed(x: float, digits: int = 3) -> str:
+    return "n/a" if x != x else f"{x:+.{digits}f}".replace("-", "−")
 
 
 def _delta(row: Any) -> str:
-    return f"{_signed(row['diff'])} [{_signed(row['ci_low'])}, {_signed(row['ci_high'])}]"
+    """Difference and interval, with decimals enough that an interval clear of zero
+    (a verdict) does not print as ``[+0.000, +0.000]``.
+
+    >>> _delta({"diff": 0.0001, "ci_low": 0.00004, "ci_high": 0.0002})
+    '+0.00010 [+0.00004, +0.00020]'
+    """
+    lo, hi = row["ci_low"], row["ci_high"]
+    near = min(abs(lo), abs(hi)) if lo > 0 or hi < 0 else 1.0
+    digits = 3
+    while digits < 6 and round(near, digits) == 0:
+        digits += 1
+    return (f"{_signed(row['diff'], digits)} [{_signed(lo, digits)}, "
+            f"{_signed(hi, digits)}]")
 
 
 def load(work: Path, name: str, arm: str) -> dict[str, Any] | None:
