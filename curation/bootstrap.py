@@ -24,8 +24,9 @@ where the synthetic rows are drawn again per seed, the augmenter's seed. A compa
 ``no detectable difference``. A class with fewer than :data:`MIN_CLASS_ROWS` test rows
 is ``untested``: a percentile interval from a handful of rows is too narrow to trust.
 
-Metrics come from confusion counts (``bincount`` over ``true * L + predicted``), so a
-thousand resamples of tens of thousands of rows take seconds.
+Metrics come from confusion counts: a resample is a count per row (how often it was
+drawn), and its confusion matrix is the rows' cells weighted by those counts (one sparse
+product), so a thousand resamples of tens of thousands of rows take seconds.
 
 **Units.** With ``units`` (one code per row, equal for rows that are one observation,
 e.g. identical feature rows), step 1 draws, per class, the class's units with
@@ -67,7 +68,7 @@ test (one seed, or too few test rows of a class)."""
 MIN_CLASS_ROWS = 10
 """Fewest test rows of a class for a verdict on its recall."""
 
-_CELLS_PER_CHUNK = 2_000_000  # resampled row indices held at once (16 MB)
+_CELLS_PER_CHUNK = 2_000_000  # resampling weights held at once (16 MB)
 
 
 @dataclass(frozen=True)
@@ -136,12 +137,6 @@ def confusion_scores(counts: np.ndarray, present: np.ndarray, classes: Sequence[
     return np.column_stack(out)
 
 
-def _confusion(true_offset: np.ndarray, predicted: np.ndarray, n_labels: int) -> np.ndarray:
-    b = true_offset.shape[0]
-    flat = np.bincount((true_offset + predicted).ravel(), minlength=b * n_labels * n_labels)
-    return flat.reshape(b, n_labels, n_labels)
-
-
 def paired_bootstrap(y_true: np.ndarray, baseline: np.ndarray, treated: np.ndarray, *,
                      n_labels: int, classes: Sequence[int] | None = None,
                      n_boot: int = 1000, confidence: float = 0.95,
@@ -192,44 +187,25 @@ def paired_bootstrap(y_true: np.ndarray, baseline: np.ndarray, treated: np.ndarr
     names = ["macro_f1", *[f"recall:{k}" for k in classes]]
     counts = np.bincount(y, minlength=n_labels)
     n_rows = {"macro_f1": n, **{f"recall:{k}": int(counts[k]) for k in classes}}
-    L2 = n_labels * n_labels
 
-    def evaluate(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Scores of both arms on the rows ``idx`` (b, n): (b, classifiers, seeds, M)."""
-        true_offset = y[idx] * n_labels + (np.arange(len(idx)) * L2)[:, None]
-        shape = (len(idx), n_clf, n_seeds, len(names))
-        sb, st = np.empty(shape), np.empty(shape)
-        for c in range(n_clf):
-            for s in range(n_seeds):
-                sb[:, c, s] = confusion_scores(_confusion(true_offset, base[c, s][idx], n_labels),
-                                      present, classes)
-                st[:, c, s] = confusion_scores(_confusion(true_offset, treat[c, s][idx], n_labels),
-                                      present, classes)
-        return sb, st
+    def observed(predicted: np.ndarray) -> np.ndarray:
+        """Scores on every row: (classifiers, seeds, M)."""
+        cells = np.stack([np.bincount(y * n_labels + p, minlength=n_labels * n_labels)
+                          for p in predicted.reshape(-1, n)])
+        scores = confusion_scores(cells.reshape(-1, n_labels, n_labels), present, classes)
+        return scores.reshape(n_clf, n_seeds, len(names))
 
-    observed_base, observed_treated = evaluate(np.arange(n)[None, :])
     rng = np.random.default_rng(random_state)
-    strata = [np.flatnonzero(y == k) for k in present]
     if resample_seeds and n_seeds > 1:
         weights = rng.multinomial(n_seeds, np.full(n_seeds, 1 / n_seeds), size=n_boot)
     else:
         weights = np.ones((n_boot, n_seeds), dtype=np.int64)
-    pair = _unit_codes(units, y, n_labels) if units is not None else None
-    if pair is not None and int(pair.max()) + 1 < n:
-        draws = _unit_draws(y, base, treat, pair, present, classes, n_labels, weights, rng)
-        return BootstrapResult(metrics=names, base=observed_base[0],
-                               treated=observed_treated[0], draws=draws, n_rows=n_rows,
-                               confidence=confidence)
-    draws = np.empty((n_boot, n_clf, len(names)))
-    chunk = max(1, _CELLS_PER_CHUNK // max(n, 1))
-    for start in range(0, n_boot, chunk):
-        b = min(chunk, n_boot - start)
-        idx = np.concatenate([rows[rng.integers(0, len(rows), size=(b, len(rows)))]
-                              for rows in strata], axis=1)
-        sb, st = evaluate(idx)
-        draws[start:start + b] = _seed_mean(st - sb, weights[start:start + b])
-    return BootstrapResult(metrics=names, base=observed_base[0], treated=observed_treated[0],
+    pair = (_unit_codes(units, y, n_labels) if units is not None
+            else np.arange(n, dtype=np.int64))
+    draws = _unit_draws(y, base, treat, pair, present, classes, n_labels, weights, rng)
+    return BootstrapResult(metrics=names, base=observed(base), treated=observed(treat),
                            draws=draws, n_rows=n_rows, confidence=confidence)
+
 
 def _seed_mean(diff: np.ndarray, w: np.ndarray) -> np.ndarray:
     """(b, classifiers, seeds, M) differences averaged over the drawn seeds ``w`` (b, seeds)."""
