@@ -1,5 +1,3 @@
-import sys
+from iotforge.cli import run
 
-from iotforge.cli import main
-
-sys.exit(main())
+run()

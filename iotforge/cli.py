@@ -12,6 +12,7 @@ import argparse
 import errno
 import importlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -134,5 +135,27 @@ def os_error_line(exc: OSError, out: object = None) -> str:
     return f"{where}{exc.strerror or exc}"
 
 
+def run() -> NoReturn:
+    """The console entry point (``iotforge``, ``python -m iotforge``): :func:`main`, then
+    exit without the interpreter's teardown of native thread pools.
+
+    The command is complete when :func:`main` returns (outputs committed, message
+    printed). Tearing down pyarrow's thread pools at interpreter exit can abort the
+    process now and then with "terminate called without an active exception" (exit
+    -6 instead of the command's code; apache/arrow#34314, seen here once under load
+    after a correct one-line error). So the streams and logging are flushed and the
+    process leaves with :func:`os._exit`: no iotforge code relies on ``atexit``
+    (temporary folders and Dask clusters are closed by their ``with`` blocks).
+    """
+    code = main()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader that closed the pipe early (| head)
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

@@ -47,3 +47,23 @@ def test_demo_then_curate_end_to_end(cli, tmp_path):
     cli("demo", str(tmp_path / "demo2"), "--seed", "3")
     for f in (tmp_path / "demo").iterdir():
         assert f.read_bytes() == (tmp_path / "demo2" / f.name).read_bytes()
+
+
+def test_console_entry_point_exits_with_the_commands_code_and_flushes(tmp_path):
+    """``iotforge`` and ``python -m iotforge`` run ``cli.run``: the command's exit code,
+    every line written (stdout to a pipe is block-buffered, so an exit without a flush
+    would lose it), and no interpreter teardown after the command."""
+    from importlib.metadata import entry_points
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "iotforge"]
+    assert script.value == "iotforge.cli:run"
+    r = subprocess.run([sys.executable, "-m", "iotforge", "demo", str(tmp_path / "d")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    written = sorted(p.name for p in (tmp_path / "d").iterdir())
+    assert written and all(name in r.stdout + r.stderr for name in written)
+    (tmp_path / "out").write_text("a file")
+    r = subprocess.run([sys.executable, "-m", "iotforge", "curate", str(tmp_path / "d"),
+                        "--out", str(tmp_path / "out")], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
